@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint format lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; cs-warehouse needs Python 3.11 (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@echo "==> creating $(VENV) and installing the locked dependencies (first time: a minute or two)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+demo: setup
+	$(BIN)/csw demo
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+# Re-resolve the lock after changing pyproject's dependencies.
+lock:
+	rm -rf /tmp/csw-lock-venv && $(PYTHON) -m venv /tmp/csw-lock-venv
+	/tmp/csw-lock-venv/bin/pip install --quiet -e '.[dev]'
+	/tmp/csw-lock-venv/bin/pip freeze --exclude-editable | grep -v '^cs-warehouse' > requirements.lock
+
+clean:
+	rm -rf $(VENV) data dbt_project/target dbt_project/logs
