@@ -1,0 +1,35 @@
+"""The Dagster code location: assembles assets, resources and the daily job. No logic lives here."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from data_contracts.raw_tables import RAW_TABLES
+from orchestration.dbt import build_dbt_assets
+from orchestration.ingest import build_ingest_assets
+from orchestration.jobs import DAILY_JOB_NAME, build_daily_job
+from orchestration.partitions import daily_partitions
+from orchestration.publish_assets import build_publish_asset
+from orchestration.resources import build_resources
+from orchestration.settings import Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Everything the warehouse runs, for one set of paths (the CLI and `dagster dev` share this)."""
+    partitions_def = daily_partitions(settings.partitions_start)
+    raw_tables_by_source: dict[str, list[str]] = {}
+    for name, table in RAW_TABLES.items():
+        raw_tables_by_source.setdefault(table.source, []).append(name)
+    ingest_assets = build_ingest_assets(raw_tables_by_source, partitions_def)
+    dbt_models = build_dbt_assets(partitions_def)
+    publish = build_publish_asset(partitions_def, upstream=[*ingest_assets, dbt_models])
+    return dg.Definitions(
+        assets=[*ingest_assets, dbt_models, publish],
+        jobs=[build_daily_job(partitions_def)],
+        resources=build_resources(settings),
+    )
+
+
+__all__ = ["DAILY_JOB_NAME", "build_definitions", "defs"]
+
+defs = build_definitions(Settings.from_env())

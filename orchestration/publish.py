@@ -1,0 +1,109 @@
+"""Publishing: copy the checked marts and audit tables into a new file and swap it in atomically.
+
+The published file is `<warehouse>/published/analytics.duckdb`. A new publication is written under a
+name that does not end in `.duckdb`, checkpointed and closed, then renamed over the old file (an atomic
+rename on one filesystem). Readers that had the old file open keep their snapshot; a crash at any point
+leaves the last good publication in place. Earlier publications are kept in `published/history/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMAS = ("marts", "audit")
+HISTORY_KEEP = 5
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    tables: dict[str, int]
+    previous_kept_as: Path | None
+
+
+def _tables(
+    con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    rows = con.execute(
+        """
+        select table_schema, table_name from information_schema.tables
+        where table_catalog = ? and table_schema in (select unnest(?::varchar[]))
+        order by table_schema, table_name
+        """,
+        [catalog, list(schemas)],
+    ).fetchall()
+    return [(schema, name) for schema, name in rows]
+
+
+def publish_build(build_db: Path, published_dir: Path, run_id: str) -> Publication:
+    """Copy every table and view of the published schemas from the build database into a new published file."""
+    published_dir.mkdir(parents=True, exist_ok=True)
+    history_dir = published_dir / "history"
+    target = published_dir / "analytics.duckdb"
+    staging = published_dir / f"analytics.duckdb.{run_id}.partial"
+    if staging.exists():
+        staging.unlink()
+
+    counts: dict[str, int] = {}
+    con = duckdb.connect()
+    try:
+        catalog = "build"
+        con.execute(f"attach '{build_db}' as build (read_only)")
+        con.execute(f"attach '{staging}' as publication")
+        for schema in PUBLISHED_SCHEMAS:
+            con.execute(f"create schema if not exists publication.{schema}")
+        for schema, name in _tables(con, catalog, PUBLISHED_SCHEMAS):
+            con.execute(
+                f'create table publication.{schema}."{name}" as select * from {catalog}.{schema}."{name}"'
+            )
+            counts[f"{schema}.{name}"] = con.execute(
+                f'select count(*) from publication.{schema}."{name}"'
+            ).fetchone()[0]
+        con.execute("checkpoint publication")
+        con.execute("detach publication")
+        con.execute("detach build")
+    finally:
+        con.close()
+
+    kept: Path | None = None
+    if target.exists():
+        history_dir.mkdir(exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        kept = history_dir / f"analytics-{stamp}.duckdb"
+        # A hard link keeps the old inode reachable from history while the rename replaces the name.
+        try:
+            os.link(target, kept)
+        except OSError:
+            shutil.copy2(target, kept)
+    os.replace(staging, target)
+    _prune_history(history_dir)
+    return Publication(path=target, tables=counts, previous_kept_as=kept)
+
+
+def _prune_history(history_dir: Path, keep: int = HISTORY_KEEP) -> None:
+    if not history_dir.exists():
+        return
+    old = sorted(history_dir.glob("analytics-*.duckdb"))
+    for path in old[:-keep]:
+        path.unlink()
+
+
+def rollback(published_dir: Path) -> Path:
+    """Restore the newest publication in history as the published file (atomically)."""
+    history = sorted((published_dir / "history").glob("analytics-*.duckdb"))
+    if not history:
+        raise FileNotFoundError(
+            f"{published_dir / 'history'}: no earlier publication to roll back to"
+        )
+    newest = history[-1]
+    staging = published_dir / "analytics.duckdb.rollback.partial"
+    shutil.copy2(newest, staging)
+    os.replace(staging, published_dir / "analytics.duckdb")
+    newest.unlink()
+    return newest

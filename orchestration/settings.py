@@ -1,0 +1,66 @@
+"""Where things live. Read once, at the edge, from environment variables with defaults under ./data/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+CONFIG_DIR = PROJECT_ROOT / "config"
+# The dbt installed beside this Python, whether or not the virtual environment is activated.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+ENV_EXTRACTS = "CSW_EXTRACTS_DIR"
+ENV_WAREHOUSE = "CSW_WAREHOUSE_DIR"
+# The dbt profile reads the same variable, so dbt and Dagster always open the same file.
+ENV_DUCKDB_PATH = "CSW_DUCKDB_PATH"
+ENV_PARTITIONS_START = "CSW_PARTITIONS_START"
+
+DEFAULT_PARTITIONS_START = "2015-01-01"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The paths one deployment of the warehouse works with."""
+
+    extracts_dir: Path
+    warehouse_dir: Path
+    partitions_start: dt.date = dt.date.fromisoformat(DEFAULT_PARTITIONS_START)
+
+    @property
+    def build_db(self) -> Path:
+        """The build database: the pipeline is its only writer; analysts never open it."""
+        return self.warehouse_dir / "build" / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.warehouse_dir / "published"
+
+    @property
+    def published_db(self) -> Path:
+        return self.published_dir / "analytics.duckdb"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        start = os.environ.get(ENV_PARTITIONS_START, DEFAULT_PARTITIONS_START)
+        try:
+            partitions_start = dt.date.fromisoformat(start)
+        except ValueError as exc:
+            raise SystemExit(
+                f"{ENV_PARTITIONS_START}={start!r} is not a date (YYYY-MM-DD)"
+            ) from exc
+        return cls(
+            extracts_dir=Path(os.environ.get(ENV_EXTRACTS, "data/extracts")).resolve(),
+            warehouse_dir=Path(os.environ.get(ENV_WAREHOUSE, "data/warehouse")).resolve(),
+            partitions_start=partitions_start,
+        )
+
+    def export_to_environment(self) -> None:
+        """Make dbt subprocesses, whose profile reads env_var(CSW_DUCKDB_PATH), open the same file."""
+        os.environ[ENV_EXTRACTS] = str(self.extracts_dir)
+        os.environ[ENV_WAREHOUSE] = str(self.warehouse_dir)
+        os.environ[ENV_DUCKDB_PATH] = str(self.build_db)
