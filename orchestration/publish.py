@@ -68,8 +68,12 @@ def publish_build(build_db: Path, published_dir: Path, run_id: str) -> Publicati
         con.execute("checkpoint publication")
         con.execute("detach publication")
         con.execute("detach build")
-    finally:
+    except BaseException:
         con.close()
+        staging.unlink(missing_ok=True)
+        Path(f"{staging}.wal").unlink(missing_ok=True)
+        raise
+    con.close()
 
     kept: Path | None = None
     if target.exists():
