@@ -177,3 +177,7 @@ What to open next:
 """,
         flush=True,
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ from orchestration.settings import Settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything the warehouse runs, for one set of paths (the CLI and `dagster dev` share this)."""
-    partitions_def = daily_partitions(settings.partitions_start)
+    partitions_def = daily_partitions(settings.first_partition)
     raw_tables_by_source: dict[str, list[str]] = {}
     for name, table in RAW_TABLES.items():
         raw_tables_by_source.setdefault(table.source, []).append(name)

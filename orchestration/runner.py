@@ -19,7 +19,6 @@ DATA_STOP_ERRORS = (
     "DagsterDbtCliRuntimeError",
     "DagsterAssetCheckFailedError",
 )
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -29,20 +28,6 @@ class RunOutcome:
     reason: str = ""
     data_stopped: bool = False
     run_id: str | None = None
-
-
-def drop_dates(extracts_dir: Path) -> list[dt.date]:
-    """Every date for which any source has a drop folder, oldest first."""
-    dates: set[dt.date] = set()
-    if extracts_dir.exists():
-        for source_dir in extracts_dir.iterdir():
-            if source_dir.is_dir():
-                dates.update(
-                    dt.date.fromisoformat(p.name)
-                    for p in source_dir.iterdir()
-                    if p.is_dir() and _DATE_DIR.match(p.name)
-                )
-    return sorted(dates)
 
 
 def processed_dates(build_db: Path) -> set[dt.date]:
@@ -66,7 +51,7 @@ def processed_dates(build_db: Path) -> set[dt.date]:
 
 def pending_range(settings: Settings) -> tuple[dt.date, dt.date] | None:
     """The dates a run with no date processes: from the oldest unprocessed drop to the newest drop."""
-    available = drop_dates(settings.extracts_dir)
+    available = settings.drop_dates()
     unprocessed = [d for d in available if d not in processed_dates(settings.build_db)]
     if not unprocessed:
         return None
@@ -86,7 +71,7 @@ def run_daily_job(
     if date_from is None or date_to is None:
         pending = pending_range(settings)
         if pending is None:
-            if not drop_dates(settings.extracts_dir):
+            if not settings.drop_dates():
                 return RunOutcome(
                     False, None, f"no drops found under {settings.extracts_dir}", data_stopped=True
                 )
@@ -96,11 +81,12 @@ def run_daily_job(
         date_from, date_to = pending
     if date_from > date_to:
         return RunOutcome(False, None, f"--from {date_from} is after --to {date_to}")
-    if date_from < settings.partitions_start:
+    if date_from < settings.first_partition:
         return RunOutcome(
             False,
             None,
-            f"{date_from} is before the first partition {settings.partitions_start}; set CSW_PARTITIONS_START",
+            f"{date_from} is before the first partition {settings.first_partition}; "
+            "set CSW_PARTITIONS_START to an earlier date",
         )
 
     progress(f"running {DAILY_JOB_NAME} for drops {date_from} … {date_to} (as of {date_to})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ ENV_WAREHOUSE = "CSW_WAREHOUSE_DIR"
 ENV_DUCKDB_PATH = "CSW_DUCKDB_PATH"
 ENV_PARTITIONS_START = "CSW_PARTITIONS_START"
 
-DEFAULT_PARTITIONS_START = "2015-01-01"
+DEFAULT_PARTITIONS_START = dt.date(2015, 1, 1)
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,29 @@ class Settings:
 
     extracts_dir: Path
     warehouse_dir: Path
-    partitions_start: dt.date = dt.date.fromisoformat(DEFAULT_PARTITIONS_START)
+    # None: 2015-01-01, or the earliest drop found under extracts_dir when that is earlier.
+    partitions_start: dt.date | None = None
+
+    @property
+    def first_partition(self) -> dt.date:
+        """The first date the daily partitions accept: configured, else 2015-01-01 or an earlier drop."""
+        if self.partitions_start is not None:
+            return self.partitions_start
+        dates = self.drop_dates()
+        return min(dates[0], DEFAULT_PARTITIONS_START) if dates else DEFAULT_PARTITIONS_START
+
+    def drop_dates(self) -> list[dt.date]:
+        """Every date for which any source has a drop folder, oldest first."""
+        dates: set[dt.date] = set()
+        if self.extracts_dir.exists():
+            for source_dir in self.extracts_dir.iterdir():
+                if source_dir.is_dir():
+                    dates.update(
+                        dt.date.fromisoformat(p.name)
+                        for p in source_dir.iterdir()
+                        if p.is_dir() and _DATE_DIR.match(p.name)
+                    )
+        return sorted(dates)
 
     @property
     def build_db(self) -> Path:
@@ -46,9 +70,9 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        start = os.environ.get(ENV_PARTITIONS_START, DEFAULT_PARTITIONS_START)
+        start = os.environ.get(ENV_PARTITIONS_START)
         try:
-            partitions_start = dt.date.fromisoformat(start)
+            partitions_start = dt.date.fromisoformat(start) if start else None
         except ValueError as exc:
             raise SystemExit(
                 f"{ENV_PARTITIONS_START}={start!r} is not a date (YYYY-MM-DD)"
