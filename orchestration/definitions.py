@@ -6,6 +6,7 @@ import dagster as dg
 
 from data_contracts.raw_tables import RAW_TABLES
 from orchestration.dbt import build_dbt_assets
+from orchestration.gate import build_gate_asset
 from orchestration.ingest import build_ingest_assets
 from orchestration.jobs import DAILY_JOB_NAME, build_daily_job
 from orchestration.partitions import daily_partitions
@@ -22,9 +23,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         raw_tables_by_source.setdefault(table.source, []).append(name)
     ingest_assets = build_ingest_assets(raw_tables_by_source, partitions_def)
     dbt_models = build_dbt_assets(partitions_def)
-    publish = build_publish_asset(partitions_def, upstream=[*ingest_assets, dbt_models])
+    gate = build_gate_asset(partitions_def, upstream=[*ingest_assets, dbt_models])
+    publish = build_publish_asset(partitions_def, upstream=[*ingest_assets, dbt_models, gate])
     return dg.Definitions(
-        assets=[*ingest_assets, dbt_models, publish],
+        assets=[*ingest_assets, dbt_models, gate, publish],
         jobs=[build_daily_job(partitions_def)],
         resources=build_resources(settings),
     )

@@ -69,9 +69,19 @@ def record_publication(con, run_id: str, as_of: dt.date) -> bool:
             [as_of],
         ).fetchone()[0]
     )
+    warnings = con.execute(
+        "select count(*) from audit.check_results where run_id = ? and status = 'warn'", [run_id]
+    ).fetchone()[0]
     con.execute("delete from audit.publications where run_id = ?", [run_id])
     con.execute(
-        "insert into audit.publications values (?, ?, ?, ?, 'published', 0)",
-        [run_id, as_of, dt.datetime.now(dt.UTC).replace(tzinfo=None), synthetic],
+        "insert into audit.publications values (?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            as_of,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            synthetic,
+            "published with warnings" if warnings else "published",
+            warnings,
+        ],
     )
     return synthetic

@@ -1,0 +1,142 @@
+"""The gate's rules on hand-made frames: each can pass, warn and fail at its thresholds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from transforms import validation
+
+AS_OF = dt.date(2026, 11, 20)
+
+
+def _log(rows: list[dict]) -> pl.DataFrame:
+    base = {
+        "file": "x.jsonl",
+        "status": "loaded",
+        "rows_read": 1,
+        "rows_loaded": 1,
+        "rows_quarantined": 0,
+        "manifest_rows": 1,
+    }
+    return pl.DataFrame([{**base, **row} for row in rows])
+
+
+def test_freshness_thresholds_in_hours() -> None:
+    log = _log(
+        [
+            {"source": "stripe", "drop_date": AS_OF},  # 0 h
+            {"source": "app_db", "drop_date": AS_OF - dt.timedelta(days=2)},  # 48 h: not over 48
+            {
+                "source": "ticketing",
+                "drop_date": AS_OF - dt.timedelta(days=3),
+            },  # 72 h: warn, not over 72
+            {"source": "fx_rates", "drop_date": AS_OF - dt.timedelta(days=4)},  # 96 h: error
+            {
+                "source": "stripe",
+                "drop_date": AS_OF + dt.timedelta(days=1),
+            },  # after as-of: not seen
+        ]
+    )
+    results = {
+        r.target: r
+        for r in validation.freshness(log, AS_OF, ["stripe", "app_db", "ticketing"], 48, 72)
+    }
+    assert results["stripe"].status == "pass" and results["stripe"].observed == "0 h"
+    assert results["app_db"].status == "pass" and results["app_db"].observed == "48 h"
+    assert results["ticketing"].status == "warn" and results["ticketing"].observed == "72 h"
+    assert results["fx_rates"].status == "fail" and results["fx_rates"].observed == "96 h"
+
+
+def test_freshness_missing_drop_is_not_a_delivery() -> None:
+    log = _log(
+        [
+            {"source": "stripe", "drop_date": AS_OF - dt.timedelta(days=5)},
+            {"source": "stripe", "drop_date": AS_OF, "status": "missing_drop"},
+        ]
+    )
+    results = {r.target: r for r in validation.freshness(log, AS_OF, ["stripe", "app_db"], 48, 72)}
+    assert results["stripe"].status == "fail" and results["stripe"].observed == "120 h"
+    assert results["app_db"].status == "fail" and results["app_db"].observed == "no drop"
+
+
+def test_nothing_lost_flags_unreconciled_files_and_warns_on_quarantine() -> None:
+    log = _log(
+        [
+            {
+                "source": "stripe",
+                "drop_date": AS_OF,
+                "rows_read": 10,
+                "rows_loaded": 9,
+                "rows_quarantined": 1,
+                "manifest_rows": 10,
+            },
+            {
+                "source": "app_db",
+                "drop_date": AS_OF,
+                "file": "events.parquet",
+                "rows_read": 5,
+                "rows_loaded": 5,
+                "manifest_rows": 5,
+            },
+        ]
+    )
+    results = validation.nothing_lost(log, AS_OF)
+    assert [(r.target, r.status) for r in results] == [("all files", "warn")]
+    assert results[0].observed == "2 files, 15 rows read, 1 quarantined, 0 unreconciled"
+
+    lossy = _log(
+        [
+            {
+                "source": "app_db",
+                "drop_date": AS_OF,
+                "rows_read": 5,
+                "rows_loaded": 3,
+                "rows_quarantined": 1,
+                "manifest_rows": 5,
+            }
+        ]
+    )
+    results = validation.nothing_lost(lossy, AS_OF)
+    assert [r.status for r in results] == ["fail", "fail"]
+    assert results[0].target == "app_db/2026-11-20/x.jsonl"
+
+    short_manifest = _log(
+        [
+            {
+                "source": "app_db",
+                "drop_date": AS_OF,
+                "rows_read": 5,
+                "rows_loaded": 5,
+                "manifest_rows": 6,
+            }
+        ]
+    )
+    assert validation.nothing_lost(short_manifest, AS_OF)[0].status == "fail"
+
+    clean = _log([{"source": "app_db", "drop_date": AS_OF}])
+    assert [r.status for r in validation.nothing_lost(clean, AS_OF)] == ["pass"]
+
+
+def test_personal_data_fails_on_any_address() -> None:
+    hits = pl.DataFrame(
+        {
+            "table": ["marts.nps_responses", "marts.dim_accounts"],
+            "column": ["comment", "name"],
+            "rows": [2, 0],
+        }
+    )
+    results = validation.personal_data(hits)
+    assert [(r.target, r.status) for r in results] == [
+        ("marts.nps_responses.comment", "fail"),
+        ("all text columns", "fail"),
+    ]
+    assert validation.personal_data(hits.with_columns(rows=pl.lit(0)))[0].status == "pass"
+
+
+def test_email_pattern_matches_addresses_only() -> None:
+    texts = pl.Series(
+        ["mail jane.doe+cs@mail.example.co.uk now", "see [email]", "user@localhost", "a@b.io"]
+    )
+    assert texts.str.contains(validation.EMAIL_PATTERN).to_list() == [True, False, False, True]
