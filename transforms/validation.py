@@ -80,10 +80,16 @@ def nothing_lost(
 ) -> list[RuleResult]:
     """Rule 11: per file, rows read = rows loaded + rows quarantined, and the manifest's count agrees.
 
-    `ingest_log` has source, drop_date, file, status, rows_read, rows_loaded, rows_quarantined, manifest_rows.
+    `ingest_log` has source, drop_date, file, status, rows_read, rows_loaded, rows_quarantined,
+    manifest_rows and loaded_at; only the latest delivery of each file counts (a re-ingest logs again).
     """
-    files = ingest_log.filter(
-        (pl.col("drop_date") <= as_of) & pl.col("status").is_in(["loaded", "replaced", "unchanged"])
+    files = (
+        ingest_log.filter(
+            (pl.col("drop_date") <= as_of)
+            & pl.col("status").is_in(["loaded", "replaced", "unchanged"])
+        )
+        .sort("loaded_at")
+        .unique(subset=["source", "drop_date", "file"], keep="last", maintain_order=True)
     )
     threshold = (
         "error on any loss; warn on any quarantine" if warn_on_quarantine else "error on any loss"

@@ -19,6 +19,7 @@ def _log(rows: list[dict]) -> pl.DataFrame:
         "rows_loaded": 1,
         "rows_quarantined": 0,
         "manifest_rows": 1,
+        "loaded_at": dt.datetime(2026, 11, 21, 6),
     }
     return pl.DataFrame([{**base, **row} for row in rows])
 
@@ -114,6 +115,29 @@ def test_nothing_lost_flags_unreconciled_files_and_warns_on_quarantine() -> None
         ]
     )
     assert validation.nothing_lost(short_manifest, AS_OF)[0].status == "fail"
+
+    # A re-ingest logs the file again: only its latest delivery counts.
+    redelivered = _log(
+        [
+            {
+                "source": "app_db",
+                "drop_date": AS_OF,
+                "rows_read": 5,
+                "rows_loaded": 3,
+                "rows_quarantined": 1,
+            },
+            {
+                "source": "app_db",
+                "drop_date": AS_OF,
+                "rows_read": 5,
+                "rows_loaded": 5,
+                "manifest_rows": 5,
+                "status": "replaced",
+                "loaded_at": dt.datetime(2026, 11, 22),
+            },
+        ]
+    )
+    assert [r.status for r in validation.nothing_lost(redelivered, AS_OF)] == ["pass"]
 
     clean = _log([{"source": "app_db", "drop_date": AS_OF}])
     assert [r.status for r in validation.nothing_lost(clean, AS_OF)] == ["pass"]
