@@ -1,0 +1,384 @@
+"""Ingest of one source's daily drop into DuckDB: contracts at the door, nothing lost, idempotent.
+
+Every file is read and checked before anything is written; the writes of a source drop then happen
+in one transaction, so a file that cannot be read leaves nothing of that drop behind.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from data_contracts import app_db, fx_rates, stripe, ticketing
+from data_contracts.contracts import Contract
+from data_contracts.errors import ExtractFileError
+from data_contracts.raw_tables import RAW_TABLES, all_ddl
+from data_contracts.records import CheckedFile, check_jsonl
+from data_contracts.tables import check_table, read_csv_text, read_parquet
+
+SOURCES = ("stripe", "app_db", "ticketing", "fx_rates")
+MANIFEST = "_manifest.json"
+LOADED_STATUSES = ("loaded", "replaced", "unchanged")
+
+_EXTENSIONS = {
+    "stripe": ("jsonl",),
+    "ticketing": ("jsonl",),
+    "app_db": ("csv", "parquet"),
+    "fx_rates": ("csv",),
+}
+
+
+@dataclass
+class FileIngestResult:
+    """What happened to one table file of the drop (one audit.ingest_log row)."""
+
+    file: str | None
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    manifest_rows: int | None = None
+    content_sha256: str | None = None
+    message: str | None = None
+
+    @property
+    def manifest_mismatch(self) -> bool:
+        return self.manifest_rows is not None and self.manifest_rows != self.rows_read
+
+
+@dataclass
+class DropIngestResult:
+    """The outcome of ingesting one source's drop for one date."""
+
+    source: str
+    drop_date: datetime.date
+    files: list[FileIngestResult] = field(default_factory=list)
+    missing_drop: bool = False
+    synthetic: bool = False
+    extracted_at: datetime.datetime | None = None
+    ignored_files: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def manifest_mismatches(self) -> list[FileIngestResult]:
+        return [f for f in self.files if f.manifest_mismatch]
+
+    def file(self, name: str) -> FileIngestResult:
+        return next(f for f in self.files if f.file == name)
+
+
+@dataclass
+class _Manifest:
+    extracted_at: datetime.datetime | None
+    row_counts: dict[str, int]
+    synthetic: bool
+
+
+def _contracts_of(source: str) -> dict[str, Contract]:
+    return {
+        "stripe": stripe.CONTRACTS,
+        "app_db": app_db.CONTRACTS,
+        "ticketing": ticketing.CONTRACTS,
+        "fx_rates": fx_rates.CONTRACTS,
+    }[source]
+
+
+def _file_tables(source: str) -> dict[str, tuple[str, ...]]:
+    """File stem → the raw tables (parent first) its rows feed."""
+    if source == "stripe":
+        return stripe.FILE_TABLES
+    if source == "ticketing":
+        return ticketing.FILE_TABLES
+    return {t: (t,) for t in _contracts_of(source)}
+
+
+def _utc_naive(moment: datetime.datetime) -> datetime.datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    return moment
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and audit schemas and tables if absent (safe to call every run)."""
+    for statement in all_ddl():
+        con.execute(statement)
+
+
+def _read_manifest(path: Path) -> _Manifest | None:
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        counts = data.get("row_counts") or {}
+        if not isinstance(counts, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in counts.values()
+        ):
+            raise ValueError("row_counts must map file names to integers")
+        extracted = data.get("extracted_at")
+        extracted_at = _utc_naive(datetime.datetime.fromisoformat(extracted)) if extracted else None
+        return _Manifest(extracted_at, counts, bool(data.get("synthetic", False)))
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise ExtractFileError(
+            path, 'JSON {"extracted_at", "row_counts": {file: rows}, "synthetic"}', str(exc)
+        ) from exc
+
+
+def check_file(source: str, stem: str, path: Path) -> CheckedFile:
+    """Read one table file and split its rows into valid rows per raw table and quarantine."""
+    contracts = _contracts_of(source)
+    if source in ("stripe", "ticketing"):
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ExtractFileError(path, "UTF-8 JSON Lines text", str(exc)) from exc
+        module = stripe if source == "stripe" else ticketing
+        tables = module.FILE_TABLES[stem]
+        return check_jsonl(
+            source,
+            stem,
+            text,
+            tables,
+            contracts,
+            module.FLATTEN[stem],
+            module.OBJECT_OF_FILE[stem],
+        )
+    required = (app_db.REQUIRED_COLUMNS if source == "app_db" else fx_rates.REQUIRED_COLUMNS)[stem]
+    if path.suffix == ".parquet":
+        frame, lines = read_parquet(path)
+        pre = []
+    else:
+        frame, lines, pre = read_csv_text(path)
+    return check_table(path, contracts[stem], required, frame, lines, pre)
+
+
+def _locate(folder: Path, source: str, stem: str) -> Path | None:
+    found = [folder / f"{stem}.{ext}" for ext in _EXTENSIONS[source]]
+    found = [p for p in found if p.is_file()]
+    if len(found) > 1:
+        raise ExtractFileError(
+            found[0],
+            f"exactly one file for table {stem}",
+            f"found {', '.join(p.name for p in found)}",
+        )
+    return found[0] if found else None
+
+
+def _previous_delivery(
+    con: duckdb.DuckDBPyConnection, source: str, drop_date: datetime.date, file: str
+) -> tuple | None:
+    return con.execute(
+        """
+        SELECT content_sha256, rows_read, rows_loaded, rows_quarantined
+        FROM audit.ingest_log
+        WHERE source = ? AND drop_date = ? AND file = ? AND status IN ('loaded', 'replaced', 'unchanged')
+        ORDER BY loaded_at DESC, rowid DESC
+        LIMIT 1
+        """,
+        [source, drop_date, file],
+    ).fetchone()
+
+
+def _insert_frame(
+    con: duckdb.DuckDBPyConnection, table_key: str, frame: pl.DataFrame, meta: dict
+) -> None:
+    if frame.is_empty():
+        return
+    table = RAW_TABLES[table_key]
+    frame = frame.with_columns(
+        pl.lit(meta["drop_date"], dtype=pl.Date).alias("_drop_date"),
+        pl.lit(meta["file"], dtype=pl.String).alias("_file"),
+        pl.lit(meta["loaded_at"], dtype=pl.Datetime("us")).alias("_loaded_at"),
+    )
+    frame = frame.select([name for name, _, _ in table.all_columns])
+    con.register("_ingest_frame", frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table.name} BY NAME SELECT * FROM _ingest_frame")
+    finally:
+        con.unregister("_ingest_frame")
+
+
+_QUARANTINE_SCHEMA = {
+    "source": pl.String,
+    "drop_date": pl.Date,
+    "file": pl.String,
+    "line": pl.Int32,
+    "record_id": pl.String,
+    "rule": pl.String,
+    "column": pl.String,
+    "value": pl.String,
+    "message": pl.String,
+    "rules": pl.List(pl.String),
+    "raw_text": pl.String,
+    "quarantined_at": pl.Datetime("us"),
+}
+
+
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, rows: list[dict], meta: dict) -> None:
+    if not rows:
+        return
+    full = [
+        {
+            **row,
+            "source": meta["source"],
+            "drop_date": meta["drop_date"],
+            "file": meta["file"],
+            "quarantined_at": meta["loaded_at"],
+        }
+        for row in rows
+    ]
+    frame = pl.DataFrame(full, schema=_QUARANTINE_SCHEMA)
+    con.register("_ingest_quarantine", frame.to_arrow())
+    try:
+        con.execute("INSERT INTO raw.quarantine BY NAME SELECT * FROM _ingest_quarantine")
+    finally:
+        con.unregister("_ingest_quarantine")
+
+
+def _insert_log(
+    con: duckdb.DuckDBPyConnection,
+    result: DropIngestResult,
+    entry: FileIngestResult,
+    loaded_at: datetime.datetime,
+) -> None:
+    con.execute(
+        """
+        INSERT INTO audit.ingest_log BY NAME
+        SELECT ? AS source, ?::DATE AS drop_date, ? AS file, ? AS rows_read, ? AS rows_loaded,
+               ? AS rows_quarantined, ? AS manifest_rows, ? AS manifest_mismatch,
+               ? AS content_sha256, ? AS status, ? AS synthetic, ?::TIMESTAMP AS extracted_at,
+               ?::TIMESTAMP AS loaded_at, ? AS message
+        """,
+        [
+            result.source,
+            result.drop_date,
+            entry.file,
+            entry.rows_read,
+            entry.rows_loaded,
+            entry.rows_quarantined,
+            entry.manifest_rows,
+            entry.manifest_mismatch,
+            entry.content_sha256,
+            entry.status,
+            result.synthetic,
+            result.extracted_at,
+            loaded_at,
+            entry.message,
+        ],
+    )
+
+
+def ingest_source_drop(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    extracts_root: Path,
+    drop_date: datetime.date,
+    loaded_at: datetime.datetime,
+) -> DropIngestResult:
+    """Load `<extracts_root>/<source>/<drop_date>/` into raw.*, quarantine and audit.ingest_log.
+
+    Raises ExtractFileError (nothing of the drop written) when a file cannot be read at all.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    loaded_at = _utc_naive(loaded_at)
+    ensure_raw_tables(con)
+    folder = Path(extracts_root) / source / drop_date.isoformat()
+    result = DropIngestResult(source, drop_date)
+
+    if not folder.is_dir():
+        result.missing_drop = True
+        entry = FileIngestResult(None, "missing_drop", message=f"no drop folder {folder}")
+        result.files.append(entry)
+        _insert_log(con, result, entry, loaded_at)
+        return result
+
+    manifest = _read_manifest(folder / MANIFEST)
+    if manifest is not None:
+        result.synthetic = manifest.synthetic
+        result.extracted_at = manifest.extracted_at
+    counts = manifest.row_counts if manifest else {}
+
+    # Phase 1: read and check every file; nothing is written yet.
+    pending: list[tuple[FileIngestResult, str, CheckedFile | None]] = []
+    expected_names = {MANIFEST}
+    for stem, tables in _file_tables(source).items():
+        expected_names.update(f"{stem}.{ext}" for ext in _EXTENSIONS[source])
+        path = _locate(folder, source, stem)
+        if path is None:
+            if RAW_TABLES[f"{source}__{tables[0]}"].required_file:
+                name = f"{stem}.{'|'.join(_EXTENSIONS[source])}"
+                manifest_rows = next(
+                    (counts[f"{stem}.{e}"] for e in _EXTENSIONS[source] if f"{stem}.{e}" in counts),
+                    None,
+                )
+                entry = FileIngestResult(
+                    name, "missing_file", manifest_rows=manifest_rows, message="not extracted"
+                )
+                pending.append((entry, stem, None))
+            continue
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        previous = _previous_delivery(con, source, drop_date, path.name)
+        entry = FileIngestResult(
+            path.name, "loaded", manifest_rows=counts.get(path.name), content_sha256=sha
+        )
+        if previous is not None and previous[0] == sha:
+            entry.status = "unchanged"
+            entry.rows_read, entry.rows_loaded, entry.rows_quarantined = previous[1:]
+            pending.append((entry, stem, None))
+            continue
+        checked = check_file(source, stem, path)
+        entry.rows_read = checked.rows_read
+        entry.rows_loaded = checked.rows_loaded
+        entry.rows_quarantined = checked.rows_quarantined
+        if previous is not None:
+            entry.status = "replaced"
+            entry.message = f"re-delivered with different content (previous sha256 {previous[0]})"
+        pending.append((entry, stem, checked))
+    result.ignored_files = sorted(
+        p.name for p in folder.iterdir() if p.is_file() and p.name not in expected_names
+    )
+
+    # Phase 2: one transaction for the whole source drop.
+    con.begin()
+    try:
+        for entry, stem, checked in pending:
+            meta = {
+                "source": source,
+                "drop_date": drop_date,
+                "file": entry.file,
+                "loaded_at": loaded_at,
+            }
+            if entry.status == "replaced":
+                for table in _file_tables(source)[stem]:
+                    con.execute(
+                        f"DELETE FROM {RAW_TABLES[f'{source}__{table}'].name} "
+                        "WHERE _drop_date = ? AND _file = ?",
+                        [drop_date, entry.file],
+                    )
+                con.execute(
+                    "DELETE FROM raw.quarantine WHERE source = ? AND drop_date = ? AND file = ?",
+                    [source, drop_date, entry.file],
+                )
+            if checked is not None:
+                for table, frame in checked.frames.items():
+                    _insert_frame(con, f"{source}__{table}", frame, meta)
+                _insert_quarantine(con, checked.quarantine, meta)
+            if entry.manifest_mismatch:
+                note = f"manifest declares {entry.manifest_rows} rows, file has {entry.rows_read}"
+                entry.message = f"{entry.message}; {note}" if entry.message else note
+            result.files.append(entry)
+            _insert_log(con, result, entry, loaded_at)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return result

@@ -1,0 +1,234 @@
+"""Tabular extracts (CSV, Parquet): read, type each column vectorised, validate with pandera.
+
+CSV is read with every column as text so that one unparseable value quarantines its row instead
+of failing the file; Parquet columns already typed are converted without a round trip to text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+
+from data_contracts.contracts import POLARS_TYPES, Contract
+from data_contracts.errors import ExtractFileError
+from data_contracts.records import CheckedFile, Violation, quarantine_row
+
+_TS_FORMATS_UTC = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
+_TS_FORMATS_OFFSET = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z")
+
+
+def _parse_timestamps(text: pl.Series) -> pl.Series:
+    """ISO-8601 strings (Z, offset or naive, taken as UTC; or a bare date) to naive UTC datetimes."""
+    result = pl.Series(text.name, [None] * len(text), dtype=pl.Datetime("us"))
+    pending = text.is_not_null()
+    attempts = [(f, False) for f in _TS_FORMATS_UTC] + [(f, True) for f in _TS_FORMATS_OFFSET]
+    attempts.append(("%Y-%m-%d", False))
+    for fmt, with_offset in attempts:
+        if not pending.any():
+            break
+        parsed = text.str.to_datetime(fmt, strict=False, time_unit="us")
+        if with_offset:
+            parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        result = pl.select(
+            pl.when(pending & parsed.is_not_null()).then(parsed).otherwise(result)
+        ).to_series()
+        pending = pending & parsed.is_null()
+    return result.alias(text.name)
+
+
+def _coerce(series: pl.Series, dtype_name: str) -> pl.Series:
+    """The column in its raw-table type; values that cannot be converted become null."""
+    target = POLARS_TYPES[dtype_name]
+    dtype = series.dtype
+    if dtype == pl.Null:
+        return series.cast(target)
+    if dtype_name == "VARCHAR":
+        return series if dtype == pl.String else series.cast(pl.String)
+    if dtype == pl.String:
+        text = series.str.strip_chars()
+        if dtype_name == "TIMESTAMP":
+            return _parse_timestamps(text)
+        if dtype_name == "DATE":
+            return text.str.to_date("%Y-%m-%d", strict=False)
+        return text.cast(target, strict=False)
+    if dtype_name == "TIMESTAMP":
+        if isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is not None:
+                series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            return series.cast(pl.Datetime("us"))
+        if dtype == pl.Date:
+            return series.cast(pl.Datetime("us"))
+        return series.cast(target, strict=False)
+    if dtype_name == "DATE" and isinstance(dtype, pl.Datetime):
+        return series.dt.date()
+    if dtype_name in ("BIGINT", "INTEGER") and dtype.is_float():
+        whole = series == series.floor()
+        return pl.select(pl.when(whole).then(series).otherwise(None)).to_series().cast(target)
+    return series.cast(target, strict=False)
+
+
+def read_csv_text(path: Path) -> tuple[pl.DataFrame, pl.Series, list[Violation]]:
+    """All columns as text, the file line of each row, and rows whose field count is wrong."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExtractFileError(path, "UTF-8 CSV text with a header", str(exc)) from exc
+    if not text.strip():
+        return pl.DataFrame(), pl.Series("_line", [], dtype=pl.Int32), []
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            infer_schema=False,
+            has_header=True,
+            missing_utf8_is_empty_string=False,
+        )
+        physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+        if physical == frame.height + 1:
+            lines = pl.Series("_line", range(2, frame.height + 2), dtype=pl.Int32)
+            return frame, lines, []
+    except pl.exceptions.PolarsError:
+        pass
+    return _read_csv_python(path, text)
+
+
+def _read_csv_python(path: Path, text: str) -> tuple[pl.DataFrame, pl.Series, list[Violation]]:
+    """Slow path for quoted newlines and ragged rows: exact line numbers, ragged rows reported."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise ExtractFileError(path, "a CSV header line", str(exc)) from exc
+    records: list[list[str | None]] = []
+    lines: list[int] = []
+    ragged: list[Violation] = []
+    start = reader.line_num + 1
+    try:
+        for fields in reader:
+            if not fields:
+                start = reader.line_num + 1
+                continue
+            if len(fields) != len(header):
+                ragged.append(
+                    Violation(
+                        start,
+                        "csv_field_count",
+                        None,
+                        ",".join(fields)[:500],
+                        f"{len(fields)} fields where the header has {len(header)}",
+                    )
+                )
+            else:
+                records.append([f if f != "" else None for f in fields])
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ExtractFileError(path, "CSV text", f"line {reader.line_num}: {exc}") from exc
+    frame = pl.DataFrame(records, schema={h: pl.String for h in header}, orient="row")
+    return frame, pl.Series("_line", lines, dtype=pl.Int32), ragged
+
+
+def read_parquet(path: Path) -> tuple[pl.DataFrame, pl.Series]:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # any reader error means the file cannot be read at all
+        raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
+    return frame, pl.Series("_line", range(1, frame.height + 1), dtype=pl.Int32)
+
+
+def check_table(
+    path: Path,
+    contract: Contract,
+    required_columns: tuple[str, ...],
+    frame: pl.DataFrame,
+    lines: pl.Series,
+    pre_violations: list[Violation],
+) -> CheckedFile:
+    """Type, validate and de-duplicate one tabular file; every row is loaded or quarantined."""
+    missing = [c for c in required_columns if c not in frame.columns]
+    if frame.width and missing:
+        raise ExtractFileError(
+            path,
+            f"a header with the columns {', '.join(required_columns)}",
+            f"missing {', '.join(missing)}; found {', '.join(frame.columns)}",
+        )
+    table = contract.table
+    source_frame = frame
+    columns = {}
+    type_bad: list[tuple[str, pl.Series]] = []
+    for name, dtype_name, _ in table.columns:
+        if name not in frame.columns:
+            columns[name] = pl.Series(name, [None] * frame.height, dtype=POLARS_TYPES[dtype_name])
+            continue
+        raw = frame[name]
+        typed = _coerce(raw, dtype_name)
+        columns[name] = typed
+        bad = raw.is_not_null() & typed.is_null()
+        if raw.dtype == pl.String:
+            bad = bad & (raw.str.strip_chars() != "")
+        if bad.any():
+            type_bad.append((name, bad))
+    typed_frame = pl.DataFrame(columns).with_columns(lines)
+
+    violations: dict[int, list[Violation]] = {}
+    for v in pre_violations:
+        violations.setdefault(v.line, []).append(v)
+    prefix = contract.prefix
+    for name, bad in type_bad:
+        expected = next(t for n, t, _ in table.columns if n == name)
+        for index in bad.arg_true().to_list():
+            value = source_frame[name][index]
+            line = int(lines[index])
+            violations.setdefault(line, []).append(
+                Violation(
+                    line,
+                    f"{prefix}.{name}_type",
+                    name,
+                    None if value is None else str(value),
+                    f"{name}: cannot be read as {expected}",
+                )
+            )
+    failures = contract.failures(typed_frame)
+    for f in failures.iter_rows(named=True):
+        line = int(lines[f["index"]])
+        violations.setdefault(line, []).append(
+            Violation(line, f["rule"], f["column"], f["value"], f["message"])
+        )
+
+    valid = ~typed_frame["_line"].is_in(pl.Series(list(violations), dtype=pl.Int32))
+    key = list(table.key)
+    candidates = typed_frame.filter(valid)
+    later = candidates.filter(~pl.struct(key).is_first_distinct())
+    for row in later.select([*key, "_line"]).iter_rows(named=True):
+        record = "|".join(str(row[k]) for k in key)
+        violations[row["_line"]] = [
+            Violation(
+                row["_line"],
+                "duplicate_id_in_drop",
+                ",".join(key),
+                record,
+                f"key ({', '.join(key)}) = {record} already appeared earlier in this file",
+            )
+        ]
+
+    quarantine = []
+    if violations:
+        bad_lines = pl.Series(sorted(violations), dtype=pl.Int32)
+        typed_frame = typed_frame.filter(~pl.col("_line").is_in(bad_lines))
+        positions = lines.is_in(bad_lines).arg_true().to_list()
+        index_of = {int(lines[i]): i for i in positions}
+        for line in bad_lines.to_list():
+            i = index_of.get(line)
+            if i is None:  # a ragged CSV row never made it into the frame
+                raw_text, record_id = violations[line][0].value, None
+            else:
+                row = source_frame.row(i, named=True)
+                raw_text = json.dumps(row, default=str, ensure_ascii=False)
+                record_id = "|".join("" if row.get(k) is None else str(row.get(k)) for k in key)
+            quarantine.append(quarantine_row(violations[line], raw_text, record_id))
+    rows_read = frame.height + len(pre_violations)
+    return CheckedFile(rows_read, {table.table: typed_frame}, quarantine)
