@@ -266,7 +266,9 @@ def check_jsonl(
     bad = sorted(violations)
     if bad:
         bad_series = pl.Series(bad, dtype=pl.Int32)
-        frames = {t: f.filter(~pl.col("_line").is_in(bad_series)) for t, f in frames.items()}
+        frames = {
+            t: f.filter(~pl.col("_line").is_in(bad_series.implode())) for t, f in frames.items()
+        }
     quarantine = [
         quarantine_row(violations[line], raw_lines.get(line), record_ids.get(line)) for line in bad
     ]

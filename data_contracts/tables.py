@@ -85,7 +85,6 @@ def read_csv_text(path: Path) -> tuple[pl.DataFrame, pl.Series, list[Violation]]
             io.BytesIO(text.encode("utf-8")),
             infer_schema=False,
             has_header=True,
-            missing_utf8_is_empty_string=False,
         )
         physical = text.count("\n") + (0 if text.endswith("\n") else 1)
         if physical == frame.height + 1:
@@ -199,7 +198,7 @@ def check_table(
             Violation(line, f["rule"], f["column"], f["value"], f["message"])
         )
 
-    valid = ~typed_frame["_line"].is_in(pl.Series(list(violations), dtype=pl.Int32))
+    valid = ~typed_frame["_line"].is_in(pl.Series(list(violations), dtype=pl.Int32).implode())
     key = list(table.key)
     candidates = typed_frame.filter(valid)
     later = candidates.filter(~pl.struct(key).is_first_distinct())
@@ -218,8 +217,8 @@ def check_table(
     quarantine = []
     if violations:
         bad_lines = pl.Series(sorted(violations), dtype=pl.Int32)
-        typed_frame = typed_frame.filter(~pl.col("_line").is_in(bad_lines))
-        positions = lines.is_in(bad_lines).arg_true().to_list()
+        typed_frame = typed_frame.filter(~pl.col("_line").is_in(bad_lines.implode()))
+        positions = lines.is_in(bad_lines.implode()).arg_true().to_list()
         index_of = {int(lines[i]): i for i in positions}
         for line in bad_lines.to_list():
             i = index_of.get(line)

@@ -1,0 +1,184 @@
+"""Stripe's own published example objects, both API shapes, through the real ingest.
+
+Expected outcomes were read off the fixture files by hand:
+- fixtures3.json (2025-03-31+ shape): the subscription's item has current_period_start 1896570518
+  and current_period_end 976287773 (ends before it starts) and a plan with interval_count
+  797691627 and currency "currency"; the invoice's subscription is the placeholder "subscription"
+  (parent.subscription_details) and its line points at "subscription_item" / "invoice_item"; the
+  charge's outcome.type is "type". Customer, price and refund are plausible.
+- fixtures3.pre-2025-03-31.json: the subscription has current_period_start = end = 1234567890 (a
+  zero-length period is possible) but its item carries the same impossible plan; the invoice has
+  no subscription and one one_time-price line with invoice_item ii_…; the charge's outcome is null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from data_contracts.loading import ingest_source_drop
+
+FIXTURES = Path("/work/shared/reference/real_inputs/stripe_openapi_fixtures")
+DROP = dt.date(2025, 5, 1)
+LOADED_AT = dt.datetime(2025, 5, 2, 6, 0)
+
+
+def _resources(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())["resources"]
+
+
+def _write_drop(root: Path, res: dict) -> None:
+    """One line per object; standalone item / line objects embedded in a plausible parent."""
+    folder = root / "stripe" / DROP.isoformat()
+    folder.mkdir(parents=True)
+    envelope_sub = {
+        "id": "sub_Envelope1",
+        "object": "subscription",
+        "customer": "cus_Envelope1",
+        "status": "active",
+        "created": 1700000000,
+        "currency": "usd",
+        "items": {"object": "list", "data": [res["subscription_item"]], "has_more": False},
+    }
+    envelope_inv = {
+        "id": "in_Envelope1",
+        "object": "invoice",
+        "customer": "cus_Envelope1",
+        "status": "paid",
+        "currency": "usd",
+        "created": 1700000000,
+        "lines": {"object": "list", "data": [res["line_item"]], "has_more": False},
+    }
+    files = {
+        "customers": [res["customer"]],
+        "subscriptions": [res["subscription"], envelope_sub],
+        "invoices": [res["invoice"], envelope_inv],
+        "charges": [res["charge"]],
+        "refunds": [res["refund"]],
+        "prices": [res["price"]],
+    }
+    for stem, objects in files.items():
+        (folder / f"{stem}.jsonl").write_text("".join(json.dumps(o) + "\n" for o in objects))
+
+
+def _ingest(tmp_path: Path, fixture: str) -> duckdb.DuckDBPyConnection:
+    _write_drop(tmp_path, _resources(fixture))
+    con = duckdb.connect()
+    result = ingest_source_drop(con, "stripe", tmp_path, DROP, LOADED_AT)
+    for f in result.files:
+        assert f.rows_read == f.rows_loaded + f.rows_quarantined, f
+    return con
+
+
+def _quarantine(con) -> dict[tuple[str, int], list[str]]:
+    rows = con.execute("SELECT file, line, rules, message FROM raw.quarantine").fetchall()
+    for _, _, rules, message in rows:
+        for rule in rules:
+            assert rule in message  # the message names every rule broken
+    return {(f, line): rules for f, line, rules, _ in rows}
+
+
+def _ids(con, table: str) -> list[str]:
+    return sorted(r[0] for r in con.execute(f"SELECT id FROM raw.stripe__{table}").fetchall())
+
+
+def test_current_api_shape_fixtures(tmp_path: Path) -> None:
+    con = _ingest(tmp_path, "fixtures3.json")
+    q = _quarantine(con)
+    assert set(q) == {
+        ("subscriptions.jsonl", 1),
+        ("subscriptions.jsonl", 2),
+        ("invoices.jsonl", 1),
+        ("invoices.jsonl", 2),
+        ("charges.jsonl", 1),
+    }
+    impossible_item = {
+        "stripe.subscription_items.period_end_after_start",
+        "stripe.subscription_items.plan_interval_count_range",
+        "stripe.subscription_items.plan_currency_format",
+    }
+    assert set(q[("subscriptions.jsonl", 1)]) == impossible_item
+    assert set(q[("subscriptions.jsonl", 2)]) == impossible_item  # standalone item, same values
+    assert set(q[("invoices.jsonl", 1)]) == {
+        "stripe.invoices.subscription_format",
+        "stripe.invoice_lines.subscription_format",
+        "stripe.invoice_lines.subscription_item_format",
+        "stripe.invoice_lines.invoice_item_format",
+    }
+    assert set(q[("invoices.jsonl", 2)]) == {
+        "stripe.invoice_lines.subscription_format",
+        "stripe.invoice_lines.subscription_item_format",
+        "stripe.invoice_lines.invoice_item_format",
+    }
+    assert q[("charges.jsonl", 1)] == ["stripe.charges.outcome_type_enum"]
+
+    assert _ids(con, "customers") == ["cus_QXg1o8vcGmoR32"]
+    assert _ids(con, "prices") == ["price_1PgafmB7WZ01zgkW6dKueIc5"]
+    assert _ids(con, "refunds") == ["re_1Pgc72B7WZ01zgkWqPvrRrPE"]
+    for table in ("subscriptions", "subscription_items", "invoices", "invoice_lines", "charges"):
+        assert _ids(con, table) == []
+    # The customer's embedded discount (new shape: source.coupon) becomes a child row.
+    assert con.execute(
+        "SELECT parent_id, id, start, coupon_id FROM raw.stripe__customer_discounts"
+    ).fetchall() == [("cus_QXg1o8vcGmoR32", "obj_123", 109757538, None)]
+    # Source values unchanged: unix seconds and minor units stay integers.
+    assert con.execute(
+        "SELECT created, unit_amount, recurring_interval, recurring_interval_count, _line, _file "
+        "FROM raw.stripe__prices"
+    ).fetchall() == [(1234567890, 2000, "month", 1, 1, "prices.jsonl")]
+
+
+def test_pre_2025_api_shape_fixtures(tmp_path: Path) -> None:
+    con = _ingest(tmp_path, "fixtures3.pre-2025-03-31.json")
+    q = _quarantine(con)
+    assert set(q) == {("subscriptions.jsonl", 1), ("subscriptions.jsonl", 2)}
+    plan_rules = {
+        "stripe.subscription_items.plan_interval_count_range",
+        "stripe.subscription_items.plan_currency_format",
+    }
+    assert set(q[("subscriptions.jsonl", 1)]) == plan_rules
+    assert set(q[("subscriptions.jsonl", 2)]) == plan_rules
+
+    assert _ids(con, "customers") == ["cus_QXg1o8vcGmoR32"]
+    assert _ids(con, "invoices") == ["in_1Pgc6tB7WZ01zgkWu9fdqL6I", "in_Envelope1"]
+    assert _ids(con, "charges") == ["ch_1PgafuB7WZ01zgkWXYmPNZs8"]
+    assert _ids(con, "refunds") == ["re_1Pgc72B7WZ01zgkWqPvrRrPE"]
+    lines = con.execute(
+        "SELECT invoice_id, id, amount, invoice_item, price_id, price_type, subscription "
+        "FROM raw.stripe__invoice_lines ORDER BY invoice_id"
+    ).fetchall()
+    assert lines == [
+        (
+            "in_1Pgc6tB7WZ01zgkWu9fdqL6I",
+            "il_1Pgc6sB7WZ01zgkWFnxLrLCq",
+            1000,
+            "ii_1Pgc6sB7WZ01zgkWSUrArSku",
+            "price_1PgafmB7WZ01zgkW02Hf9z6c",
+            "one_time",
+            None,
+        ),
+        (
+            "in_Envelope1",
+            "il_tmp_1Pgc6sB7WZ01zgkWrG16hkdl",
+            1000,
+            "ii_1Pgc6sB7WZ01zgkWrG16hkdl",
+            "price_1PgafmB7WZ01zgkW02Hf9z6c",
+            "one_time",
+            None,
+        ),
+    ]
+    # Older charges carry `invoice`; a null outcome leaves outcome_type NULL.
+    assert con.execute(
+        "SELECT invoice, outcome_type, amount FROM raw.stripe__charges"
+    ).fetchall() == [(None, None, 100)]
+
+
+@pytest.mark.parametrize("fixture", ["fixtures3.json", "fixtures3.pre-2025-03-31.json"])
+def test_raw_json_keeps_the_original_line(tmp_path: Path, fixture: str) -> None:
+    con = _ingest(tmp_path, fixture)
+    raw = con.execute("SELECT _raw_json FROM raw.stripe__customers").fetchall()[0][0]
+    assert json.loads(raw) == _resources(fixture)["customer"]
