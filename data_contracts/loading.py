@@ -75,6 +75,24 @@ class DropIngestResult:
     def file(self, name: str) -> FileIngestResult:
         return next(f for f in self.files if f.file == name)
 
+    def describe(self) -> str:
+        """One line for a run log: per file its status and read/loaded/quarantined counts."""
+        if self.missing_drop:
+            return "missing drop folder"
+        parts = [
+            f"{f.file} {f.status}"
+            + (
+                f" {f.rows_read} read/{f.rows_loaded} loaded/{f.rows_quarantined} quarantined"
+                if f.status != "missing_file"
+                else ""
+            )
+            + (f" (manifest says {f.manifest_rows})" if f.manifest_mismatch else "")
+            for f in self.files
+        ]
+        if self.ignored_files:
+            parts.append(f"ignored unknown files {', '.join(self.ignored_files)}")
+        return "; ".join(parts) + (" [synthetic]" if self.synthetic else "")
+
 
 @dataclass
 class _Manifest:
