@@ -13,15 +13,13 @@ import duckdb
 import polars as pl
 import pytest
 
-import synthetic
 from data_contracts.loading import SOURCES, ingest_source_drop
-
-generate_drops = getattr(synthetic, "generate_drops", None)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(generate_drops is None, reason="synthetic.generate_drops not available yet")
 def test_synthetic_drops_nothing_lost_and_quarantine_matches_flaws(tmp_path: Path) -> None:
+    from synthetic import generate_drops
+
     out = tmp_path / "extracts"
     generate_drops(out, accounts=300, months=14, seed=7)
     flaws_files = sorted(tmp_path.rglob("flaws.csv"))
