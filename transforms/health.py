@@ -1,0 +1,274 @@
+"""Customer health score of metrics.md §2: component and overall scores, grade, trend, risk factors,
+opportunities and alerts, computed for every account and day at once.
+
+Missing is not zero: a NULL metric is left out and the weights of the metrics present are rescaled
+within its component (and components likewise); the share of weight that was present is the
+row's coverage, and below the configured minimum the score is NULL with reason
+`insufficient_data`. A real 0 is a value and scores as one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from transforms.comparisons import holds, round_half_away
+from transforms.config import ComponentSpec, HealthScoreConfig, MetricSpec
+
+KEYS = ("account_id", "as_of_date")
+INSUFFICIENT_DATA = "insufficient_data"
+
+
+def component_column(component: ComponentSpec | str) -> str:
+    name = component if isinstance(component, str) else component.name
+    return f"{name}_score"
+
+
+def component_trend_column(component: ComponentSpec | str) -> str:
+    name = component if isinstance(component, str) else component.name
+    return f"{name}_trend"
+
+
+def required_input_columns(config: HealthScoreConfig) -> tuple[str, ...]:
+    """Columns `score_health` needs: the keys, every scored metric and the rules' extra inputs."""
+    return (*KEYS, *(m.name for m in config.metrics), *config.rule_inputs)
+
+
+def _require_columns(frame: pl.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what} lacks the columns {missing}; see the input contract in "
+            "data_contracts/transform_contracts.py"
+        )
+
+
+def normalised_metric(metric: MetricSpec) -> pl.Expr:
+    """The metric on the 0–100 scale; NULL where the metric is NULL."""
+    value = pl.col(metric.name).cast(pl.Float64)
+    if metric.direction == "inverse":
+        assert metric.worst is not None  # guaranteed by the config loader
+        share = (metric.worst - value) / (metric.worst - metric.ideal)
+        return 100.0 * share.clip(0.0, 1.0)
+    return (value / metric.ideal * 100.0).clip(0.0, 100.0)
+
+
+def _weighted_mean_of_present(parts: list[tuple[pl.Expr, float]]) -> pl.Expr:
+    """Σ w·x / Σ w over the parts whose x is not NULL; NULL when none is present."""
+    numerator = pl.sum_horizontal([x * w for x, w in parts])
+    present_weight = pl.sum_horizontal(
+        [pl.when(x.is_not_null()).then(pl.lit(w)).otherwise(pl.lit(0.0)) for x, w in parts]
+    )
+    return pl.when(present_weight > 0).then(numerator / present_weight)
+
+
+def _flags(conditions: list[tuple[pl.Expr, str]]) -> pl.Expr:
+    """A list[str] of the names whose condition holds, in the configured order."""
+    if not conditions:
+        return pl.lit([], dtype=pl.List(pl.String))
+    return pl.concat_list(
+        [pl.when(cond).then(pl.lit(name)) for cond, name in conditions]
+    ).list.drop_nulls()
+
+
+def grade_expr(display_score: pl.Expr, config: HealthScoreConfig) -> pl.Expr:
+    """Letter grade of a rounded score (A ≥ 80, B ≥ 60, C ≥ 40, D ≥ 20, else F); NULL stays NULL."""
+    grade = pl.lit(config.fallback_grade)
+    for letter, minimum in reversed(config.grades):
+        grade = pl.when(display_score >= minimum).then(pl.lit(letter)).otherwise(grade)
+    return pl.when(display_score.is_not_null()).then(grade)
+
+
+def score_health(metrics: pl.DataFrame, config: HealthScoreConfig) -> pl.DataFrame:
+    """Score every (account, day) of `metrics` as metrics.md §2 defines.
+
+    Input (contract `HealthMetricsInput`): one row per (account_id: str, as_of_date: date) with one
+    nullable Float64 column per configured metric (dau_mau_ratio, feature_adoption,
+    conversations_per_week, days_since_last_login, logins_per_week, features_used_this_month,
+    open_tickets, avg_csat, escalations, nps_score, meetings_attended, responses_to_outreach,
+    payment_health, growth_potential, contract_length) plus usage_vs_limit for the upgrade rule.
+    NULL means the source does not cover the account and day; 0 is a measured zero.
+
+    Output (contract `HealthScoresOutput`), one row per input row: account_id, as_of_date,
+    score (unrounded, NULL below minimum coverage), score_display (Int32, rounded half away from
+    zero), grade (of score_display), coverage, reason (`insufficient_data` or NULL), one
+    `<component>_score` per component (NULL when none of its metrics is present), risk_factors and
+    opportunities (list[str]; trend-based risk factors are added by `add_trends`),
+    config_version.
+    """
+    _require_columns(metrics, required_input_columns(config), "the health metrics frame")
+
+    component_exprs: list[pl.Expr] = []
+    coverage_parts: list[pl.Expr] = []
+    for component in config.components:
+        parts = [(normalised_metric(m), m.weight) for m in component.metrics]
+        component_exprs.append(_weighted_mean_of_present(parts).alias(component_column(component)))
+        coverage_parts.extend(
+            pl.when(pl.col(m.name).is_not_null())
+            .then(pl.lit(component.weight * m.weight))
+            .otherwise(pl.lit(0.0))
+            for m in component.metrics
+        )
+
+    weighted_score = _weighted_mean_of_present(
+        [(pl.col(component_column(c)), c.weight) for c in config.components]
+    )
+    sufficient = holds(pl.col("coverage"), ">=", config.minimum_coverage)
+
+    risk_conditions = [
+        (
+            holds(pl.col(component_column(c)), "<", config.risk_component_score_below),
+            f"low_{c.name}",
+        )
+        for c in config.components
+    ] + [(holds(pl.col(r.input), r.op, r.threshold), r.name) for r in config.risk_rules]
+    opportunity_conditions = [
+        (holds(pl.col(r.input), r.op, r.threshold), r.name) for r in config.opportunity_rules
+    ]
+
+    return (
+        metrics.lazy()
+        .with_columns(*component_exprs, pl.sum_horizontal(coverage_parts).alias("coverage"))
+        .with_columns(weighted_score.alias("_weighted_score"))
+        .with_columns(
+            pl.when(sufficient).then(pl.col("_weighted_score")).alias("score"),
+            pl.when(~sufficient).then(pl.lit(INSUFFICIENT_DATA)).alias("reason"),
+        )
+        .with_columns(round_half_away(pl.col("score")).cast(pl.Int32).alias("score_display"))
+        .select(
+            *KEYS,
+            "score",
+            "score_display",
+            grade_expr(pl.col("score_display"), config).alias("grade"),
+            "coverage",
+            "reason",
+            *(component_column(c) for c in config.components),
+            _flags(risk_conditions).alias("risk_factors"),
+            _flags(opportunity_conditions).alias("opportunities"),
+            pl.lit(config.version).alias("config_version"),
+        )
+        .collect()
+    )
+
+
+def _trend(change: pl.Expr, config: HealthScoreConfig, labels: tuple[str, str, str]) -> pl.Expr:
+    up, stable, down = labels
+    return (
+        pl.when(change.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(holds(change, ">=", config.trend_improving_at_least))
+        .then(pl.lit(up))
+        .when(holds(change, "<=", config.trend_declining_at_most))
+        .then(pl.lit(down))
+        .otherwise(pl.lit(stable))
+    )
+
+
+def _shifted(history: pl.DataFrame, columns: list[str], days: int, suffix: str) -> pl.DataFrame:
+    """`history`'s columns keyed on the day they serve as the earlier value for (date + days)."""
+    return history.select(
+        "account_id",
+        (pl.col("as_of_date") + dt.timedelta(days=days)).alias("as_of_date"),
+        *(pl.col(c).alias(f"{c}{suffix}") for c in columns),
+    )
+
+
+def add_trends(
+    scores: pl.DataFrame, history: pl.DataFrame, config: HealthScoreConfig
+) -> pl.DataFrame:
+    """Add score and component trends versus `trend_lookback_days` earlier.
+
+    `scores` and `history` are `score_health` outputs; `history` must hold the rows dated
+    lookback days before those of `scores` (it may be the whole score history, or `scores` itself).
+    Adds score_lookback, score_change, trend (improving/stable/declining at ±5, NULL when either
+    score is NULL or there is no earlier row), `<component>_trend` (up/stable/down) and appends
+    `<component>_trend_down` to risk_factors.
+    """
+    components = [component_column(c) for c in config.components]
+    earlier = _shifted(history, ["score", *components], config.trend_lookback_days, "_lookback")
+    joined = scores.join(earlier, on=list(KEYS), how="left")
+    score_change = pl.col("score") - pl.col("score_lookback")
+    component_trends = [
+        _trend(
+            pl.col(component_column(c)) - pl.col(f"{component_column(c)}_lookback"),
+            config,
+            ("up", "stable", "down"),
+        ).alias(component_trend_column(c))
+        for c in config.components
+    ]
+    trend_down = [
+        (pl.col(component_trend_column(c)) == "down", f"{c.name}_trend_down")
+        for c in config.components
+        if config.risk_component_trend_down
+    ]
+    return (
+        joined.with_columns(
+            score_change.alias("score_change"),
+            _trend(score_change, config, ("improving", "stable", "declining")).alias("trend"),
+            *component_trends,
+        )
+        .with_columns(
+            pl.concat_list(
+                "risk_factors", _flags([(c.fill_null(False), n) for c, n in trend_down])
+            ).alias("risk_factors")
+        )
+        .drop(f"{c}_lookback" for c in components)
+    )
+
+
+def health_alerts(
+    scores: pl.DataFrame, history: pl.DataFrame, config: HealthScoreConfig
+) -> pl.DataFrame:
+    """The health alerts of metrics.md §2 for the rows of `scores` (an `add_trends` output).
+
+    - `health_score_drop` (high): the score fell by more than 15 points since the lookback day.
+    - `entered_at_risk_grade` (critical): grade D or F today and not yesterday (no grade
+      yesterday, e.g. a first score or insufficient data, counts as not D/F).
+
+    `history` holds the previous day's score rows. Output: one row per alert with account_id,
+    as_of_date, alert, severity, reason (a sentence for the CSM), score, previous_score, grade,
+    previous_grade, config_version.
+    """
+    yesterday = _shifted(history, ["score", "grade"], 1, "_yesterday")
+    joined = scores.join(yesterday, on=list(KEYS), how="left")
+    at_risk_grades = list(config.alert_at_risk_grades)
+    drop = holds(pl.col("score_change"), "<", -config.alert_score_drop_more_than)
+    drop_alerts = joined.filter(drop).select(
+        *KEYS,
+        pl.lit("health_score_drop").alias("alert"),
+        pl.lit(config.alert_score_drop_severity).alias("severity"),
+        pl.format(
+            "health score fell from {} to {} in {} days",
+            round_half_away(pl.col("score_lookback")).cast(pl.Int64),
+            pl.col("score_display"),
+            pl.lit(config.trend_lookback_days),
+        ).alias("reason"),
+        "score",
+        pl.col("score_lookback").alias("previous_score"),
+        "grade",
+        pl.lit(None, dtype=pl.String).alias("previous_grade"),
+    )
+    entered = pl.col("grade").is_in(at_risk_grades) & ~pl.col("grade_yesterday").is_in(
+        at_risk_grades
+    ).fill_null(False)
+    grade_alerts = joined.filter(entered.fill_null(False)).select(
+        *KEYS,
+        pl.lit("entered_at_risk_grade").alias("alert"),
+        pl.lit(config.alert_at_risk_severity).alias("severity"),
+        pl.format(
+            "grade {} today (score {}), grade {} yesterday",
+            pl.col("grade"),
+            pl.col("score_display"),
+            pl.col("grade_yesterday").fill_null("none"),
+        ).alias("reason"),
+        "score",
+        pl.col("score_yesterday").alias("previous_score"),
+        "grade",
+        pl.col("grade_yesterday").alias("previous_grade"),
+    )
+    return (
+        pl.concat([drop_alerts, grade_alerts])
+        .with_columns(pl.lit(config.version).alias("config_version"))
+        .sort(*KEYS, "alert")
+    )
