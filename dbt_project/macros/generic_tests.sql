@@ -8,8 +8,8 @@
     having count(*) > 1
 {% endtest %}
 
-{#- Fails for every row where the boolean expression is not true. -#}
-{% test expression_is_true(model, expression) %}
+{#- Fails for every row where the boolean expression is not true (on a model or one of its columns). -#}
+{% test expression_is_true(model, expression, column_name=none) %}
     select *
     from {{ model }}
     where not coalesce({{ expression }}, false)

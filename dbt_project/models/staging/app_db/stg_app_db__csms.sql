@@ -1,0 +1,43 @@
+{#- One row per customer-success manager. Its newest version (latest drop, then latest
+    line) in drops dated <= the as-of date; a row whose newest version carries deleted_at was
+    deleted at the source and is left out. -#}
+with
+
+source as (
+
+    select * from {{ source('app_db', 'app_db__csms') }}
+    where _drop_date <= {{ as_of_date() }}
+
+),
+
+newest_version as (
+
+    select * from (
+        select
+            *,
+            row_number() over (partition by csm_id order by _drop_date desc, _line desc) as version_rank
+        from source
+    ) as ranked
+    where version_rank = 1
+        and deleted_at is null
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        csm_id,
+
+        -- attributes
+        {{ empty_as_null('name') }} as csm_name,
+        {{ empty_as_null('email') }} as email,
+
+        -- load metadata
+        _drop_date as source_drop_date
+
+    from newest_version
+
+)
+
+select * from renamed
