@@ -347,7 +347,8 @@ class AppDbSimulator:
                                 f"rsp_{resp_n:08d}", send_id, a, users.user_ids[u], sent, h
                             )
                         trigger = "quarterly"
-                day += 90 + int(rng.integers(0, 45))
+                # 91 days at least: sends fall at different hours of the day.
+                day += 91 + int(rng.integers(0, 45))
 
     def _nps_response(
         self, response_id: str, send_id: str, a: int, user_id: str, sent: int, h: float
