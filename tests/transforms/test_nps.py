@@ -475,13 +475,17 @@ def test_detractors_whose_window_is_still_open_are_pending() -> None:
     survey.respond([2], D(2026, 1, 1), followed_up_at=D(2026, 1, 2))
     survey.respond([2], D(2026, 1, 30, 12, 0))
     survey.respond([2], D(2026, 1, 30, 12, 0), followed_up_at=D(2026, 1, 30, 13, 0))
+    # Edges: 28 Jan 23:59:59 + 72 h = 31 Jan 23:59:59, inside the as-of day → closed (never
+    # followed up: a miss); 29 Jan 00:00 + 72 h = 1 Feb 00:00, after the as-of day → pending.
+    survey.respond([2], D(2026, 1, 28, 23, 59, 59))
+    survey.respond([2], D(2026, 1, 29))
     responses, _ = survey.frames()
     result = detractor_follow_up(responses, follow_up_hours=72, as_of=dt.date(2026, 1, 31))
     january = result.filter(
         (pl.col("period_type") == "month") & (pl.col("segment") == "all")
     ).to_dicts()[0]
-    assert (january["detractors"], january["pending"], january["eligible"]) == (3, 2, 1)
-    assert (january["followed_up_in_time"], january["follow_up_rate"]) == (1, 1.0)
+    assert (january["detractors"], january["pending"], january["eligible"]) == (5, 3, 2)
+    assert (january["followed_up_in_time"], january["follow_up_rate"]) == (1, 0.5)
 
 
 def test_follow_up_without_detractors_is_null_with_reason() -> None:
