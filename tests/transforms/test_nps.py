@@ -516,3 +516,18 @@ def test_nps_responses_categories_periods_and_redacted_comments() -> None:
     assert clean["month_start"].unique().to_list() == [dt.date(2026, 3, 1)]
     assert clean["quarter_start"].unique().to_list() == [dt.date(2026, 1, 1)]
     assert clean["comment"].to_list() == ["write to [email] please", None, "ok", "great"]
+
+
+def test_no_surveys_at_all_gives_empty_typed_tables() -> None:
+    responses, sends = Survey().frames()
+    summary = summarise_nps(responses, sends, CONFIG)
+    assert summary.height == 0 and summary.columns == list(NPS_SUMMARY_COLUMNS)
+    assert summary.schema["nps"] == pl.Float64 and summary.schema["reportable"] == pl.Boolean
+    assert survey_fatigue_violations(sends).height == 0
+    assert detractor_follow_up(responses).height == 0
+    # With an as-of day the period still gets a row: zero responses, NULL NPS with the reason.
+    as_of = summarise_nps(responses, sends, CONFIG, as_of=dt.date(2026, 1, 5))
+    assert as_of.select("period_type", "segment", "responses", "nps", "reason").rows() == [
+        ("month", "all", 0, None, "insufficient_sample"),
+        ("quarter", "all", 0, None, "insufficient_sample"),
+    ]
