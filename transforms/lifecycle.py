@@ -1,0 +1,333 @@
+"""Lifecycle stage machine of metrics.md §5, evaluated day by day for all accounts at once.
+
+Each day's stage depends on the previous day's, so the days are walked in order; within a day
+every account is decided by one vectorised expression. The order of precedence is the spec's:
+churned first, then at_risk, then the current stage's own rule; at most one transition a day.
+The state after the last day is returned so that the next run continues from it instead of
+replaying the whole history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from transforms.comparisons import holds
+from transforms.config import LifecycleConfig
+
+INPUT_COLUMNS = {
+    "account_id": pl.String,
+    "as_of_date": pl.Date,
+    "subscription_state": pl.String,
+    "health_score": pl.Float64,
+    "days_without_login": pl.Int64,
+    "high_urgent_open_tickets": pl.Int64,
+    "nps_score": pl.Float64,
+    "onboarding_completion": pl.Float64,
+    "tenure_days": pl.Int64,
+    "term_months": pl.Int64,
+    "current_period_end": pl.Date,
+    "expansion_opportunity": pl.Boolean,
+    "mrr_rose": pl.Boolean,
+}
+
+STATE_SCHEMA = {
+    "account_id": pl.String,
+    "stage": pl.String,
+    "stage_entered_on": pl.Date,
+    "renewal_term_end": pl.Date,
+}
+
+STAGE_SCHEMA = {
+    "account_id": pl.String,
+    "as_of_date": pl.Date,
+    "stage": pl.String,
+    "previous_stage": pl.String,
+    "days_in_stage": pl.Int64,
+    "config_version": pl.String,
+}
+
+TRANSITION_SCHEMA = {
+    "account_id": pl.String,
+    "as_of_date": pl.Date,
+    "from_stage": pl.String,
+    "to_stage": pl.String,
+    "rule": pl.String,
+    "detail": pl.String,
+    "config_version": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class LifecycleRun:
+    """The outcome of walking the stage machine over a range of days."""
+
+    #: One row per account and evaluated day: the stage at the end of that day.
+    daily_stages: pl.DataFrame
+    #: One row per stage change, with the rule that fired.
+    transitions: pl.DataFrame
+    #: Each tracked account's stage after the last day, to start the next run from.
+    final_state: pl.DataFrame
+
+
+def empty_state() -> pl.DataFrame:
+    """A state with no account yet: every account enters by its entry rule."""
+    return pl.DataFrame(schema=STATE_SCHEMA)
+
+
+def _at_risk_conditions(config: LifecycleConfig) -> list[tuple[pl.Expr, str]]:
+    return [
+        (holds(pl.col("health_score"), "<", config.at_risk_health_below), "health_below"),
+        (
+            holds(pl.col("days_without_login"), ">", config.at_risk_days_without_login_over),
+            "days_without_login_over",
+        ),
+        (
+            holds(
+                pl.col("high_urgent_open_tickets"),
+                ">",
+                config.at_risk_high_urgent_open_tickets_over,
+            ),
+            "high_urgent_open_tickets_over",
+        ),
+        # Only where a response exists: holds() is False on NULL.
+        (holds(pl.col("nps_score"), "<=", config.at_risk_nps_at_most), "nps_at_most"),
+    ]
+
+
+def _decide(day: dt.date, config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(next stage, rule that fired or NULL, detail) for every account of one day's frame."""
+    stage = pl.col("stage")
+
+    def is_stage(name: str) -> pl.Expr:
+        return (stage == name).fill_null(False)
+
+    def flag(column: str) -> pl.Expr:
+        return pl.col(column).fill_null(False)
+
+    live = pl.col("subscription_state").is_in(list(config.live_subscription_states))
+    at_risk_conditions = _at_risk_conditions(config)
+    at_risk = pl.any_horizontal([c for c, _ in at_risk_conditions])
+    days_in_stage = (pl.lit(day) - pl.col("stage_entered_on")).dt.total_days()
+    days_to_term_end = (pl.col("current_period_end") - pl.lit(day)).dt.total_days()
+    tracked = stage.is_not_null()
+
+    entry = [
+        (~tracked & (pl.col("subscription_state") == state), target, "entered")
+        for state, target in config.entry_stage
+    ]
+    # (condition, to stage, rule) in the order of precedence of §5.
+    rules: list[tuple[pl.Expr, str, str]] = [
+        *entry,
+        (tracked & ~live & ~is_stage("churned"), "churned", "no_live_subscription"),
+        (
+            tracked & ~is_stage("churned") & ~is_stage("at_risk") & at_risk,
+            "at_risk",
+            "at_risk_entered",
+        ),
+        (
+            is_stage("at_risk")
+            & ~at_risk
+            & holds(pl.col("health_score"), ">=", config.at_risk_exit_health_at_least),
+            config.at_risk_exit_to,
+            "at_risk_exited",
+        ),
+        (
+            is_stage("trial") & (pl.col("subscription_state") == config.trial_to_onboarding_state),
+            "onboarding",
+            "trial_to_onboarding",
+        ),
+        (
+            is_stage("onboarding")
+            & holds(
+                pl.col("onboarding_completion"),
+                ">=",
+                config.onboarding_to_adopting_completion_at_least,
+            ),
+            "adopting",
+            "onboarding_to_adopting",
+        ),
+        (
+            is_stage("onboarding")
+            & holds(days_in_stage, ">", config.onboarding_to_at_risk_days_in_stage_over)
+            & holds(
+                pl.col("onboarding_completion"), "<", config.onboarding_to_at_risk_completion_below
+            ),
+            "at_risk",
+            "onboarding_to_at_risk",
+        ),
+        (
+            is_stage("adopting")
+            & holds(pl.col("health_score"), ">=", config.adopting_to_growing_health_at_least)
+            & holds(pl.col("tenure_days"), ">", config.adopting_to_growing_tenure_days_over),
+            "growing",
+            "adopting_to_growing",
+        ),
+        (
+            is_stage("growing")
+            & holds(pl.col("term_months"), ">=", config.growing_to_renewing_term_months_at_least)
+            & holds(days_to_term_end, "<=", config.growing_to_renewing_days_to_term_end_at_most),
+            "renewing",
+            "growing_to_renewing",
+        ),
+        (is_stage("growing") & flag("expansion_opportunity"), "expanding", "growing_to_expanding"),
+        (
+            is_stage("growing")
+            & holds(pl.col("nps_score"), ">=", config.growing_to_advocating_nps_at_least)
+            & holds(pl.col("health_score"), ">=", config.growing_to_advocating_health_at_least),
+            "advocating",
+            "growing_to_advocating",
+        ),
+        (
+            is_stage("renewing")
+            & (pl.col("current_period_end") > pl.col("renewal_term_end")).fill_null(False),
+            "growing",
+            "renewing_to_growing",
+        ),
+        (
+            is_stage("expanding")
+            & (
+                flag("mrr_rose")
+                | holds(days_in_stage, ">", config.expanding_to_growing_days_in_stage_over)
+            ),
+            "growing",
+            "expanding_to_growing",
+        ),
+        (
+            is_stage("churned")
+            & (pl.col("subscription_state") == config.churned_to_onboarding_state),
+            "onboarding",
+            "churned_to_onboarding",
+        ),
+        (
+            is_stage("advocating")
+            & (
+                holds(pl.col("health_score"), "<", config.advocating_to_growing_health_below)
+                | holds(pl.col("nps_score"), "<", config.advocating_to_growing_nps_below)
+            ),
+            "growing",
+            "advocating_to_growing",
+        ),
+    ]
+    next_stage: pl.Expr = stage
+    rule: pl.Expr = pl.lit(None, dtype=pl.String)
+    for condition, target, name in reversed(rules):
+        fires = condition.fill_null(False)
+        next_stage = pl.when(fires).then(pl.lit(target)).otherwise(next_stage)
+        rule = pl.when(fires).then(pl.lit(name)).otherwise(rule)
+    detail = (
+        pl.when(rule == "at_risk_entered")
+        .then(
+            pl.concat_list([pl.when(c).then(pl.lit(n)) for c, n in at_risk_conditions])
+            .list.drop_nulls()
+            .list.join(",")
+        )
+        .when(rule == "expanding_to_growing")
+        .then(pl.when(flag("mrr_rose")).then(pl.lit("mrr_rose")).otherwise(pl.lit("30_days")))
+    )
+    return next_stage, rule, detail
+
+
+def run_lifecycle(
+    daily_inputs: pl.DataFrame, state: pl.DataFrame, config: LifecycleConfig
+) -> LifecycleRun:
+    """Walk the stage machine over every day of `daily_inputs`, starting from `state`.
+
+    Input (contract `LifecycleDailyInput`), one row per (account_id, as_of_date):
+    subscription_state (`active`, `past_due`, `trialing` or `none`), health_score (unrounded,
+    NULL when insufficient), days_without_login, high_urgent_open_tickets, nps_score (latest,
+    NULL without a response), onboarding_completion (share of required steps, 0–1), tenure_days,
+    term_months (committed months of the current term), current_period_end (date),
+    expansion_opportunity and mrr_rose (bool). Condition inputs that are NULL never fire a rule.
+
+    `state` (contract `LifecycleState`): account_id, stage, stage_entered_on, renewal_term_end
+    (the period end when the account entered renewing) — the `final_state` of the previous run,
+    or `empty_state()`. An account absent from it enters by `entry_stage` on its first day with a
+    live subscription; an account without an input row on a day keeps its stage that day.
+
+    Returns daily_stages (account_id, as_of_date, stage, previous_stage, days_in_stage,
+    config_version), transitions (account_id, as_of_date, from_stage, to_stage, rule, detail,
+    config_version) and final_state.
+    """
+    missing = [c for c in INPUT_COLUMNS if c not in daily_inputs.columns]
+    if missing:
+        raise ValueError(
+            f"the lifecycle inputs lack the columns {missing}; see LifecycleDailyInput in "
+            "data_contracts/transform_contracts.py"
+        )
+    unknown_states = set(daily_inputs["subscription_state"].unique().to_list()) - {
+        *config.live_subscription_states,
+        "none",
+    }
+    if unknown_states:
+        raise ValueError(
+            f"subscription_state has values {sorted(map(str, unknown_states))}; "
+            f"expected one of {[*config.live_subscription_states, 'none']}"
+        )
+    inputs = daily_inputs.select(pl.col(c).cast(t) for c, t in INPUT_COLUMNS.items())
+    state = state.select(pl.col(c).cast(t) for c, t in STATE_SCHEMA.items())
+    stages: list[pl.DataFrame] = []
+    transitions: list[pl.DataFrame] = []
+    by_day = inputs.partition_by("as_of_date", as_dict=True, maintain_order=False)
+    for (day,) in sorted(by_day):
+        next_stage, rule, detail = _decide(day, config)
+        decided = (
+            by_day[(day,)]
+            .join(state, on="account_id", how="left")
+            .with_columns(
+                next_stage.alias("next_stage"), rule.alias("rule"), detail.alias("detail")
+            )
+            .filter(pl.col("next_stage").is_not_null())
+            .with_columns(
+                pl.when(pl.col("rule").is_not_null())
+                .then(pl.lit(day))
+                .otherwise(pl.col("stage_entered_on"))
+                .alias("next_entered_on"),
+                pl.when(pl.col("rule").is_null())
+                .then(pl.col("renewal_term_end"))
+                .when(pl.col("next_stage") == "renewing")
+                .then(pl.col("current_period_end"))
+                .alias("next_renewal_term_end"),
+            )
+        )
+        transitions.append(
+            decided.filter(pl.col("rule").is_not_null()).select(
+                "account_id",
+                "as_of_date",
+                pl.col("stage").alias("from_stage"),
+                pl.col("next_stage").alias("to_stage"),
+                "rule",
+                "detail",
+            )
+        )
+        stages.append(
+            decided.select(
+                "account_id",
+                "as_of_date",
+                pl.col("next_stage").alias("stage"),
+                pl.col("stage").alias("previous_stage"),
+                (pl.lit(day) - pl.col("next_entered_on")).dt.total_days().alias("days_in_stage"),
+            )
+        )
+        updated = decided.select(
+            "account_id",
+            pl.col("next_stage").alias("stage"),
+            pl.col("next_entered_on").alias("stage_entered_on"),
+            pl.col("next_renewal_term_end").alias("renewal_term_end"),
+        )
+        state = pl.concat([state.join(updated, on="account_id", how="anti"), updated])
+
+    version = pl.lit(config.version).alias("config_version")
+    daily = pl.concat(stages).with_columns(version) if stages else pl.DataFrame(schema=STAGE_SCHEMA)
+    changes = (
+        pl.concat(transitions).with_columns(version)
+        if transitions
+        else pl.DataFrame(schema=TRANSITION_SCHEMA)
+    )
+    return LifecycleRun(
+        daily_stages=daily.cast(STAGE_SCHEMA).sort("account_id", "as_of_date"),
+        transitions=changes.cast(TRANSITION_SCHEMA).sort("account_id", "as_of_date"),
+        final_state=state.sort("account_id"),
+    )
