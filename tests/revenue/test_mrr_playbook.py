@@ -1,0 +1,236 @@
+"""The revenue marts on dbt-labs' mrr-playbook data, through the real `csw run`, against an
+independent implementation written here in plain Python over the playbook's CSV.
+
+The playbook (`subscription_periods.csv`: one row per subscription with a monthly amount, end
+exclusive) becomes one initial Stripe drop dated 2019-12-31 (`playbook_drops.py`): subscriptions
+still running on that date are active (set to cancel at their end), earlier ones canceled. Every
+month before the drop is therefore valued from history (subscription dates, paid invoice lines) and
+December 2019 from the drop's subscription versions, so both paths are exercised.
+
+Differences from the playbook's own output, and why they do not change the expected numbers:
+- The playbook snapshots each month on its first day (date_month) and counts a subscription when
+  start_date <= date_month < end_date. We value MRR at the end of the month's last day. Every date
+  in the CSV is the first of a month, so "active on the 1st of m" and "active at the end of m" pick
+  the same subscriptions; the independent implementation below uses the end-of-month rule.
+- Its "upgrade"/"downgrade" are our expansion/contraction; it leaves unchanged months without a
+  category where we say retained (and inactive for months at zero after a churn). New, churn and
+  reactivation mean the same: churn lands in the first month at zero, reactivation is MRR again
+  after a month at zero.
+- Its months run to the current date; ours stop at the as-of month (the drop date, 2019-12-31).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.revenue.playbook_drops import Period, read_periods, write_playbook_drop
+
+pytestmark = pytest.mark.slow
+
+DROP_DATE = dt.date(2019, 12, 31)
+
+
+def _month_end(month: dt.date) -> dt.date:
+    following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, m = [], first
+    while m <= last:
+        months.append(m)
+        m = dt.date(m.year + m.month // 12, m.month % 12 + 1, 1)
+    return months
+
+
+def expected_by_month(periods: list[Period]) -> dict[dt.date, dict[str, float]]:
+    """Total MRR, active customers and movement counts per month, from the CSV alone.
+
+    A subscription counts in month m when start <= (end of m's last day) < end, i.e. start <= last
+    day of m and end > last day of m (end exclusive, all timestamps at midnight UTC).
+    """
+    customers = sorted({p.customer_id for p in periods})
+    first = min(p.start for p in periods).replace(day=1)
+    months = _months(first, DROP_DATE.replace(day=1))
+
+    def mrr(customer: int, month: dt.date) -> int:
+        last_day = min(_month_end(month), DROP_DATE)
+        return sum(
+            p.monthly_amount
+            for p in periods
+            if p.customer_id == customer and p.start <= last_day and p.end > last_day
+        )
+
+    table = {c: [mrr(c, m) for m in months] for c in customers}
+    result: dict[dt.date, dict[str, float]] = {}
+    for i, month in enumerate(months):
+        counts: Counter[str] = Counter()
+        total = 0
+        for c in customers:
+            now = table[c][i]
+            before = table[c][i - 1] if i else 0
+            ever_before = any(v > 0 for v in table[c][:i])
+            total += now
+            if before == 0 and now > 0:
+                counts["reactivation" if ever_before else "new"] += 1
+            elif before > 0 and now == 0:
+                counts["churn"] += 1
+            elif before > 0 and now > before:
+                counts["expansion"] += 1
+            elif before > 0 and now < before:
+                counts["contraction"] += 1
+            elif before > 0:
+                counts["retained"] += 1
+        result[month] = {
+            "mrr": total,
+            "active": sum(1 for c in customers if table[c][i] > 0),
+            **{k: counts[k] for k in ("new", "reactivation", "expansion", "contraction", "churn")},
+            "retained": counts["retained"],
+        }
+    return result
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    root = tmp_path_factory.mktemp("mrr_playbook")
+    extracts = root / "extracts"
+    write_playbook_drop(extracts, DROP_DATE, read_periods())
+    warehouse = root / "warehouse"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "run",
+            "--extracts",
+            str(extracts),
+            "--warehouse",
+            str(warehouse),
+            "--date",
+            DROP_DATE.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    con = duckdb.connect(str(warehouse / "published" / "analytics.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def test_monthly_mrr_customers_and_movements_match_an_independent_count(
+    published: duckdb.DuckDBPyConnection,
+) -> None:
+    expected = expected_by_month(read_periods())
+    rows = published.execute(
+        """
+        select month, mrr_end, logos_end, logos_new, logos_reactivated, logos_expanded,
+               logos_contracted, logos_churned, logos_retained
+        from marts.mrr_movements_monthly order by month
+        """
+    ).fetchall()
+    actual = {
+        r[0]: {
+            "mrr": float(r[1]),
+            "active": r[2],
+            "new": r[3],
+            "reactivation": r[4],
+            "expansion": r[5],
+            "contraction": r[6],
+            "churn": r[7],
+            "retained": r[8],
+        }
+        for r in rows
+    }
+    assert list(actual) == list(expected)
+    for month, want in expected.items():
+        assert actual[month] == want, month
+
+
+def test_a_few_months_worked_by_hand(published: duckdb.DuckDBPyConnection) -> None:
+    rows = {
+        r[0]: r[1:]
+        for r in published.execute(
+            "select month, mrr_start, new_mrr, mrr_end, logos_end from marts.mrr_movements_monthly"
+        ).fetchall()
+    }
+    # 2017-09: customers 2 (25) and 3 (50) start; 2017-10: 3 ends (churn 50), 4 starts (25).
+    assert [float(v) for v in rows[dt.date(2017, 9, 1)]] == [0, 75, 75, 2]
+    assert [float(v) for v in rows[dt.date(2017, 10, 1)]] == [75, 25, 50, 2]
+    # 2017-11 and 2017-12: nobody pays (2 and 4 ended 2017-11-01), yet the months are there.
+    assert [float(v) for v in rows[dt.date(2017, 11, 1)]] == [50, 0, 0, 0]
+    assert [float(v) for v in rows[dt.date(2017, 12, 1)]] == [0, 0, 0, 0]
+    # customer 1: 50 until 2019-02-01, nothing in Feb and Mar 2019, 50 again from 2019-04-01.
+    customer_1 = dict(
+        published.execute(
+            "select month, movement_category from marts.mrr_monthly where account_id = 'acc_1'"
+        ).fetchall()
+    )
+    assert customer_1[dt.date(2018, 11, 1)] == "new"
+    assert customer_1[dt.date(2019, 2, 1)] == "churn"
+    assert customer_1[dt.date(2019, 3, 1)] == "inactive"
+    assert customer_1[dt.date(2019, 4, 1)] == "reactivation"
+    assert customer_1[dt.date(2019, 6, 1)] == "expansion"  # 50 → 75, across two subscriptions
+
+
+def test_trailing_twelve_month_nrr_and_grr_by_hand(published: duckdb.DuckDBPyConnection) -> None:
+    # Cohort of 2019-12: customers paying at the end of 2018-12, MRR then → MRR at the end of 2019-12:
+    #   1: 50→0, 5: 25→40, 6: 65→65, 7: 70→0, 9: 75→75, 10: 25→35, 11: 50→50, 12: 50→50,
+    #   17: 50→95, 18: 50→0, 21: 50→0, 22: 25→0
+    #   Σ then = 585, Σ now = 410, Σ min = 0+25+65+0+75+25+50+50+50+0+0+0 = 340
+    # Cohort of 2019-11: paying at the end of 2018-11, MRR then → at the end of 2019-11:
+    #   1: 50→0, 5: 50→25, 6: 65→65, 7: 70→70, 9: 75→75, 10: 25→25, 11: 50→50, 12: 50→50,
+    #   17: 25→100, 18: 90→50, 21: 25→50
+    #   Σ then = 575, Σ now = 560, Σ min = 0+25+65+70+75+25+50+50+25+50+25 = 460
+    rows = {
+        r[0]: r[1:]
+        for r in published.execute(
+            """
+            select month, cohort_logos_12m, nrr_12m_denominator, nrr_12m_numerator,
+                   grr_12m_numerator, nrr_12m, grr_12m, method
+            from marts.revenue_retention_monthly
+            """
+        ).fetchall()
+    }
+    dec = rows[dt.date(2019, 12, 1)]
+    assert dec[:4] == (12, 585, 410, 340)
+    assert dec[4] == pytest.approx(410 / 585, rel=1e-9)
+    assert dec[5] == pytest.approx(340 / 585, rel=1e-9)
+    nov = rows[dt.date(2019, 11, 1)]
+    assert nov[:4] == (11, 575, 560, 460)
+    assert nov[4] == pytest.approx(560 / 575, rel=1e-9)
+    assert nov[5] == pytest.approx(460 / 575, rel=1e-9)
+    assert "12 months" in dec[6]
+    # No month 12 months earlier with MRR: no trailing figure rather than a made-up one.
+    assert rows[dt.date(2018, 6, 1)][4] is None
+
+
+def test_every_paying_customer_is_in_one_cohort_and_registry_covers_metrics(
+    published: duckdb.DuckDBPyConnection,
+) -> None:
+    paying = published.execute(
+        "select count(distinct stripe_customer_id) from marts.mrr_monthly where mrr > 0"
+    ).fetchone()[0]
+    in_cohorts = published.execute(
+        "select sum(cohort_size) from marts.revenue_cohorts where months_since_start = 0"
+    ).fetchone()[0]
+    assert paying == in_cohorts == len({p.customer_id for p in read_periods()})
+    accounts = published.execute(
+        "select count(*), count(account_id), sum(current_mrr) from marts.dim_accounts"
+    ).fetchone()
+    assert accounts[0] == accounts[1] == paying
+    assert float(accounts[2]) == expected_by_month(read_periods())[dt.date(2019, 12, 1)]["mrr"]
+    registered = {
+        r[0] for r in published.execute("select name from audit.metric_registry").fetchall()
+    }
+    assert "revenue_retention_monthly.nrr_12m" in registered
+    assert "mrr_movements_monthly.churned_mrr" in registered
