@@ -27,7 +27,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     publish = build_publish_asset(partitions_def, upstream=[*ingest_assets, dbt_models, gate])
     return dg.Definitions(
         assets=[*ingest_assets, dbt_models, gate, publish],
-        jobs=[build_daily_job(partitions_def)],
+        jobs=[build_daily_job()],
         resources=build_resources(settings),
     )
 

@@ -42,7 +42,9 @@ def _table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> pl.DataFra
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, name],
     ).fetchone()[0]
-    return con.execute(f'select * from {schema}."{name}"').pl() if exists else None
+    if not exists:
+        return None
+    return pl.from_arrow(con.execute(f'select * from {schema}."{name}"').to_arrow_table())
 
 
 def email_hits(con: duckdb.DuckDBPyConnection, schemas: list[str]) -> pl.DataFrame:
