@@ -215,7 +215,12 @@ def _write_jsonl(path: Path, objects: list[dict]) -> None:
 
 
 def write_playbook_drop(extracts: Path, drop_date: dt.date, periods: list[Period]) -> None:
-    """Write the initial (full-history) drop of Stripe and app_db, plus empty ticketing files."""
+    """Write the initial (full-history) drop of Stripe and app_db, plus empty ticketing files.
+
+    Only what exists on the drop date: a period starting later (the CSV has some from 2020-01-01)
+    is not a Stripe subscription yet, and its customer, if it has no earlier period, not a customer.
+    """
+    periods = [p for p in periods if p.start <= drop_date]
     stripe_dir = extracts / "stripe" / drop_date.isoformat()
     app_dir = extracts / "app_db" / drop_date.isoformat()
     ticket_dir = extracts / "ticketing" / drop_date.isoformat()
