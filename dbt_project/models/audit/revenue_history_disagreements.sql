@@ -10,6 +10,9 @@ select
     currency,
     invoiced_price_id,
     current_price_id,
+    invoiced_quantity,
+    current_quantity,
+    likely_reason,
     cast(round(invoice_line_mrr_minor / 100, 2) as decimal(18, 2)) as invoice_line_mrr,
     cast(round(current_price_mrr_minor / 100, 2) as decimal(18, 2)) as current_price_mrr,
     cast(round(difference_minor / 100, 2) as decimal(18, 2)) as difference
