@@ -9,7 +9,6 @@ replaying the whole history.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -97,8 +96,9 @@ def _at_risk_conditions(config: LifecycleConfig) -> list[tuple[pl.Expr, str]]:
     ]
 
 
-def _decide(day: dt.date, config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def _decide(config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """(next stage, rule that fired or NULL, detail) for every account of one day's frame."""
+    day = pl.col("as_of_date")
     stage = pl.col("stage")
 
     def is_stage(name: str) -> pl.Expr:
@@ -110,8 +110,8 @@ def _decide(day: dt.date, config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl
     live = pl.col("subscription_state").is_in(list(config.live_subscription_states))
     at_risk_conditions = _at_risk_conditions(config)
     at_risk = pl.any_horizontal([c for c, _ in at_risk_conditions])
-    days_in_stage = (pl.lit(day) - pl.col("stage_entered_on")).dt.total_days()
-    days_to_term_end = (pl.col("current_period_end") - pl.lit(day)).dt.total_days()
+    days_in_stage = (day - pl.col("stage_entered_on")).dt.total_days()
+    days_to_term_end = (pl.col("current_period_end") - day).dt.total_days()
     tracked = stage.is_not_null()
 
     entry = [
@@ -270,9 +270,9 @@ def run_lifecycle(
     state = state.select(pl.col(c).cast(t) for c, t in STATE_SCHEMA.items())
     stages: list[pl.DataFrame] = []
     transitions: list[pl.DataFrame] = []
+    next_stage, rule, detail = _decide(config)
     by_day = inputs.partition_by("as_of_date", as_dict=True, maintain_order=False)
     for (day,) in sorted(by_day):
-        next_stage, rule, detail = _decide(day, config)
         decided = (
             by_day[(day,)]
             .join(state, on="account_id", how="left")
