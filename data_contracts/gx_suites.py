@@ -9,6 +9,7 @@ Data Docs load their CSS and JavaScript from CDNs and look broken offline.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
 from collections.abc import Mapping, Sequence
@@ -41,7 +42,11 @@ class RowCountChange:
     def bounds(self, previous: int) -> tuple[int, int | None]:
         """Allowed row counts given the previous publication's count."""
         # Rounded before ceil/floor so that 100 × (1 − 0.1) = 90.00000000000001 still allows 90.
-        low = 0 if self.max_decrease is None else math.ceil(round(previous * (1 - self.max_decrease), 9))
+        low = (
+            0
+            if self.max_decrease is None
+            else math.ceil(round(previous * (1 - self.max_decrease), 9))
+        )
         high = (
             None
             if self.max_increase is None
@@ -255,9 +260,7 @@ def _table_suite(path: Path, table: str, spec: dict, default_change: RowCountCha
         nullable_key=nullable_key,
         required=tuple(spec.get("required") or ()),
         not_null=tuple(spec.get("not_null") or ()),
-        unique=tuple(
-            (u,) if isinstance(u, str) else tuple(u) for u in (spec.get("unique") or ())
-        ),
+        unique=tuple((u,) if isinstance(u, str) else tuple(u) for u in (spec.get("unique") or ())),
         ranges=ranges,
         in_set={column: tuple(values) for column, values in (spec.get("in_set") or {}).items()},
         ordered=tuple(ordered),
@@ -300,6 +303,7 @@ def validate_published_tables(
         ).fetchall()
     }
     results: list[TableResult] = []
+    session: _GxSession | None = None
     for table, suite in sorted(config.suites.items()):
         if table.split(".", 1)[0] not in schemas:
             continue
@@ -314,8 +318,9 @@ def validate_published_tables(
             )
             continue
         frame = _read_table(con, *present[table], suite.columns)
+        session = session or _GxSession()
         results.append(
-            validate_frame(suite, frame, previous_counts.get(table), config.float_tolerance)
+            session.validate(suite, frame, previous_counts.get(table), config.float_tolerance)
         )
     return GxReport(
         tables=tuple(results),
@@ -359,7 +364,8 @@ def _read_table(
             [schema, name],
         ).fetchall()
     ]
-    columns = [c for c in existing if c in set(wanted)]
+    wanted = set(wanted)
+    columns = [c for c in existing if c in wanted]
     if not columns:
         # Still one row per table row, so the row count is right.
         return con.execute(f'select 1 as _row from {schema}."{name}"').df().iloc[:, 0:0]
@@ -369,44 +375,62 @@ def _read_table(
 
 def validate_frame(
     suite: TableSuite,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | pl.DataFrame,
     previous_count: int | None = None,
     float_tolerance: float = 0.0,
 ) -> TableResult:
     """Build the table's GX suite for the columns the frame has, run it on the frame, collect results."""
-    import great_expectations as gx
-
-    expectations, unchecked = _expectations(suite, frame, previous_count, float_tolerance)
-    context = gx.get_context(mode="ephemeral")
-    _quiet(context)
-    name = suite.table.replace(".", "__")
-    batch = (
-        context.data_sources.add_pandas(f"{name}_source")
-        .add_dataframe_asset(name)
-        .add_batch_definition_whole_dataframe("whole_table")
-    )
-    gx_suite = context.suites.add(gx.ExpectationSuite(name=f"{name}_suite"))
-    for expectation in expectations:
-        gx_suite.add_expectation(expectation)
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{name}_validation", data=batch, suite=gx_suite)
-    )
-    run = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
-    results = tuple(_result(suite.table, r) for r in run.results)
-    return TableResult(
-        table=suite.table,
-        status="pass" if all(r.success for r in results) else "fail",
-        grain=suite.grain,
-        rows=len(frame),
-        results=results,
-        unchecked_columns=unchecked,
-    )
+    if isinstance(frame, pl.DataFrame):
+        frame = frame.to_pandas()
+    return _GxSession().validate(suite, frame, previous_count, float_tolerance)
 
 
-def _quiet(context: Any) -> None:
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+class _GxSession:
+    """One ephemeral GX context for a batch of tables (setting one up per table costs more than
+    validating a small table)."""
 
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        self._context = gx.get_context(mode="ephemeral")
+        self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self._source = self._context.data_sources.add_pandas("published_tables")
+
+    def validate(
+        self,
+        suite: TableSuite,
+        frame: pd.DataFrame,
+        previous_count: int | None,
+        float_tolerance: float,
+    ) -> TableResult:
+        gx = self._gx
+        expectations, unchecked = _expectations(suite, frame, previous_count, float_tolerance)
+        name = suite.table.replace(".", "__")
+        batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
+            "whole_table"
+        )
+        # Given whole to the constructor: adding expectations one by one re-serialises the suite.
+        gx_suite = self._context.suites.add(
+            gx.ExpectationSuite(name=f"{name}_suite", expectations=expectations)
+        )
+        definition = self._context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{name}_validation", data=batch, suite=gx_suite)
+        )
+        run = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+        # GX returns results grouped by metric; the report follows the suite's order instead.
+        order = {e.id: i for i, e in enumerate(gx_suite.expectations)}
+        ordered = sorted(run.results, key=lambda r: order.get(r.expectation_config.id, len(order)))
+        results = tuple(_result(suite.table, r) for r in ordered)
+        return TableResult(
+            table=suite.table,
+            status="pass" if all(r.success for r in results) else "fail",
+            grain=suite.grain,
+            rows=len(frame),
+            results=results,
+            unchecked_columns=unchecked,
+        )
 
 
 def _expectations(
@@ -459,11 +483,19 @@ def _expectations(
         if not has(column):
             continue
         slack = float_tolerance if is_float_dtype(frame[column].dtype) else 0.0
+        expected = (
+            f"expected ≥ {low}"
+            if high is None
+            else f"expected ≤ {high}"
+            if low is None
+            else f"expected {low}..{high}"
+        )
         out.append(
             gxe.ExpectColumnValuesToBeBetween(
                 column=column,
                 min_value=None if low is None else low - slack,
                 max_value=None if high is None else high + slack,
+                meta={"expected": expected},
             )
         )
     for column, values in suite.in_set.items():
@@ -519,8 +551,10 @@ def _result(table: str, validation: Any) -> ExpectationResult:
     note = (config.meta or {}).get("details")
     if config.type == "expect_column_to_exist":
         details = MISSING_COLUMN if not validation.success else "column present"
+    elif config.type == "expect_table_row_count_to_be_between":
+        details = f"{outcome.get('observed_value')} rows" + (f"; {note}" if note else "")
     elif "observed_value" in outcome:
-        details = f"observed {outcome['observed_value']}" + (f"; {note}" if note else "")
+        details = f"observed {_plain(outcome['observed_value'])}" + (f"; {note}" if note else "")
     elif "unexpected_count" in outcome:
         details = _unexpected_details(config, outcome)
     else:
@@ -554,13 +588,8 @@ def _unexpected_details(config: Any, outcome: dict) -> str:
 def _expected(config: Any) -> str:
     kwargs = config.kwargs
     kind = config.type
-    if kind == "expect_column_values_to_be_between":
-        low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        if high is None:
-            return f"expected ≥ {_plain(low)}"
-        if low is None:
-            return f"expected ≤ {_plain(high)}"
-        return f"expected {_plain(low)}..{_plain(high)}"
+    if (config.meta or {}).get("expected"):
+        return config.meta["expected"]
     if kind == "expect_column_values_to_be_in_set":
         return "expected one of " + ", ".join(str(v) for v in kwargs["value_set"])
     if kind == "expect_column_pair_values_a_to_be_greater_than_b":
@@ -574,6 +603,8 @@ def _plain(value: Any) -> str:
     """A value as a reader would write it: 1.2 not np.float64(1.2), (a, b) for a pair."""
     if isinstance(value, tuple):
         return "(" + ", ".join(_plain(v) for v in value) + ")"
+    if isinstance(value, dt.datetime) and value == dt.datetime.combine(value.date(), dt.time()):
+        return value.date().isoformat()
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
     if isinstance(value, float) and value.is_integer():
@@ -596,12 +627,13 @@ _STYLE = {
 def _render_html(report: GxReport) -> str:
     e = html.escape
     verdict = "pass" if report.success else "fail"
-    failed = sum(t.status == "fail" for t in report.tables)
+    failed = [t.table for t in report.tables if t.status == "fail"]
     parts = [
         f'<section style="{_STYLE["wrap"]}">',
         "<h2>Great Expectations: published tables</h2>",
         f'<p>Verdict: <span style="{_STYLE[verdict]}">{verdict.upper()}</span> — '
-        f"{len(report.tables)} suites, {failed} failing"
+        f"{len(report.tables)} suites, {len(failed)} failing"
+        + (f" ({e(', '.join(failed))})" if failed else "")
         + (f"; suites version {e(report.suites_version)}" if report.suites_version else "")
         + "</p>",
     ]
@@ -629,7 +661,7 @@ def _render_html(report: GxReport) -> str:
         for r in table.results:
             mark = "pass" if r.success else "fail"
             cells = (
-                f'<span style="{_STYLE[mark]}">{"✓" if r.success else "✗"}</span>',
+                f'<span style="{_STYLE[mark]}">{"&#10003;" if r.success else "&#10007;"}</span>',
                 e(r.expectation),
                 e(r.column or ""),
                 "" if r.unexpected_count is None else f"{r.unexpected_count:,}",
@@ -648,4 +680,5 @@ def _render_html(report: GxReport) -> str:
             f"{e(', '.join(report.tables_without_suite))}</p>"
         )
     parts.append("</section>")
-    return "\n".join(parts)
+    # Character references only, so the fragment reads the same whatever the page's encoding.
+    return "\n".join(parts).encode("ascii", "xmlcharrefreplace").decode("ascii")
