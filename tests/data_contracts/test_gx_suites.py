@@ -1,0 +1,524 @@
+"""GX suites on hand-made DuckDB tables: each kind of expectation passes on good rows and fails,
+with the unexpected count worked out by hand, on rows that break it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from data_contracts import gx_suites
+from data_contracts.gx_suites import GxReport, SuiteConfig, load_suites, validate_published_tables
+
+# Rows that meet every suite of config/gx_suites.yml, a few per table.
+GOOD_TABLES = """
+create schema marts;
+create schema audit;
+
+create table audit.ingest_log as select * from (values
+    ('stripe', date '2026-11-19', 'customers.jsonl', 10, 9, 1, 'loaded', timestamp '2026-11-20 06:00'),
+    ('stripe', date '2026-11-19', 'customers.jsonl', 10, 10, 0, 'replaced', timestamp '2026-11-21 06:00'),
+    ('app_db', date '2026-11-19', 'accounts.csv', 5, 5, 0, 'loaded', timestamp '2026-11-20 06:00'),
+    ('ticketing', date '2026-11-19', null, 0, 0, 0, 'missing_drop', timestamp '2026-11-20 06:00')
+) t(source, drop_date, file, rows_read, rows_loaded, rows_quarantined, status, loaded_at);
+
+create table audit.quarantine_summary as select * from (values
+    ('stripe', date '2026-11-19', 'customers.jsonl', 'json_malformed', 1, 4, 4)
+) t(source, drop_date, file, rule, rows_quarantined, first_line, last_line);
+
+create table audit.check_results as select * from (values
+    ('run-1', 'r08_freshness', 'stripe', 'pass', null),
+    ('run-1', 'r11_nothing_lost', 'all files', 'warn', 'WARN'),
+    ('run-1', 'r17_personal_data', 'all text columns', 'pass', null)
+) t(run_id, rule, target, status, severity);
+
+create table audit.publications as select * from (values
+    ('run-0', date '2026-11-18', timestamp '2026-11-19 07:00', 'published', 0),
+    ('run-1', date '2026-11-19', timestamp '2026-11-20 07:00', 'published with warnings', 1)
+) t(run_id, as_of_date, published_at, verdict, warnings);
+
+create table marts.mrr_monthly as select * from (values
+    ('acc_1', 'cus_1', date '2026-09-01', 100.00::decimal(18,2), 0.00::decimal(18,2), 'new'),
+    ('acc_1', 'cus_1', date '2026-10-01', 150.00::decimal(18,2), 100.00::decimal(18,2), 'expansion'),
+    ('acc_1', 'cus_1', date '2026-11-01', 0.00::decimal(18,2), 150.00::decimal(18,2), 'churn'),
+    (null, 'cus_9', date '2026-11-01', 30.00::decimal(18,2), 30.00::decimal(18,2), 'retained')
+) t(account_id, stripe_customer_id, month, mrr, previous_mrr, movement);
+
+create table marts.mrr_movements_monthly as select * from (values
+    (date '2026-09-01', 0.00::decimal(18,2), 100.00::decimal(18,2), 0.00::decimal(18,2),
+     0.00::decimal(18,2), 0.00::decimal(18,2), 0.00::decimal(18,2), 100.00::decimal(18,2), 0, 1, 0, 1),
+    (date '2026-10-01', 100.00, 0.00, 0.00, 50.00, 0.00, 0.00, 150.00, 1, 0, 0, 1),
+    (date '2026-11-01', 150.00, 0.00, 0.00, 0.00, 0.00, 150.00, 0.00, 1, 0, 1, 0)
+) t(month, mrr_start, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, churned_mrr,
+    mrr_end, logos_start, logos_new, logos_churned, logos_end);
+
+create table marts.revenue_retention_monthly as select * from (values
+    (date '2026-10-01', 0.0::double, 0.0::double, 0.79::double, 0.0::double, 1.5::double,
+     1.0::double, null::double, null::double),
+    (date '2026-11-01', 1.0, 0.21, 1.0, 1.0, 0.0, 0.0, 0.9, 0.8)
+) t(month, logo_churn_rate, logo_churn_ci_low, logo_churn_ci_high, gross_revenue_churn_rate,
+    nrr_1m, grr_1m, nrr_12m, grr_12m);
+
+create table marts.revenue_cohorts as select * from (values
+    (date '2026-09-01', 0, 1, 1, 1.0::double, 1.0::double),
+    (date '2026-09-01', 1, 1, 1, 1.0, 1.5),
+    (date '2026-09-01', 2, 1, 0, 0.0, 0.0)
+) t(cohort_month, months_since_start, cohort_size, active_logos, logo_retention, revenue_retention);
+
+create table marts.dim_accounts as select * from (values
+    ('acc_1', 'cus_1', 0.00::decimal(18,2)),
+    ('acc_2', null, 0.00::decimal(18,2)),
+    ('acc_3', null, 0.00::decimal(18,2)),
+    (null, 'cus_9', 30.00::decimal(18,2))
+) t(account_id, stripe_customer_id, current_mrr);
+
+create table marts.nps_summary as select * from (values
+    ('month', date '2026-10-01', 'all', 200, 100, 0.5::double, 40, 35, 25, 15.0::double,
+     3.2::double, 26.4::double),
+    ('month', date '2026-11-01', 'all', 100, 20, 0.2, 10, 5, 5, null, null, null),
+    ('quarter', date '2026-10-01', 'all', 300, 120, 0.4, 50, 40, 30, 16.7, 6.1, 27.0)
+) t(period_type, period_start, segment, sends, responses, response_rate, promoters, passives,
+    detractors, nps, nps_ci_low, nps_ci_high);
+
+create table marts.health_scores_daily as select * from (values
+    ('acc_1', date '2026-11-19', 85.0::double, 'A', 1.0000000000000002::double, 'stable'),
+    ('acc_1', date '2026-11-20', 78.4, 'B', 1.0, 'declining'),
+    ('acc_2', date '2026-11-20', null, null, 0.45, null),
+    ('acc_3', date '2026-11-20', 0.0, 'F', 0.6, 'improving')
+) t(account_id, as_of_date, score, grade, coverage, trend);
+"""
+
+ALL_TABLES = sorted(load_suites().suites)
+MOVEMENTS = "marts.mrr_movements_monthly"
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute(GOOD_TABLES)
+    yield connection
+    connection.close()
+
+
+def only(*tables: str) -> SuiteConfig:
+    """The configured suites of these tables alone."""
+    config = load_suites()
+    return replace(config, suites={t: config.suites[t] for t in tables})
+
+
+def failures(report: GxReport) -> set[tuple[str, str, str | None, int | None]]:
+    return {
+        (r.table, r.expectation, r.column, r.unexpected_count)
+        for t in report.tables
+        for r in t.results
+        if not r.success
+    }
+
+
+def test_tables_meeting_their_suites_pass(con: duckdb.DuckDBPyConnection) -> None:
+    report = validate_published_tables(con)
+
+    assert report.success
+    assert [t.table for t in report.tables] == ALL_TABLES
+    assert {t.status for t in report.tables} == {"pass"}
+    assert failures(report) == set()
+    assert report.table("marts.health_scores_daily").rows == 4
+    # The 1.0000000000000002 coverage (a float sum of weights) is rounding, not a breach.
+    coverage = [
+        r
+        for r in report.table("marts.health_scores_daily").results
+        if r.expectation == "expect_column_values_to_be_between" and r.column == "coverage"
+    ]
+    assert len(coverage) == 1 and coverage[0].success
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        pytest.param(
+            # A second row for 2026-10-01: both rows of that month count as duplicates.
+            "insert into marts.mrr_movements_monthly select * from marts.mrr_movements_monthly "
+            "where month = date '2026-10-01'",
+            {("marts.mrr_movements_monthly", "expect_column_values_to_be_unique", "month", 2)},
+            id="duplicate key",
+        ),
+        pytest.param(
+            # nps 120 is out of range and above its interval's upper bound 26.4.
+            "update marts.nps_summary set nps = 120 where period_type = 'month' and promoters = 40",
+            {
+                ("marts.nps_summary", "expect_column_values_to_be_between", "nps", 1),
+                (
+                    "marts.nps_summary",
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    "nps, nps_ci_high",
+                    1,
+                ),
+            },
+            id="nps 120",
+        ),
+        pytest.param(
+            "update marts.health_scores_daily set coverage = 1.2 where account_id = 'acc_3'",
+            {("marts.health_scores_daily", "expect_column_values_to_be_between", "coverage", 1)},
+            id="coverage 1.2",
+        ),
+        pytest.param(
+            "update marts.health_scores_daily set grade = 'E' "
+            "where account_id = 'acc_1' and as_of_date = date '2026-11-20'",
+            {("marts.health_scores_daily", "expect_column_values_to_be_in_set", "grade", 1)},
+            id="grade E",
+        ),
+        pytest.param(
+            "update marts.mrr_monthly set mrr = -10 where month = date '2026-10-01'",
+            {("marts.mrr_monthly", "expect_column_values_to_be_between", "mrr", 1)},
+            id="negative mrr",
+        ),
+        pytest.param(
+            "update audit.ingest_log set status = 'done' where source = 'app_db'",
+            {("audit.ingest_log", "expect_column_values_to_be_in_set", "status", 1)},
+            id="status outside its enumeration",
+        ),
+        pytest.param(
+            # One NULL period; (month, NULL, all) is still a unique key.
+            "update marts.nps_summary set period_start = null where promoters = 10",
+            {("marts.nps_summary", "expect_column_values_to_not_be_null", "period_start", 1)},
+            id="null key",
+        ),
+        pytest.param(
+            # The quarter row becomes a second ('month', 2026-10-01, 'all'): 2 rows share that key.
+            "update marts.nps_summary set period_type = 'month' where period_type = 'quarter'",
+            {
+                (
+                    "marts.nps_summary",
+                    "expect_compound_columns_to_be_unique",
+                    "period_type, period_start, segment",
+                    2,
+                )
+            },
+            id="duplicate compound key",
+        ),
+        pytest.param(
+            "update marts.nps_summary set nps_ci_low = 16.0 where period_type = 'month'",
+            {
+                (
+                    "marts.nps_summary",
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    "nps_ci_low, nps",
+                    1,
+                )
+            },
+            id="interval bounds out of order",
+        ),
+        pytest.param(
+            # 1.5 is not a fraction, and it lies above its interval's upper bound 0.79.
+            "update marts.revenue_retention_monthly set logo_churn_rate = 1.5 "
+            "where month = date '2026-10-01'",
+            {
+                (
+                    "marts.revenue_retention_monthly",
+                    "expect_column_values_to_be_between",
+                    "logo_churn_rate",
+                    1,
+                ),
+                (
+                    "marts.revenue_retention_monthly",
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    "logo_churn_rate, logo_churn_ci_high",
+                    1,
+                ),
+            },
+            id="churn rate above 1",
+        ),
+        pytest.param(
+            "update marts.revenue_retention_monthly set grr_12m = 1.1 where month = date '2026-11-01'",
+            {
+                (
+                    "marts.revenue_retention_monthly",
+                    "expect_column_values_to_be_between",
+                    "grr_12m",
+                    1,
+                )
+            },
+            id="grr above 1",
+        ),
+        pytest.param(
+            "update marts.dim_accounts set account_id = 'acc_2' where account_id = 'acc_3'",
+            {("marts.dim_accounts", "expect_column_values_to_be_unique", "account_id", 2)},
+            id="duplicate account",
+        ),
+        pytest.param(
+            "update marts.mrr_movements_monthly set logos_churned = -1 where month = date '2026-09-01'",
+            {
+                (
+                    "marts.mrr_movements_monthly",
+                    "expect_column_values_to_be_between",
+                    "logos_churned",
+                    1,
+                )
+            },
+            id="negative count",
+        ),
+    ],
+)
+def test_each_kind_of_breach_fails_its_expectation(
+    con: duckdb.DuckDBPyConnection, breakage: str, expected: set
+) -> None:
+    con.execute(breakage)
+    # Only the broken table is validated (GX costs ~0.1 s a table); the test above shows the others pass.
+    broken = {table for table, *_ in expected}
+
+    report = validate_published_tables(con, config=only(*broken))
+
+    assert not report.success
+    assert failures(report) == expected
+    assert {t.table for t in report.tables if t.status == "fail"} == broken
+
+
+def test_nullable_key_part_takes_part_in_uniqueness(con: duckdb.DuckDBPyConnection) -> None:
+    # missing_drop rows have no file; a second one logged at the same time is a duplicate row.
+    con.execute("insert into audit.ingest_log select * from audit.ingest_log where file is null")
+
+    report = validate_published_tables(con, config=only("audit.ingest_log"))
+
+    assert failures(report) == {
+        (
+            "audit.ingest_log",
+            "expect_compound_columns_to_be_unique",
+            "source, drop_date, file, loaded_at",
+            2,
+        )
+    }
+
+
+def test_absent_table_is_not_applicable(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop table marts.revenue_cohorts")
+
+    report = validate_published_tables(con)
+
+    cohorts = report.table("marts.revenue_cohorts")
+    assert cohorts.status == "not_applicable"
+    assert cohorts.results == ()
+    assert report.success
+    row = report.to_frame().filter(pl.col("table") == "marts.revenue_cohorts").row(0, named=True)
+    assert row["success"] is None
+    assert row["details"].startswith("not_applicable")
+
+
+def test_only_the_requested_schemas_are_validated(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create table marts.churn_signals_daily as select 'acc_1' as account_id")
+
+    report = validate_published_tables(con, schemas=("marts",))
+
+    assert all(t.table.startswith("marts.") for t in report.tables)
+    assert report.tables_without_suite == ("marts.churn_signals_daily",)
+
+
+def test_missing_required_column_fails_missing_optional_one_is_listed(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # grade is required; trend is checked only where present.
+    con.execute("alter table marts.health_scores_daily drop column grade")
+    con.execute("alter table marts.health_scores_daily drop column trend")
+
+    report = validate_published_tables(con, config=only("marts.health_scores_daily"))
+
+    health = report.table("marts.health_scores_daily")
+    assert health.status == "fail"
+    assert failures(report) == {
+        ("marts.health_scores_daily", "expect_column_to_exist", "grade", None)
+    }
+    assert [r.observed for r in health.results if not r.success] == ["missing column"]
+    assert health.unchecked_columns == ("trend",)
+
+
+def _table_of(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+    con.execute("drop table marts.mrr_movements_monthly")
+    con.execute(
+        "create table marts.mrr_movements_monthly as select date '2000-01-01' + to_months(i::int) "
+        f"as month, 0 as mrr_start, 0 as mrr_end from range({rows}) t(i)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "passes"),
+    [(49, False), (50, True), (100, True), (150, True), (151, False)],
+)
+def test_row_count_change_within_tolerance(
+    con: duckdb.DuckDBPyConnection, rows: int, passes: bool
+) -> None:
+    # Previous publication 100 rows, ±50%: 50..150 rows allowed.
+    _table_of(con, rows)
+
+    report = validate_published_tables(
+        con, previous_counts={"marts.mrr_movements_monthly": 100}, config=only(MOVEMENTS)
+    )
+
+    (result,) = [
+        r
+        for r in report.table("marts.mrr_movements_monthly").results
+        if r.expectation == "expect_table_row_count_to_be_between"
+    ]
+    assert result.success is passes
+    assert report.success is passes
+    assert result.observed.startswith(
+        f"{rows} rows; previous publication 100 rows; allowed 50..150"
+    )
+
+
+def test_row_count_not_compared_without_a_previous_publication(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    _table_of(con, 1000)
+
+    first = validate_published_tables(con, previous_counts={}, config=only(MOVEMENTS))
+    # 5 rows before: under min_previous_rows (10), a 200-fold growth is a young table filling up.
+    small = validate_published_tables(
+        con, previous_counts={"marts.mrr_movements_monthly": 5}, config=only(MOVEMENTS)
+    )
+
+    assert first.success and small.success
+    notes = [
+        r.observed
+        for report in (first, small)
+        for r in report.table("marts.mrr_movements_monthly").results
+        if r.expectation == "expect_table_row_count_to_be_between"
+    ]
+    assert notes == [
+        "1000 rows; no previous publication",
+        "1000 rows; previous publication had 5 rows (< 10): not compared",
+    ]
+
+
+def test_append_only_audit_table_may_grow_but_not_shrink(con: duckdb.DuckDBPyConnection) -> None:
+    # audit.check_results keeps every run: 3 + 27 = 30 rows now, three times the previous 10.
+    con.execute(
+        "insert into audit.check_results select 'run-2', 'r08_freshness', 'source ' || i, 'pass', "
+        "null from range(27) t(i)"
+    )
+    grown = validate_published_tables(
+        con, previous_counts={"audit.check_results": 10}, config=only("audit.check_results")
+    )
+    # One row fewer than the previous publication's 31.
+    shrunk = validate_published_tables(
+        con, previous_counts={"audit.check_results": 31}, config=only("audit.check_results")
+    )
+
+    assert grown.success
+    assert failures(shrunk) == {
+        ("audit.check_results", "expect_table_row_count_to_be_between", None, None)
+    }
+
+
+def test_report_frame_is_ready_for_audit_gx_results(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("update marts.mrr_monthly set mrr = -10 where month = date '2026-10-01'")
+
+    frame = validate_published_tables(con).to_frame()
+
+    assert frame.columns == [
+        "table",
+        "expectation",
+        "column",
+        "success",
+        "unexpected_count",
+        "details",
+    ]
+    assert frame.schema["success"] == pl.Boolean
+    assert frame.schema["unexpected_count"] == pl.Int64
+    bad = frame.filter(pl.col("success").not_())
+    assert bad.height == 1
+    assert bad.row(0, named=True) == {
+        "table": "marts.mrr_monthly",
+        "expectation": "expect_column_values_to_be_between",
+        "column": "mrr",
+        "success": False,
+        "unexpected_count": 1,
+        "details": "1 of 4 rows unexpected (expected ≥ 0); e.g. -10 ×1",
+    }
+    # Written as is into DuckDB.
+    con.execute("create table audit.gx_results as select * from frame")
+    assert con.execute("select count(*) from audit.gx_results").fetchone()[0] == frame.height
+
+
+def test_html_is_self_contained_and_escapes_values(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "update marts.health_scores_daily set grade = '<script>x</script>' where score = 85"
+    )
+    con.execute("drop table marts.revenue_cohorts")
+
+    page = validate_published_tables(con).to_html()
+
+    for external in ("<script", "<link", "@import", "url(", "http", "<style"):
+        assert external not in page.lower()
+    assert "&lt;script&gt;x&lt;/script&gt;" in page
+    assert page.isascii()
+    for table in ALL_TABLES:
+        assert table in page
+    assert "expect_column_values_to_be_in_set" in page
+    assert "not_applicable" in page
+    assert re.search(
+        r"FAIL</span> &#8212; 11 suites, 1 failing \(marts.health_scores_daily\)", page
+    )
+
+
+def test_published_row_counts_reads_a_publication(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    published = tmp_path / "analytics.duckdb"
+    con.execute(f"attach '{published}' as publication")
+    con.execute("create schema publication.marts")
+    con.execute("create table publication.marts.nps_summary as select * from marts.nps_summary")
+    con.execute("detach publication")
+
+    assert gx_suites.published_row_counts(published) == {"marts.nps_summary": 3}
+    assert gx_suites.published_row_counts(tmp_path / "none.duckdb") == {}
+
+
+def test_malformed_suite_config_names_file_and_table(tmp_path: Path) -> None:
+    path = tmp_path / "gx_suites.yml"
+    path.write_text("tables:\n  marts.nps_summary:\n    key: [segment]\n    rnages: {}\n")
+
+    with pytest.raises(
+        ValueError, match=r"gx_suites.yml: table marts.nps_summary: unknown setting"
+    ):
+        load_suites(path)
+
+
+def test_progress_bars_are_silenced(
+    con: duckdb.DuckDBPyConnection, capfd: pytest.CaptureFixture[str]
+) -> None:
+    validate_published_tables(con, config=only("marts.nps_summary"))
+
+    captured = capfd.readouterr()
+    assert "Calculating Metrics" not in captured.err + captured.out
+
+
+def test_validate_frame_takes_a_polars_frame() -> None:
+    config = load_suites()
+    # Two rows for (acc_1, 2026-11-20): both duplicates; grade E once; NULL score not checked.
+    scores = pl.DataFrame(
+        {
+            "account_id": ["acc_1", "acc_1", "acc_2"],
+            "as_of_date": [dt.date(2026, 11, 20)] * 3,
+            "score": [81.0, None, 12.5],
+            "grade": ["A", None, "E"],
+            "coverage": [1.0, 0.4, 0.7],
+        }
+    )
+
+    result = gx_suites.validate_frame(
+        config.suites["marts.health_scores_daily"], scores, None, config.float_tolerance
+    )
+
+    assert result.status == "fail"
+    assert result.rows == 3
+    assert {
+        (r.expectation, r.column, r.unexpected_count) for r in result.results if not r.success
+    } == {
+        ("expect_compound_columns_to_be_unique", "account_id, as_of_date", 2),
+        ("expect_column_values_to_be_in_set", "grade", 1),
+    }
+    assert result.unchecked_columns == ("trend",)
