@@ -406,7 +406,11 @@ class _GxSession:
         float_tolerance: float,
     ) -> TableResult:
         gx = self._gx
-        expectations, unchecked = _expectations(suite, frame, previous_count, float_tolerance)
+        expectations, unchecked, derived = _expectations(
+            suite, frame, previous_count, float_tolerance
+        )
+        if derived:
+            frame = frame.assign(**derived)
         name = suite.table.replace(".", "__")
         batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
             "whole_table"
@@ -438,8 +442,9 @@ def _expectations(
     frame: pd.DataFrame,
     previous_count: int | None,
     float_tolerance: float,
-) -> tuple[list[Any], tuple[str, ...]]:
-    """The GX expectations for the columns present; required columns that are absent fail to exist."""
+) -> tuple[list[Any], tuple[str, ...], dict[str, pd.Series]]:
+    """The GX expectations for the columns present (required ones that are absent fail to exist),
+    the optional columns left unchecked, and the derived columns the ordered pairs compare with."""
     import great_expectations.expectations as gxe
     from pandas.api.types import is_float_dtype
 
@@ -501,18 +506,28 @@ def _expectations(
     for column, values in suite.in_set.items():
         if has(column):
             out.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values)))
+    derived: dict[str, pd.Series] = {}
     for low, high in suite.ordered:
-        if has(low, high):
-            out.append(
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A=high,
-                    column_B=low,
-                    or_equal=True,
-                    ignore_row_if="either_value_is_missing",
-                )
+        if not has(low, high):
+            continue
+        upper = high
+        if float_tolerance and (
+            is_float_dtype(frame[low].dtype) or is_float_dtype(frame[high].dtype)
+        ):
+            # The pair expectation has no tolerance: compare with a column that carries it, named
+            # as the expression it is (a Wilson bound at p = 1 comes out as 0.9999999999999998).
+            upper = f"{high} + {float_tolerance:g}"
+            derived[upper] = frame[high] + float_tolerance
+        out.append(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=upper,
+                column_B=low,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
             )
+        )
     out.append(_row_count_expectation(suite.row_count_change, previous_count))
-    return out, unchecked
+    return out, unchecked, derived
 
 
 def _row_count_expectation(change: RowCountChange, previous: int | None) -> Any:
