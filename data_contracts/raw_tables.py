@@ -171,7 +171,8 @@ _register(
             _c("plan_interval", "VARCHAR"),
             _c("plan_interval_count", "BIGINT"),
             _c("plan_usage_type", "VARCHAR"),
-            _c("metadata", "VARCHAR", "JSON text"),
+            _c("metadata", "VARCHAR", "the item's metadata, JSON text"),
+            _c("price_metadata", "VARCHAR", "items.data[].price.metadata, JSON text (e.g. the plan name)"),
         ),
         parent="subscriptions",
     )

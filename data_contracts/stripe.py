@@ -436,6 +436,7 @@ def flatten_subscription(r: RecordReader, o: dict) -> dict[str, list[dict]]:
             "plan_interval_count": r.int_(ti, "plan_interval_count", plan.get("interval_count")),
             "plan_usage_type": r.str_(ti, "plan_usage_type", plan.get("usage_type")),
             "metadata": _metadata(item.get("metadata")),
+            "price_metadata": _metadata(price_obj.get("metadata")),
         }
         item_row.update(_price_fields(r, ti, price_obj))
         item_rows.append(item_row)

@@ -72,7 +72,9 @@
         {{ empty_as_null(item ~ '.price_nickname') }} as price_nickname,
         {{ empty_as_null(item ~ '.price_lookup_key') }} as price_lookup_key,
         {{ empty_as_null(item ~ '.metadata') }} as metadata,
-        {{ empty_as_null(json_text_field(item ~ '.metadata', 'plan')) }} as metadata_plan,
+        {{ empty_as_null(item ~ '.price_metadata') }} as price_metadata,
+        {#- The billed plan's name as the price carries it (price.metadata.plan), beside its lookup_key. #}
+        {{ empty_as_null(json_text_field(item ~ '.price_metadata', 'plan')) }} as metadata_plan,
 
         -- amounts
         {{ item }}.quantity,
@@ -95,7 +97,7 @@
     {{ return([
         'subscription_id', 'price_id', 'product_id', 'plan_id', 'price_type',
         'price_billing_scheme', 'recurring_interval', 'recurring_interval_count',
-        'recurring_usage_type', 'price_nickname', 'price_lookup_key', 'metadata', 'metadata_plan',
+        'recurring_usage_type', 'price_nickname', 'price_lookup_key', 'metadata', 'price_metadata', 'metadata_plan',
         'quantity', 'unit_amount', 'unit_amount_decimal', 'currency', 'created_at',
         'current_period_start_at', 'current_period_end_at', 'is_price_active'
     ]) }}

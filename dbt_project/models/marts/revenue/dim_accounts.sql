@@ -1,8 +1,9 @@
 {#- One row per account of the application database, plus one per Stripe customer that no account
     claims (account_id NULL), with its current attributes and revenue as of the as-of date.
-    plan is what the database says; billed_plan is what Stripe bills: the lookup_key of the price of
-    the customer's largest current item, else that item's metadata.plan (NULL when neither, or when
-    nothing is billed). Revenue is missing (NULL), not zero, for an account with no Stripe customer
+    plan is what the database says; billed_plan is what Stripe bills: the plan named by the price of
+    the customer's largest current item, its metadata.plan, else its lookup_key (NULL when neither, or
+    when nothing is billed). metadata.plan comes first because it names a plan (growth) where a
+    lookup_key names a price (growth_monthly_eur). Revenue is missing (NULL), not zero, for an account with no Stripe customer
     or one unknown to Stripe. status: paying (MRR > 0 now), trialing (no MRR, a trialing
     subscription), churned (had MRR, none now), never_paid (known to Stripe, never had MRR),
     not_billed (no Stripe customer, or one Stripe does not know). -#}
@@ -71,7 +72,7 @@ billed_plans as (
     select * from (
         select
             priced_items.customer_id,
-            coalesce(priced_items.price_lookup_key, priced_items.metadata_plan) as billed_plan,
+            coalesce(priced_items.metadata_plan, priced_items.price_lookup_key) as billed_plan,
             row_number() over (
                 partition by priced_items.customer_id
                 order by priced_items.mrr_minor desc, priced_items.subscription_item_id
