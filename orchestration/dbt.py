@@ -40,28 +40,59 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Keys follow the warehouse's schemas: raw/<table> for sources, <schema>/<model> for models."""
+    """Keys follow the warehouse's tables: raw/<table> and transforms/<table> for sources, <schema>/<table>
+    for models (a model's alias when it has one), so a key names the table an analyst would query."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        name = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+        return dg.AssetKey([dbt_resource_props["schema"], name])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props["schema"]
 
 
-def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """All dbt models, built once per run as of the run's last partition date."""
+# Python transforms (health, NPS statistics, ...) read dbt models and write tables in schema
+# `transforms`, which dbt declares as the source `transforms`. The dbt project therefore runs in two
+# steps: everything not downstream of those tables, then everything that is.
+AFTER_TRANSFORMS = "source:transforms+"
 
+
+def _has_transform_sources(manifest_path: Path) -> bool:
+    manifest = json.loads(manifest_path.read_text())
+    return any(source["source_name"] == "transforms" for source in manifest["sources"].values())
+
+
+def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The dbt models as one or two steps, each built once per run as of the run's last partition date."""
+    manifest = ensure_manifest()
+    layers = [("dbt_models", "fqn:*", AFTER_TRANSFORMS)]
+    if _has_transform_sources(manifest):
+        layers = [
+            ("dbt_models", "fqn:*", AFTER_TRANSFORMS),
+            ("dbt_models_after_transforms", AFTER_TRANSFORMS, ""),
+        ]
+    return [
+        _dbt_layer(name, select, exclude, manifest, partitions_def)
+        for name, select, exclude in layers
+    ]
+
+
+def _dbt_layer(
+    name: str, select: str, exclude: str, manifest: Path, partitions_def: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     @dbt_assets(
-        manifest=ensure_manifest(),
+        name=name,
+        manifest=manifest,
         project=dbt_project,
+        select=select,
+        exclude=exclude,
         dagster_dbt_translator=WarehouseTranslator(),
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="duckdb_writer",
     )
-    def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def dbt_layer(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         dbt_vars = {"as_of_date": as_of_date(context).isoformat()}
         yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
-    return warehouse_dbt_models
+    return dbt_layer

@@ -13,6 +13,7 @@ from orchestration.partitions import daily_partitions
 from orchestration.publish_assets import build_publish_asset
 from orchestration.resources import build_resources
 from orchestration.settings import Settings
+from orchestration.transform_assets import build_transform_assets
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -22,11 +23,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     for name, table in RAW_TABLES.items():
         raw_tables_by_source.setdefault(table.source, []).append(name)
     ingest_assets = build_ingest_assets(raw_tables_by_source, partitions_def)
-    dbt_models = build_dbt_assets(partitions_def)
-    gate = build_gate_asset(partitions_def, upstream=[*ingest_assets, dbt_models])
-    publish = build_publish_asset(partitions_def, upstream=[*ingest_assets, dbt_models, gate])
+    dbt_layers = build_dbt_assets(partitions_def)
+    transform_assets = build_transform_assets(partitions_def)
+    built = [*ingest_assets, *dbt_layers, *transform_assets]
+    gate = build_gate_asset(partitions_def, upstream=built)
+    publish = build_publish_asset(partitions_def, upstream=[*built, gate])
     return dg.Definitions(
-        assets=[*ingest_assets, dbt_models, gate, publish],
+        assets=[*built, gate, publish],
         jobs=[build_daily_job()],
         resources=build_resources(settings),
     )
