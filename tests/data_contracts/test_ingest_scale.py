@@ -1,9 +1,11 @@
-"""Events are validated vectorised: a million-row events.parquet ingests in seconds."""
+"""A million-row events file is validated as a whole: every bad row found, every row accounted for.
+
+Its speed is measured by benchmarks/bench_ingest.py, not asserted here (timings vary with the machine).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import duckdb
@@ -16,7 +18,7 @@ ROWS = 1_000_000
 
 
 @pytest.mark.slow
-def test_million_events_ingest_in_seconds(tmp_path: Path) -> None:
+def test_million_events_every_row_accounted_for(tmp_path: Path) -> None:
     folder = tmp_path / "app_db" / "2025-06-01"
     folder.mkdir(parents=True)
     i = pl.int_range(ROWS, eager=True)
@@ -34,11 +36,8 @@ def test_million_events_ingest_in_seconds(tmp_path: Path) -> None:
         }
     ).write_parquet(folder / "events.parquet")
     con = duckdb.connect()
-    start = time.perf_counter()
     result = ingest_source_drop(
         con, "app_db", tmp_path, dt.date(2025, 6, 1), dt.datetime(2025, 6, 2)
     )
-    elapsed = time.perf_counter() - start
     events = result.file("events.parquet")
     assert (events.rows_read, events.rows_loaded, events.rows_quarantined) == (ROWS, ROWS - 10, 10)
-    assert elapsed < 20, f"ingest of {ROWS} events took {elapsed:.1f}s"
