@@ -12,6 +12,7 @@ from orchestration.jobs import DAILY_JOB_NAME, build_daily_job
 from orchestration.partitions import daily_partitions
 from orchestration.publish_assets import build_publish_asset
 from orchestration.resources import build_resources
+from orchestration.schedules import build_daily_schedule, build_new_drop_sensor
 from orchestration.settings import Settings
 from orchestration.transform_assets import build_transform_assets
 
@@ -31,6 +32,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*built, gate, publish],
         jobs=[build_daily_job()],
+        schedules=[build_daily_schedule()],
+        sensors=[build_new_drop_sensor(settings)],
         resources=build_resources(settings),
     )
 
