@@ -1,0 +1,612 @@
+{#- Every health-score metric of metrics.md §2, plus the churn-signal (§4) and lifecycle (§5) inputs,
+    for every account and day from max(account creation, as-of date − health_history_days + 1) to
+    the as-of date. Point in time: the value for day t uses only data timestamped <= the end of t.
+    Missing is not zero: a metric is NULL when its source does not cover the account and day (the
+    source's newest drop is older than t; no ticketing organisation or Stripe customer mapped; an
+    undefined rate: no rating, no meeting, no outreach, no payment attempt, no NPS response in 180
+    days, no conversation limit); where the source covers the account an absence of activity is a
+    true 0. Windows are computed over a dense account-day grid from each account's creation, so a
+    window's sum never misses days before the published range.
+    feature_adoption and competitor mentions need the configured lists of config/health_score.yml and
+    config/churn_signals.yml: this model provides their inputs (features_used_30d, and the tickets)
+    and the transform asset orchestration/transform_assets/health.py finishes them. -#}
+{%- set history_days = var('health_history_days', 400) -%}
+with
+
+accounts as (
+
+    select * from {{ ref('stg_app_db__accounts') }}
+
+),
+
+organizations as (
+
+    select * from {{ ref('stg_ticketing__organizations') }}
+
+),
+
+stripe_customers as (
+
+    select * from {{ ref('stg_stripe__customers') }}
+
+),
+
+events_daily as (
+
+    select * from {{ ref('int_account_events_daily') }}
+
+),
+
+activity_windows as (
+
+    select * from {{ ref('int_account_activity_windows') }}
+
+),
+
+-- A source covers the days up to its newest drop (the first drop carries the whole history).
+source_coverage as (
+
+    select
+        (select max(source_drop_date) from {{ ref('stg_app_db__accounts') }}) as app_db_accounts_through,
+        (select max(source_drop_date) from {{ ref('stg_app_db__events') }}) as app_db_events_through,
+        (select max(source_drop_date) from {{ ref('stg_app_db__users') }}) as app_db_users_through,
+        (select max(source_drop_date) from {{ ref('stg_stripe__customers') }}) as stripe_customers_through,
+        (select max(source_drop_date) from {{ ref('stg_stripe__subscriptions') }}) as stripe_subscriptions_through,
+        (select max(source_drop_date) from {{ ref('stg_stripe__invoices') }}) as stripe_invoices_through,
+        (select max(source_drop_date) from {{ ref('stg_ticketing__tickets') }}) as ticketing_tickets_through,
+        (select max(source_drop_date) from {{ ref('stg_ticketing__organizations') }}) as ticketing_organizations_through,
+        (select min(valid_from_drop) from {{ ref('stg_stripe__subscription_versions') }}) as stripe_first_drop
+
+),
+
+coverage as (
+
+    select
+        greatest(
+            coalesce(app_db_accounts_through, cast('1900-01-01' as date)),
+            coalesce(app_db_events_through, cast('1900-01-01' as date)),
+            coalesce(app_db_users_through, cast('1900-01-01' as date))
+        ) as app_db_through,
+        greatest(
+            coalesce(stripe_customers_through, cast('1900-01-01' as date)),
+            coalesce(stripe_subscriptions_through, cast('1900-01-01' as date)),
+            coalesce(stripe_invoices_through, cast('1900-01-01' as date))
+        ) as stripe_through,
+        greatest(
+            coalesce(ticketing_tickets_through, cast('1900-01-01' as date)),
+            coalesce(ticketing_organizations_through, cast('1900-01-01' as date))
+        ) as ticketing_through,
+        stripe_first_drop
+    from source_coverage
+
+),
+
+account_mapping as (
+
+    select
+        accounts.account_id,
+        accounts.csm_id,
+        accounts.segment,
+        accounts.plan,
+        accounts.plan_conversation_limit,
+        accounts.stripe_customer_id,
+        stripe_customers.customer_id is not null as is_known_to_stripe,
+        account_organizations.organization_id,
+        cast(accounts.created_at as date) as created_on
+    from accounts
+    left join stripe_customers
+        on stripe_customers.customer_id = accounts.stripe_customer_id
+    left join (
+        select account_id, min(organization_id) as organization_id
+        from organizations
+        where account_id is not null
+        group by account_id
+    ) as account_organizations
+        on account_organizations.account_id = accounts.account_id
+
+),
+
+days as (
+
+    {{ dbt.date_spine(
+        'day',
+        "(select min(cast(created_at as date)) from " ~ ref('stg_app_db__accounts') ~ ")",
+        dbt.dateadd('day', 1, as_of_date())
+    ) }}
+
+),
+
+grid as (
+
+    select
+        account_mapping.*,
+        cast(days.date_day as date) as as_of_date
+    from account_mapping
+    inner join days
+        on cast(days.date_day as date) >= account_mapping.created_on
+        and cast(days.date_day as date) <= {{ as_of_date() }}
+
+),
+
+-- ------------------------------------------------------------------ product usage and engagement
+
+usage_windows as (
+
+    select
+        grid.account_id,
+        grid.as_of_date,
+        sum(coalesce(events_daily.logins, 0)) over last_28_days as logins_28d,
+        sum(coalesce(events_daily.conversations, 0)) over last_28_days as conversations_28d,
+        sum(coalesce(events_daily.conversations, 0)) over last_30_days as conversations_30d,
+        sum(coalesce(events_daily.conversations, 0)) over previous_30_days as conversations_prev_30d,
+        sum(coalesce(events_daily.active_users, 0)) over last_30_days as daily_active_user_days_30d,
+        sum(coalesce(events_daily.blocked_feature_attempts, 0)) over last_30_days as blocked_feature_attempts_30d,
+        count(*) over last_30_days as days_in_30d_window,
+        max(cast(events_daily.last_login_at as date)) over since_creation as last_login_on
+    from grid
+    left join events_daily
+        on events_daily.account_id = grid.account_id
+        and events_daily.activity_date = grid.as_of_date
+    window
+        last_28_days as (partition by grid.account_id order by grid.as_of_date rows between 27 preceding and current row),
+        last_30_days as (partition by grid.account_id order by grid.as_of_date rows between 29 preceding and current row),
+        previous_30_days as (partition by grid.account_id order by grid.as_of_date rows between 59 preceding and 30 preceding),
+        since_creation as (partition by grid.account_id order by grid.as_of_date rows unbounded preceding)
+
+),
+
+window_counts as (
+
+    select
+        grid.account_id,
+        grid.as_of_date,
+        count(case when activity_windows.usage_kind = 'user' then 1 end) as monthly_active_users,
+        count(case when activity_windows.usage_kind = 'feature' then 1 end) as features_used_30d_count,
+        list(case when activity_windows.usage_kind = 'feature' then activity_windows.usage_key end) as features_used_30d
+    from grid
+    inner join activity_windows
+        on activity_windows.account_id = grid.account_id
+        and grid.as_of_date between activity_windows.window_start and activity_windows.window_end
+    where grid.as_of_date >= {{ dbt.dateadd('day', -(history_days - 1), as_of_date()) }}
+    group by grid.account_id, grid.as_of_date
+
+),
+
+-- ------------------------------------------------------------------ support (ticketing)
+
+tickets as (
+
+    select
+        organizations.account_id,
+        tickets.ticket_id,
+        cast(tickets.created_at as date) as created_on,
+        cast(tickets.solved_at as date) as solved_on,
+        tickets.priority in ('high', 'urgent') as is_high_or_urgent,
+        coalesce(tickets.is_escalated, false) as is_escalated
+    from {{ ref('stg_ticketing__tickets') }} as tickets
+    inner join organizations
+        on organizations.organization_id = tickets.organization_id
+    where organizations.account_id is not null
+
+),
+
+ticket_days as (
+
+    select account_id, created_on as on_day, 1 as created, 0 as solved,
+        case when is_high_or_urgent then 1 else 0 end as high_created, 0 as high_solved,
+        case when is_escalated then 1 else 0 end as escalated_created
+    from tickets
+    union all
+    select account_id, solved_on as on_day, 0, 1, 0, case when is_high_or_urgent then 1 else 0 end, 0
+    from tickets
+    where solved_on is not null
+
+),
+
+ticket_daily as (
+
+    select
+        account_id,
+        on_day,
+        sum(created) as created,
+        sum(solved) as solved,
+        sum(high_created) as high_created,
+        sum(high_solved) as high_solved,
+        sum(escalated_created) as escalated_created
+    from ticket_days
+    group by account_id, on_day
+
+),
+
+ratings_daily as (
+
+    select
+        organizations.account_id,
+        cast(ratings.created_at as date) as on_day,
+        sum(ratings.rating) as rating_sum,
+        count(ratings.rating) as ratings
+    from {{ ref('stg_ticketing__satisfaction_ratings') }} as ratings
+    inner join {{ ref('stg_ticketing__tickets') }} as rated_tickets
+        on rated_tickets.ticket_id = ratings.ticket_id
+    inner join organizations
+        on organizations.organization_id = coalesce(ratings.organization_id, rated_tickets.organization_id)
+    where ratings.rating between 1 and 5
+        and organizations.account_id is not null
+    group by 1, 2
+
+),
+
+support_windows as (
+
+    select
+        grid.account_id,
+        grid.as_of_date,
+        sum(coalesce(ticket_daily.created, 0)) over since_creation
+            - sum(coalesce(ticket_daily.solved, 0)) over since_creation as open_tickets,
+        sum(coalesce(ticket_daily.high_created, 0)) over since_creation
+            - sum(coalesce(ticket_daily.high_solved, 0)) over since_creation as high_urgent_open_tickets,
+        sum(coalesce(ticket_daily.escalated_created, 0)) over last_90_days as escalations_90d,
+        sum(coalesce(ratings_daily.rating_sum, 0)) over last_90_days as rating_sum_90d,
+        sum(coalesce(ratings_daily.ratings, 0)) over last_90_days as ratings_90d
+    from grid
+    left join ticket_daily
+        on ticket_daily.account_id = grid.account_id
+        and ticket_daily.on_day = grid.as_of_date
+    left join ratings_daily
+        on ratings_daily.account_id = grid.account_id
+        and ratings_daily.on_day = grid.as_of_date
+    window
+        last_90_days as (partition by grid.account_id order by grid.as_of_date rows between 89 preceding and current row),
+        since_creation as (partition by grid.account_id order by grid.as_of_date rows unbounded preceding)
+
+),
+
+-- ------------------------------------------------------------------ relationship (app_db)
+
+nps_daily as (
+
+    -- The day's latest response per account (the latest submitted_at; the higher score on a tie).
+    select account_id, on_day, score
+    from (
+        select
+            account_id,
+            cast(submitted_at as date) as on_day,
+            cast(score as {{ type_double() }}) as score,
+            row_number() over (
+                partition by account_id, cast(submitted_at as date)
+                order by submitted_at desc, score desc
+            ) as response_rank
+        from {{ ref('stg_app_db__nps_responses') }}
+        where account_id is not null and score is not null
+    ) as ranked
+    where response_rank = 1
+
+),
+
+activities_daily as (
+
+    select
+        account_id,
+        cast(occurred_at as date) as on_day,
+        count(case when activity_type = 'meeting_attended' then 1 end) as meetings_attended,
+        count(case when activity_type = 'meeting_no_show' then 1 end) as meetings_no_show,
+        count(case when activity_type = 'outreach_sent' then 1 end) as outreach_sent,
+        count(case when activity_type = 'outreach_answered' then 1 end) as outreach_answered
+    from {{ ref('stg_app_db__cs_activities') }}
+    where account_id is not null
+    group by 1, 2
+
+),
+
+relationship_windows as (
+
+    select
+        grid.account_id,
+        grid.as_of_date,
+        last_value(nps_daily.score ignore nulls) over last_180_days as nps_score,
+        sum(coalesce(activities_daily.meetings_attended, 0)) over last_90_days as meetings_attended_90d,
+        sum(coalesce(activities_daily.meetings_no_show, 0)) over last_90_days as meetings_no_show_90d,
+        sum(coalesce(activities_daily.outreach_sent, 0)) over last_90_days as outreach_sent_90d,
+        sum(coalesce(activities_daily.outreach_answered, 0)) over last_90_days as outreach_answered_90d
+    from grid
+    left join nps_daily
+        on nps_daily.account_id = grid.account_id
+        and nps_daily.on_day = grid.as_of_date
+    left join activities_daily
+        on activities_daily.account_id = grid.account_id
+        and activities_daily.on_day = grid.as_of_date
+    window
+        last_90_days as (partition by grid.account_id order by grid.as_of_date rows between 89 preceding and current row),
+        last_180_days as (partition by grid.account_id order by grid.as_of_date rows between 179 preceding and current row)
+
+),
+
+-- ------------------------------------------------------------------ financial (Stripe)
+
+charges_daily as (
+
+    select
+        customer_id,
+        cast(created_at as date) as on_day,
+        count(case when status = 'succeeded' then 1 end) as succeeded,
+        count(case when status = 'failed' then 1 end) as failed
+    from {{ ref('stg_stripe__charges') }}
+    group by 1, 2
+
+),
+
+payment_windows as (
+
+    select
+        grid.account_id,
+        grid.as_of_date,
+        sum(coalesce(charges_daily.succeeded, 0)) over last_90_days as payments_succeeded_90d,
+        sum(coalesce(charges_daily.failed, 0)) over last_90_days as payments_failed_90d,
+        sum(coalesce(charges_daily.failed, 0)) over last_30_days as failed_payments_30d
+    from grid
+    left join charges_daily
+        on charges_daily.customer_id = grid.stripe_customer_id
+        and charges_daily.on_day = grid.as_of_date
+    window
+        last_30_days as (partition by grid.account_id order by grid.as_of_date rows between 29 preceding and current row),
+        last_90_days as (partition by grid.account_id order by grid.as_of_date rows between 89 preceding and current row)
+
+),
+
+subscription_versions as (
+
+    select * from {{ ref('stg_stripe__subscription_versions') }}
+
+),
+
+-- Committed months of a subscription's billing interval (the largest item's interval).
+subscription_terms as (
+
+    select
+        subscription_id,
+        max(case recurring_interval
+            when 'year' then 12.0 * coalesce(recurring_interval_count, 1)
+            when 'month' then 1.0 * coalesce(recurring_interval_count, 1)
+            when 'week' then 12.0 / 52 * coalesce(recurring_interval_count, 1)
+            when 'day' then 12.0 / 365 * coalesce(recurring_interval_count, 1)
+        end) as term_months
+    from {{ ref('stg_stripe__subscription_items') }}
+    group by subscription_id
+
+),
+
+-- The state of each subscription at the end of each grid day: from the version the drops showed
+-- for days they cover, from the subscription's own dates for days before the first drop.
+subscription_days as (
+
+    select
+        grid.account_id,
+        grid.as_of_date,
+        case
+            when grid.as_of_date >= coverage.stripe_first_drop then versions.status
+            when first_versions.status in ('incomplete', 'incomplete_expired') then null
+            when first_versions.started_at > {{ end_of_day('grid.as_of_date') }} then null
+            when first_versions.ended_at <= {{ end_of_day('grid.as_of_date') }} then 'canceled'
+            when first_versions.trial_end_at > {{ end_of_day('grid.as_of_date') }} then 'trialing'
+            else 'active'
+        end as status,
+        case
+            when grid.as_of_date >= coverage.stripe_first_drop then versions.cancel_at_period_end
+        end as cancel_at_period_end,
+        first_versions.canceled_at <= {{ end_of_day('grid.as_of_date') }}
+            and (first_versions.ended_at is null or first_versions.ended_at > {{ end_of_day('grid.as_of_date') }})
+            as cancellation_pending,
+        case
+            when grid.as_of_date >= coverage.stripe_first_drop
+                then cast(coalesce(versions.current_period_end_at, item_periods.current_period_end_at) as date)
+        end as current_period_end,
+        subscription_terms.term_months
+    from grid
+    cross join coverage
+    inner join (
+        select * from subscription_versions
+        qualify row_number() over (partition by subscription_id order by valid_from_drop) = 1
+    ) as first_versions
+        on first_versions.customer_id = grid.stripe_customer_id
+        and cast(first_versions.created_at as date) <= grid.as_of_date
+    left join subscription_versions as versions
+        on versions.subscription_id = first_versions.subscription_id
+        and versions.valid_from_drop <= grid.as_of_date
+        and (versions.valid_to_drop is null or versions.valid_to_drop > grid.as_of_date)
+    left join subscription_terms
+        on subscription_terms.subscription_id = first_versions.subscription_id
+    -- Newer Stripe API versions carry the period on the items, not the subscription.
+    left join (
+        select subscription_id, valid_from_drop, valid_to_drop, max(current_period_end_at) as current_period_end_at
+        from {{ ref('stg_stripe__subscription_item_versions') }}
+        group by subscription_id, valid_from_drop, valid_to_drop
+    ) as item_periods
+        on item_periods.subscription_id = first_versions.subscription_id
+        and item_periods.valid_from_drop <= grid.as_of_date
+        and (item_periods.valid_to_drop is null or item_periods.valid_to_drop > grid.as_of_date)
+    where grid.as_of_date >= {{ dbt.dateadd('day', -(history_days - 1), as_of_date()) }}
+
+),
+
+account_subscriptions as (
+
+    select
+        account_id,
+        as_of_date,
+        case
+            when bool_or(status = 'active') then 'active'
+            when bool_or(status = 'past_due') then 'past_due'
+            when bool_or(status = 'trialing') then 'trialing'
+            else 'none'
+        end as subscription_state,
+        max(case when status in ('active', 'past_due', 'trialing') then term_months end) as contract_length,
+        max(case when status in ('active', 'past_due', 'trialing') then current_period_end end) as current_period_end,
+        bool_or(status in ('active', 'past_due', 'trialing') and cancel_at_period_end) as cancel_at_period_end,
+        bool_or(cancellation_pending) as cancellation_pending
+    from subscription_days
+    group by account_id, as_of_date
+
+),
+
+-- MRR at the last valuation (month end) on or before the day versus the valuation before it.
+mrr_valuations as (
+
+    select
+        customer_id,
+        valuation_date,
+        mrr_minor,
+        lag(mrr_minor) over (partition by customer_id order by valuation_date) as previous_mrr_minor,
+        lead(valuation_date) over (partition by customer_id order by valuation_date) as next_valuation_date
+    from {{ ref('int_customer_mrr_monthly') }}
+
+),
+
+-- ------------------------------------------------------------------ assembly
+
+final as (
+
+    select
+        grid.account_id,
+        grid.as_of_date,
+        grid.csm_id,
+        grid.segment,
+        grid.plan,
+        grid.stripe_customer_id,
+        grid.organization_id,
+        grid.created_on,
+
+        -- which sources cover the account on the day
+        grid.as_of_date <= coverage.app_db_through as is_app_db_covered,
+        grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through as is_stripe_covered,
+        grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through as is_ticketing_covered,
+
+        -- product usage
+        case when grid.as_of_date <= coverage.app_db_through then
+            case
+                when coalesce(window_counts.monthly_active_users, 0) = 0 then 0.0
+                else least(1.0, usage_windows.daily_active_user_days_30d
+                    / cast(usage_windows.days_in_30d_window as {{ type_double() }})
+                    / window_counts.monthly_active_users)
+            end
+        end as dau_mau_ratio,
+        case when grid.as_of_date <= coverage.app_db_through then
+            coalesce(window_counts.features_used_30d, [])
+        end as features_used_30d,
+        case when grid.as_of_date <= coverage.app_db_through then
+            usage_windows.conversations_28d / 4.0
+        end as conversations_per_week,
+
+        -- engagement
+        case when grid.as_of_date <= coverage.app_db_through then
+            cast({{ dbt.datediff('coalesce(usage_windows.last_login_on, grid.created_on)', 'grid.as_of_date', 'day') }}
+                as {{ type_double() }})
+        end as days_since_last_login,
+        case when grid.as_of_date <= coverage.app_db_through then
+            usage_windows.logins_28d / 4.0
+        end as logins_per_week,
+        case when grid.as_of_date <= coverage.app_db_through then
+            cast(coalesce(window_counts.features_used_30d_count, 0) as {{ type_double() }})
+        end as features_used_this_month,
+
+        -- support
+        case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
+            cast(support_windows.open_tickets as {{ type_double() }})
+        end as open_tickets,
+        case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
+            {{ safe_ratio('support_windows.rating_sum_90d', 'support_windows.ratings_90d') }}
+        end as avg_csat,
+        case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
+            cast(support_windows.escalations_90d as {{ type_double() }})
+        end as escalations,
+
+        -- relationship
+        case when grid.as_of_date <= coverage.app_db_through then relationship_windows.nps_score end as nps_score,
+        case when grid.as_of_date <= coverage.app_db_through then
+            {{ safe_ratio('relationship_windows.meetings_attended_90d',
+                'relationship_windows.meetings_attended_90d + relationship_windows.meetings_no_show_90d') }}
+        end as meetings_attended,
+        case when grid.as_of_date <= coverage.app_db_through then
+            least(1.0, {{ safe_ratio('relationship_windows.outreach_answered_90d', 'relationship_windows.outreach_sent_90d') }})
+        end as responses_to_outreach,
+
+        -- financial
+        case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
+            {{ safe_ratio('payment_windows.payments_succeeded_90d',
+                'payment_windows.payments_succeeded_90d + payment_windows.payments_failed_90d') }}
+        end as payment_health,
+        case when grid.as_of_date <= coverage.app_db_through then
+            least(1.0, {{ safe_ratio('usage_windows.conversations_30d', 'grid.plan_conversation_limit') }})
+        end as growth_potential,
+        cast(account_subscriptions.contract_length as {{ type_double() }}) as contract_length,
+        case when grid.as_of_date <= coverage.app_db_through then
+            {{ safe_ratio('usage_windows.conversations_30d', 'grid.plan_conversation_limit') }}
+        end as usage_vs_limit,
+
+        -- churn-signal inputs
+        case when grid.as_of_date <= coverage.app_db_through then
+            cast(usage_windows.conversations_30d as {{ type_double() }})
+        end as usage_30d,
+        case when grid.as_of_date <= coverage.app_db_through then
+            cast(usage_windows.conversations_prev_30d as {{ type_double() }})
+        end as usage_prev_30d,
+        case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
+            payment_windows.failed_payments_30d
+        end as failed_payments_30d,
+        case
+            when not grid.is_known_to_stripe or grid.as_of_date > coverage.stripe_through then null
+            when coalesce(account_subscriptions.cancel_at_period_end, false)
+                or coalesce(account_subscriptions.cancellation_pending, false) then true
+            when grid.as_of_date >= coverage.stripe_first_drop then false
+        end as cancellation_requested,
+        case when grid.as_of_date <= coverage.app_db_through then
+            usage_windows.blocked_feature_attempts_30d
+        end as blocked_feature_attempts_30d,
+
+        -- lifecycle inputs
+        case
+            when not grid.is_known_to_stripe or grid.as_of_date > coverage.stripe_through then 'none'
+            else coalesce(account_subscriptions.subscription_state, 'none')
+        end as subscription_state,
+        case when grid.as_of_date <= coverage.app_db_through then
+            cast({{ dbt.datediff('coalesce(usage_windows.last_login_on, grid.created_on)', 'grid.as_of_date', 'day') }}
+                as {{ dbt.type_bigint() }})
+        end as days_without_login,
+        case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
+            support_windows.high_urgent_open_tickets
+        end as high_urgent_open_tickets,
+        cast({{ dbt.datediff('grid.created_on', 'grid.as_of_date', 'day') }} as {{ dbt.type_bigint() }}) as tenure_days,
+        cast(ceil(account_subscriptions.contract_length) as {{ dbt.type_bigint() }}) as term_months,
+        account_subscriptions.current_period_end,
+        case when grid.is_known_to_stripe and mrr_valuations.previous_mrr_minor is not null then
+            mrr_valuations.mrr_minor > mrr_valuations.previous_mrr_minor
+        end as mrr_rose
+
+    from grid
+    cross join coverage
+    inner join usage_windows
+        on usage_windows.account_id = grid.account_id
+        and usage_windows.as_of_date = grid.as_of_date
+    inner join support_windows
+        on support_windows.account_id = grid.account_id
+        and support_windows.as_of_date = grid.as_of_date
+    inner join relationship_windows
+        on relationship_windows.account_id = grid.account_id
+        and relationship_windows.as_of_date = grid.as_of_date
+    inner join payment_windows
+        on payment_windows.account_id = grid.account_id
+        and payment_windows.as_of_date = grid.as_of_date
+    left join window_counts
+        on window_counts.account_id = grid.account_id
+        and window_counts.as_of_date = grid.as_of_date
+    left join account_subscriptions
+        on account_subscriptions.account_id = grid.account_id
+        and account_subscriptions.as_of_date = grid.as_of_date
+    left join mrr_valuations
+        on mrr_valuations.customer_id = grid.stripe_customer_id
+        and mrr_valuations.valuation_date <= grid.as_of_date
+        and (mrr_valuations.next_valuation_date is null or mrr_valuations.next_valuation_date > grid.as_of_date)
+    where grid.as_of_date >= {{ dbt.dateadd('day', -(history_days - 1), as_of_date()) }}
+
+)
+
+select * from final

@@ -1,0 +1,29 @@
+{#- Product events aggregated once per account and UTC day (metrics.md §2): the daily counts every
+    windowed health metric is summed from, so the windows run over account-days, not raw events.
+    Days with no event have no row here; int_account_daily_metrics turns them into true zeros. -#}
+with
+
+events as (
+
+    select * from {{ ref('stg_app_db__events') }}
+
+),
+
+daily as (
+
+    select
+        account_id,
+        cast(occurred_at as date) as activity_date,
+        count(case when event_type = 'login' then 1 end) as logins,
+        count(case when event_type = 'conversation_handled' then 1 end) as conversations,
+        count(case when event_type = 'feature_used' then 1 end) as feature_uses,
+        count(case when event_type = 'blocked_feature_attempt' then 1 end) as blocked_feature_attempts,
+        count(distinct user_id) as active_users,
+        max(case when event_type = 'login' then occurred_at end) as last_login_at
+    from events
+    where account_id is not null
+    group by 1, 2
+
+)
+
+select * from daily
