@@ -5,6 +5,7 @@ left out of a run that reaches publish. Results go to audit.check_results (publi
 """
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -20,10 +21,25 @@ from transforms.validation import RuleResult
 
 GATE_KEY = dg.AssetKey(["audit", "gate"])
 RULES = {
+    "r01_nps_formula": "NPS formula correct, recomputed independently (validation rule 1)",
+    "r02_churn_method_documented": "Churn method and metric definitions documented; MRR identity (rule 2)",
+    "r03_cohort_coverage": "Retention cohorts account for every paying customer once (rule 3)",
+    "r04_health_weights": "Health-score factors and weights documented (rule 4)",
+    "r05_health_calibration": "Health score calibrated monthly (rule 5)",
+    "r06_revenue_source": "Published revenue reconciles to Stripe (rule 6)",
+    "r07_cross_source": "Cross-source reconciliation (rule 7)",
     "r08_freshness": "Data freshness < 24 h (validation rule 8)",
+    "r09_nps_sample_size": "Never report NPS with n < 30 (rule 9)",
+    "r10_response_rate": "Survey response rate (rule 10)",
     "r11_nothing_lost": "Numbers reconciled with the source; nothing lost (validation rule 11)",
+    "r12_sample_verification": "Independent recomputation of 10+ accounts and monthly totals (rule 12)",
+    "r13_outliers_investigated": "Outliers listed in audit.anomalies and reviewed (rule 13)",
+    "r14_confidence_intervals": "Sample-based rates carry confidence intervals (rule 14)",
+    "r15_period_comparison": "KPI rows carry period bounds and the previous value (rule 15)",
+    "r16_no_defaulted_inputs": "No metric computed from a defaulted input (rule 16)",
     "r17_personal_data": "Personal data stays out of published marts (validation rule 17)",
 }
+GX_CHECK = "gx_suites"
 
 
 def load_gate_config(path: Path = CONFIG_DIR / "validation.yml") -> dict:
@@ -38,13 +54,9 @@ def load_gate_config(path: Path = CONFIG_DIR / "validation.yml") -> dict:
 
 
 def _table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> pl.DataFrame | None:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()[0]
-    if not exists:
+    if not _has(con, schema, name):
         return None
-    return pl.from_arrow(con.execute(f'select * from {schema}."{name}"').to_arrow_table())
+    return pl.from_arrow(con.sql(f'select * from {schema}."{name}"').to_arrow_table())
 
 
 def email_hits(con: duckdb.DuckDBPyConnection, schemas: list[str]) -> pl.DataFrame:
@@ -62,25 +74,439 @@ def email_hits(con: duckdb.DuckDBPyConnection, schemas: list[str]) -> pl.DataFra
         count = con.execute(
             f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?)',
             [validation.EMAIL_PATTERN],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         rows.append({"table": f"{schema}.{table}", "column": column, "rows": count})
     return pl.DataFrame(rows, schema={"table": pl.String, "column": pl.String, "rows": pl.Int64})
+
+
+def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:
+    return pl.from_arrow(con.sql(query, params=params).to_arrow_table())
+
+
+def _has(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+    )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def metric_columns_from_manifest(built: set[str]) -> list[str]:
+    """Every "model.column" marked `meta: {metric: true}` in the dbt yml (from the parsed manifest),
+    for the models among `built` (a model not built is not published)."""
+    from orchestration.dbt import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    found = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        name = node.get("alias") or node["name"]
+        if name not in built:
+            continue
+        for column, spec in node.get("columns", {}).items():
+            meta = {**(spec.get("meta") or {}), **((spec.get("config") or {}).get("meta") or {})}
+            if meta.get("metric") is True:
+                found.append(f"{name}.{column}")
+    return sorted(found)
+
+
+def staged_vs_raw_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
+    """Rows of each staging model against its raw table's distinct keys up to the as-of date."""
+    from data_contracts.raw_tables import RAW_TABLES
+
+    rows = []
+    for raw_name, table in sorted(RAW_TABLES.items()):
+        source, entity = raw_name.split("__", 1)
+        model = f"stg_{source}__{entity}"
+        if not _has(con, "staging", model) or not _has(con, "raw", raw_name):
+            continue
+        key = ", ".join(f'"{column}"' for column in table.key)
+        deduplicated = con.execute(
+            f"select count(*) from (select distinct {key} from raw.{raw_name} where _drop_date <= ?)",
+            [as_of],
+        ).fetchall()[0][0]
+        staged = con.execute(f"select count(*) from staging.{model}").fetchall()[0][0]
+        rows.append(
+            {
+                "raw_table": f"raw.{raw_name}",
+                "staging_model": model,
+                "raw_deduplicated": deduplicated,
+                "staged": staged,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "raw_table": pl.String,
+            "staging_model": pl.String,
+            "raw_deduplicated": pl.Int64,
+            "staged": pl.Int64,
+        },
+    )
+
+
+def _read_yaml(path: Path) -> dict | list | None:
+    if not path.exists():
+        return None
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def cross_source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Rule 7's categories as (records in discrepancy, comparable records)."""
+    categories: dict[str, tuple[int, int]] = {}
+    if _has(con, "marts", "dim_accounts"):
+        row = con.execute(
+            """
+            select
+                count(*) filter (where stripe_customer_id is not null and not has_account
+                                 and not coalesce(is_deleted_in_stripe, false)),
+                count(*) filter (where stripe_customer_id is not null
+                                 and not coalesce(is_deleted_in_stripe, false)),
+                count(*) filter (where has_account and stripe_customer_id is not null
+                                 and not is_known_to_stripe),
+                count(*) filter (where has_account and stripe_customer_id is not null),
+                count(*) filter (where has_account and billed_plan is not null and plan is distinct from billed_plan),
+                count(*) filter (where has_account and billed_plan is not null)
+            from marts.dim_accounts
+            """
+        ).fetchall()[0]
+        categories["stripe customers with no account"] = (row[0], row[1])
+        categories["accounts with a stripe_customer_id unknown to Stripe"] = (row[2], row[3])
+        categories["plan in the database ≠ plan billed"] = (row[4], row[5])
+    if _has(con, "staging", "stg_ticketing__organizations") and _has(
+        con, "staging", "stg_app_db__accounts"
+    ):
+        org_columns = _columns(con, "staging", "stg_ticketing__organizations")
+        if "account_id" in org_columns:
+            row = con.execute(
+                """
+                select count(*) filter (where a.account_id is null), count(*)
+                from staging.stg_ticketing__organizations o
+                left join staging.stg_app_db__accounts a on a.account_id = o.account_id
+                """
+            ).fetchall()[0]
+            categories["ticket organisations with no account"] = (row[0], row[1])
+    return categories
+
+
+def independent_revenue_check(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, sample_size: int
+) -> list[RuleResult]:
+    """Rule 12 on revenue: the as-of month's MRR per customer recomputed in Polars from staging."""
+    rule = "r12_sample_verification"
+    needed = [
+        ("staging", "stg_stripe__subscription_versions"),
+        ("staging", "stg_stripe__subscription_item_versions"),
+        ("staging", "stg_fx_rates__fx_rates"),
+        ("intermediate", "int_customer_mrr_monthly"),
+        ("marts", "mrr_monthly"),
+    ]
+    absent = [f"{s}.{n}" for s, n in needed if not _has(con, s, n)]
+    if absent:
+        return [
+            validation.not_applicable(rule, "marts.mrr_monthly", f"absent: {', '.join(absent)}")
+        ]
+    month = as_of.replace(day=1)
+    subscriptions = _frame(
+        con,
+        "select subscription_id, customer_id, status, valid_from_drop, valid_to_drop "
+        "from staging.stg_stripe__subscription_versions",
+    )
+    items = _frame(
+        con,
+        "select subscription_id, subscription_item_id, quantity, unit_amount, recurring_interval, "
+        "recurring_interval_count, recurring_usage_type, currency, valid_from_drop, valid_to_drop "
+        "from staging.stg_stripe__subscription_item_versions",
+    )
+    discount_parts = []
+    for model, parent in (
+        ("stg_stripe__subscription_discounts", "subscription"),
+        ("stg_stripe__customer_discounts", "customer"),
+    ):
+        if _has(con, "staging", model):
+            discount_parts.append(
+                _frame(
+                    con,
+                    f"""
+                    select '{parent}' as parent_object, d.parent_id,
+                           cast(coalesce(d.coupon_percent_off, c.percent_off) as double) as percent_off,
+                           cast(coalesce(d.coupon_amount_off, c.amount_off) as double) as amount_off,
+                           coalesce(d.coupon_duration, c.duration) as duration,
+                           coalesce(d.coupon_duration_in_months, c.duration_in_months) as duration_in_months,
+                           cast(d.started_at as timestamp) as started_at,
+                           cast(d.ends_at as timestamp) as ends_at
+                    from staging.{model} d
+                    left join staging.stg_stripe__coupons c on c.coupon_id = d.coupon_id
+                    """,
+                )
+            )
+    discounts = pl.concat(discount_parts) if discount_parts else None
+    if discounts is None:
+        return [validation.not_applicable(rule, "marts.mrr_monthly", "no discount staging")]
+    fx = _frame(
+        con,
+        "select rate_date, currency, cast(rate_to_reporting as double) as rate_to_reporting "
+        "from staging.stg_fx_rates__fx_rates",
+    )
+    currencies = con.execute("select distinct reporting_currency from marts.mrr_monthly").fetchall()
+    if len(currencies) != 1:
+        return [
+            validation.not_applicable(
+                rule, "marts.mrr_monthly", f"{len(currencies)} reporting currencies, expected one"
+            )
+        ]
+    independent = validation.independent_mrr(
+        subscriptions, items, discounts, fx, as_of, currencies[0][0]
+    )
+    intermediate = _frame(
+        con,
+        "select customer_id, cast(mrr_minor as double) as mrr_minor "
+        "from intermediate.int_customer_mrr_monthly where month = ?",
+        [month],
+    )
+    published = _frame(
+        con,
+        "select stripe_customer_id as customer_id, mrr from marts.mrr_monthly where month = ?",
+        [month],
+    )
+    previous = _frame(
+        con,
+        "select stripe_customer_id as customer_id from marts.mrr_monthly "
+        "where month = ? and previous_mrr > 0",
+        [month],
+    )
+    churned_published = None
+    churned_independent = None
+    if _has(con, "marts", "mrr_movements_monthly"):
+        row = con.execute(
+            "select logos_churned from marts.mrr_movements_monthly where month = ?", [month]
+        ).fetchall()
+        if row:
+            churned_published = int(row[0][0])
+            paying_now = set(independent.filter(pl.col("mrr_minor") > 0.5)["customer_id"].to_list())
+            # Customers paying at the end of the previous month (the published side's base set)
+            # whose independently recomputed MRR is zero now.
+            churned_independent = sum(
+                1 for c in previous["customer_id"].to_list() if c not in paying_now
+            )
+    paying = independent.filter(~pl.col("metered") & (pl.col("mrr_minor") > 0))
+    sample = validation.sample_accounts(paying["customer_id"].to_list(), as_of, sample_size)
+    return validation.sample_verification(
+        independent,
+        intermediate,
+        published,
+        churned_published,
+        churned_independent,
+        sample,
+        month,
+        min_sample=10,
+    )
+
+
+def build_anomalies(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, settings: dict, annotations: list[dict]
+) -> pl.DataFrame:
+    """audit.anomalies: the rule-13 anomalies as of the date, closed where an annotation reviewed them."""
+    from data_contracts.raw_tables import RAW_TABLES
+
+    mrr = (
+        _frame(con, "select stripe_customer_id, month, mrr_change from marts.mrr_monthly")
+        if _has(con, "marts", "mrr_monthly")
+        else None
+    )
+    negatives = []
+    for model, id_column, amount in (
+        ("stg_stripe__charges", "charge_id", "amount"),
+        ("stg_stripe__invoices", "invoice_id", "amount_due"),
+        ("stg_stripe__prices", "price_id", "unit_amount"),
+    ):
+        if _has(con, "staging", model) and {id_column, amount} <= set(
+            _columns(con, "staging", model)
+        ):
+            negatives.append(
+                _frame(
+                    con,
+                    f"select 'staging.{model}' as table_name, cast({id_column} as varchar) as entity_id, "
+                    f"cast({amount} as double) as amount from staging.{model} where {amount} < 0",
+                )
+            )
+    negative_amounts = (
+        pl.concat(negatives)
+        if negatives
+        else pl.DataFrame(
+            schema={"table_name": pl.String, "entity_id": pl.String, "amount": pl.Float64}
+        )
+    )
+    usage = None
+    if _has(con, "staging", "stg_app_db__events"):
+        columns = _columns(con, "staging", "stg_app_db__events")
+        time_column = next(
+            (c for c in ("occurred_at", "event_at", "timestamp") if c in columns), None
+        )
+        if time_column and "account_id" in columns:
+            usage = _frame(
+                con,
+                f"""
+                select account_id, cast({time_column} as date) as date, count(*) as events
+                from staging.stg_app_db__events
+                where cast({time_column} as date) between ? and ?
+                group by 1, 2
+                """,
+                [as_of - dt.timedelta(days=settings["usage_window_days"] - 1), as_of],
+            )
+    duplicates = []
+    for raw_name, table in sorted(RAW_TABLES.items()):
+        if len(table.key) != 1 or not _has(con, "raw", raw_name):
+            continue
+        key = table.key[0]
+        duplicates.append(
+            _frame(
+                con,
+                f"""
+                select 'raw.{raw_name}' as table_name, cast("{key}" as varchar) as entity_id,
+                       _drop_date as drop_date, count(*) as copies
+                from raw.{raw_name} where _drop_date <= ? and "{key}" is not null
+                group by 1, 2, 3 having count(*) > 1
+                """,
+                [as_of],
+            )
+        )
+    duplicate_ids = (
+        pl.concat(duplicates)
+        if duplicates
+        else pl.DataFrame(
+            schema={
+                "table_name": pl.String,
+                "entity_id": pl.String,
+                "drop_date": pl.Date,
+                "copies": pl.Int64,
+            }
+        )
+    )
+    anomalies = validation.detect_anomalies(
+        mrr,
+        negative_amounts,
+        usage,
+        duplicate_ids,
+        settings["mrr_change_robust_z"],
+        settings["usage_spike_ratio"],
+        settings["usage_spike_min_events"],
+    )
+    return validation.close_annotated(anomalies, annotations).with_columns(as_of_date=pl.lit(as_of))
+
+
+def _tables(con: duckdb.DuckDBPyConnection, names: set[str]) -> dict[str, pl.DataFrame]:
+    """The published tables among `names` ("schema.table") that exist in the build database."""
+    found = {}
+    for name in sorted(names):
+        schema, table = name.split(".", 1)
+        if _has(con, schema, table):
+            found[name] = _frame(con, f'select * from {schema}."{table}"')
+    return found
 
 
 def evaluate_rules(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, config: dict
 ) -> list[RuleResult]:
-    """Run every implemented rule against the build database as of a date."""
+    """Run every rule against the build database as of a date (and write audit.anomalies)."""
     rules = config["rules"]
     ingest_log = _table(con, "audit", "ingest_log")
     results: list[RuleResult] = []
+
+    # Rule 1: NPS recomputed by a second implementation (transforms.validation_nps) against the mart.
+    nps_summary = _table(con, "marts", "nps_summary")
+    independent_nps = _table(con, "audit", "nps_independent_check")
+    try:
+        from transforms import validation_nps
+    except ImportError:
+        validation_nps = None
+    if nps_summary is None:
+        results.append(
+            validation.not_applicable(
+                "r01_nps_formula", "marts.nps_summary", "no NPS summary built"
+            )
+        )
+    elif independent_nps is None or validation_nps is None:
+        results.append(
+            validation.not_applicable(
+                "r01_nps_formula", "marts.nps_summary", "no independent NPS recomputation available"
+            )
+        )
+    else:
+        results += validation_nps.nps_formula(nps_summary, independent_nps)
+
+    registry = _table(con, "audit", "metric_registry")
+    results += validation.churn_method_documented(
+        metric_columns_from_manifest(
+            {
+                row[0]
+                for row in con.execute(
+                    "select table_name from information_schema.tables"
+                ).fetchall()
+            }
+        ),
+        set() if registry is None else set(registry["name"].to_list()),
+        _table(con, "marts", "revenue_retention_monthly"),
+        _table(con, "marts", "mrr_movements_monthly"),
+    )
+    mrr_monthly = _table(con, "marts", "mrr_monthly")
+    results += validation.cohorts_consistent(mrr_monthly, _table(con, "marts", "revenue_cohorts"))
+
+    health_config = _read_yaml(CONFIG_DIR / rules["r04_health_weights"]["config_file"])
+    health_scores = _table(con, "marts", "health_scores_daily")
+    results += validation.health_weights_documented(health_config, health_scores)
+    calibration = rules["r05_health_calibration"]
+    results += validation.health_calibration(
+        _table(con, "audit", "health_calibration"),
+        as_of,
+        calibration["warn_months_over"],
+        calibration["error_months_over"],
+        calibration["min_auc"],
+    )
+
+    if mrr_monthly is not None and _has(con, "intermediate", "int_customer_mrr_monthly"):
+        published_by_month = _frame(
+            con, "select month, mrr_end as mrr from marts.mrr_movements_monthly"
+        )
+        stripe_by_month = _frame(
+            con,
+            "select month, sum(round(mrr_minor / 100, 2)) as mrr "
+            "from intermediate.int_customer_mrr_monthly group by month",
+        )
+        unknown = _frame(
+            con,
+            """
+            select distinct m.stripe_customer_id from marts.mrr_monthly m
+            where m.mrr > 0 and m.stripe_customer_id not in
+                (select customer_id from staging.stg_stripe__customers)
+            """,
+        )["stripe_customer_id"].to_list()
+        results += validation.revenue_from_stripe(published_by_month, stripe_by_month, unknown)
+    else:
+        results += validation.revenue_from_stripe(None, None, [])
+
+    cross = rules["r07_cross_source"]
+    results += validation.cross_source(
+        cross_source_counts(con), cross["warn_share_over"], cross["error_share_over"]
+    )
+
     if ingest_log is None:
         for rule in ("r08_freshness", "r11_nothing_lost"):
-            results.append(
-                RuleResult(
-                    rule, "all sources", "not_applicable", "no ingest log", "", "nothing ingested"
-                )
-            )
+            results.append(validation.not_applicable(rule, "all sources", "nothing ingested"))
     else:
         fresh = rules["r08_freshness"]
         results += validation.freshness(
@@ -93,6 +519,46 @@ def evaluate_rules(
         results += validation.nothing_lost(
             ingest_log, as_of, rules["r11_nothing_lost"]["warn_on_any_quarantine"]
         )
+        results += validation.staged_counts(staged_vs_raw_counts(con, as_of))
+
+    sample = rules["r09_nps_sample_size"]
+    results += validation.nps_sample_size(
+        nps_summary,
+        sample["error_responses_under"],
+        sample["warn_responses_under"],
+        sample["warn_quarter_responses_under"],
+    )
+    rate = rules["r10_response_rate"]
+    results += validation.survey_response_rate(
+        nps_summary, rate["min_sends"], rate["error_rate_under"], rate["warn_rate_under"]
+    )
+
+    results += independent_revenue_check(
+        con, as_of, rules["r12_sample_verification"]["sample_size"]
+    )
+
+    outliers = rules["r13_outliers_investigated"]
+    annotations = _read_yaml(CONFIG_DIR / outliers["annotations_file"]) or {}
+    anomalies = build_anomalies(con, as_of, outliers, annotations.get("annotations") or [])
+    con.execute("create schema if not exists audit")
+    con.register("anomalies_frame", anomalies.to_arrow())
+    con.execute("create or replace table audit.anomalies as select * from anomalies_frame")
+    con.unregister("anomalies_frame")
+    results += validation.outliers_investigated(anomalies)
+
+    intervals = rules["r14_confidence_intervals"]["rates"]
+    periods = rules["r15_period_comparison"]["tables"]
+    defaults = rules["r16_no_defaulted_inputs"]["rate_inputs"]
+    published = _tables(
+        con,
+        {name.rsplit(".", 1)[0] for name in [*intervals, *defaults]} | set(periods),
+    )
+    results += validation.confidence_intervals(published, intervals)
+    results += validation.period_comparison(published, periods)
+    health_metrics = _table(con, "intermediate", "int_account_daily_metrics")
+    results += validation.no_defaulted_inputs(
+        published, defaults, health_scores, health_metrics, health_config
+    )
     results += validation.personal_data(email_hits(con, rules["r17_personal_data"]["schemas"]))
     return results
 
@@ -132,6 +598,52 @@ def record_results(
     )
 
 
+def run_gx_suites(
+    con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date, published_db: Path
+) -> RuleResult:
+    """Validate the tables to publish with the Great Expectations suites; write audit.gx_results and
+    audit.gx_report (the offline HTML fragment) for this run."""
+    # Imported here: Great Expectations takes seconds to import.
+    from data_contracts.gx_suites import published_row_counts, validate_published_tables
+
+    previous_counts: dict[str, int] | None = None
+    if published_db.exists():
+        with duckdb.connect(str(published_db), read_only=True) as published:
+            last = (
+                published.execute("select max(as_of_date) from audit.publications").fetchall()[0][0]
+                if _has(published, "audit", "publications")
+                else None
+            )
+        # Row counts compare with the last publication only when this run moves forward from it.
+        if last is None or as_of >= last:
+            previous_counts = published_row_counts(published_db)
+    report = validate_published_tables(con, previous_counts=previous_counts)
+    frame = report.to_frame().with_columns(run_id=pl.lit(run_id), as_of_date=pl.lit(as_of))
+    con.execute("create schema if not exists audit")
+    con.register("gx_frame", frame.to_arrow())
+    con.execute("create table if not exists audit.gx_results as select * from gx_frame where false")
+    con.execute("delete from audit.gx_results where run_id = ?", [run_id])
+    con.execute("insert into audit.gx_results by name select * from gx_frame")
+    con.unregister("gx_frame")
+    con.execute("create table if not exists audit.gx_report (run_id varchar, html varchar)")
+    con.execute("delete from audit.gx_report where run_id = ?", [run_id])
+    con.execute("insert into audit.gx_report values (?, ?)", [run_id, report.to_html()])
+    failures = report.failures
+    failed_tables = sorted({f.table for f in failures})
+    figures = [f"{f.table} {f.expectation}({f.column or ''}): {f.observed}" for f in failures[:3]]
+    return RuleResult(
+        GX_CHECK,
+        ", ".join(failed_tables) if failed_tables else "published tables",
+        "pass" if report.success else "fail",
+        f"{len(failures)} failed expectations over {len(report.tables)} tables"
+        + (f": {'; '.join(figures)}" if figures else ""),
+        "error on any failed expectation",
+        "Great Expectations suites failed (see audit.gx_results)"
+        if failures
+        else "every suite passed",
+    )
+
+
 def build_gate_asset(
     partitions_def: dg.PartitionsDefinition, upstream: list[dg.AssetsDefinition]
 ) -> dg.AssetsDefinition:
@@ -147,7 +659,10 @@ def build_gate_asset(
         pool="duckdb_writer",
         check_specs=[
             dg.AssetCheckSpec(name, asset=GATE_KEY, description=description, blocking=True)
-            for name, description in RULES.items()
+            for name, description in {
+                **RULES,
+                GX_CHECK: "Great Expectations suites on the tables to publish",
+            }.items()
         ],
         description="The publish gate's evidence: every implemented validation rule evaluated as of the run's "
         "date and recorded in audit.check_results; an ERROR blocks publish.",
@@ -157,6 +672,9 @@ def build_gate_asset(
         config = load_gate_config()
         with warehouse.connect() as con:
             results = evaluate_rules(con, as_of, config)
+            results.append(
+                run_gx_suites(con, context.run_id, as_of, warehouse.settings.published_db)
+            )
             record_results(con, context.run_id, as_of, results)
         yield dg.MaterializeResult(
             metadata={
@@ -165,7 +683,7 @@ def build_gate_asset(
                 "config_version": config["version"],
             }
         )
-        for rule in RULES:
+        for rule in [*RULES, GX_CHECK]:
             mine = [r for r in results if r.rule == rule]
             failed = [r for r in mine if r.status == "fail"]
             warned = [r for r in mine if r.status == "warn"]

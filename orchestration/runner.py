@@ -101,10 +101,37 @@ def run_daily_job(
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         raise_on_error=False,
     )
-    return _outcome(result, date_to)
+    return _outcome(result, date_to, settings.build_db)
 
 
-def _outcome(result: dg.ExecuteInProcessResult, as_of: dt.date) -> RunOutcome:
+def failed_checks(build_db: Path, run_id: str) -> list[str]:
+    """The gate's failed rules of a run, each with its target and figures (from audit.check_results)."""
+    if not build_db.exists():
+        return []
+    con = duckdb.connect(str(build_db), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema='audit' and table_name='check_results'"
+        ).fetchall()[0][0]
+        if not exists:
+            return []
+        rows = con.execute(
+            """
+            select rule, target, observed_value, threshold, message from audit.check_results
+            where run_id = ? and status = 'fail' order by rule, target
+            """,
+            [run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        f"{rule} failed on {target}: {message} (observed {observed}; threshold {threshold})"
+        for rule, target, observed, threshold, message in rows
+    ]
+
+
+def _outcome(result: dg.ExecuteInProcessResult, as_of: dt.date, build_db: Path) -> RunOutcome:
     from orchestration.publish_assets import PUBLISH_KEY
 
     published = result.success and any(
@@ -124,6 +151,11 @@ def _outcome(result: dg.ExecuteInProcessResult, as_of: dt.date) -> RunOutcome:
         names = {e.cls_name for e in chain}
         if names & set(DATA_STOP_ERRORS):
             data_stopped = True
+        if "DagsterAssetCheckFailedError" in names:
+            checks = failed_checks(build_db, result.run_id)
+            if checks:
+                reasons.extend(checks)
+                continue
         deepest = next((e for e in chain if e.cls_name in DATA_STOP_ERRORS), chain[-1])
         message = deepest.message.strip().removeprefix(f"{deepest.cls_name}: ")
         message = re.sub(r"^[\w.]+\.(\w+Error): ", "", message)
