@@ -10,7 +10,7 @@ import importlib
 import dagster as dg
 
 # Modules of this package, in no particular order: Dagster orders the assets by their dependencies.
-MODULES: tuple[str, ...] = ("engagement_expansion", "health")
+MODULES: tuple[str, ...] = ("nps_support", "engagement_expansion", "health")
 
 
 def build_transform_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
