@@ -37,7 +37,11 @@ from transforms.config import (
 )
 from transforms.engagement import csm_portfolio, score_engagement
 from transforms.expansion import advocacy_candidates, expansion_opportunities, expansion_pipeline
-from transforms.onboarding import onboarding_milestones, onboarding_progress
+from transforms.onboarding import (
+    onboarding_completion_rate,
+    onboarding_milestones,
+    onboarding_progress,
+)
 
 SCHEMA = "transforms"
 HEALTH_KEY = dg.AssetKey(["transforms", "health_scores_daily"])
@@ -168,7 +172,7 @@ def build_onboarding(
     OnboardingStepInput.validate(steps)
     progress = OnboardingProgressOutput.validate(
         onboarding_progress(startable, steps, as_of, config)
-    )
+    ).join(startable.select("account_id", "onboarding_start"), on="account_id", how="left")
     milestones = onboarding_milestones(startable, steps, as_of, config).select(
         "account_id",
         pl.lit(as_of).alias("as_of_date"),
@@ -331,6 +335,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             for table, description in (
                 ("onboarding_progress", "Onboarding progress per account and day (metrics.md §8)."),
                 ("onboarding_milestones", "Onboarding milestones per account and day (§8)."),
+                ("onboarding_completion", "Onboarding completion rate per program and day (§8)."),
             )
         ],
         **common,
@@ -342,6 +347,12 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             progress, milestones, left_out = build_onboarding(con, as_of, config)
             replace_snapshot(con, "onboarding_progress", progress, as_of)
             replace_snapshot(con, "onboarding_milestones", milestones, as_of)
+            completion = onboarding_completion_rate(progress).select(
+                pl.lit(as_of).alias("as_of_date"),
+                pl.all(),
+                pl.lit(config.version).alias("config_version"),
+            )
+            replace_snapshot(con, "onboarding_completion", completion, as_of)
         yield dg.MaterializeResult(
             asset_key=_key("onboarding_progress"),
             metadata={
@@ -352,6 +363,9 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         )
         yield dg.MaterializeResult(
             asset_key=_key("onboarding_milestones"), metadata={"rows": milestones.height}
+        )
+        yield dg.MaterializeResult(
+            asset_key=_key("onboarding_completion"), metadata={"rows": completion.height}
         )
 
     @dg.multi_asset(

@@ -1,0 +1,28 @@
+{#- Monthly engagement score per account and calendar month: transforms.engagement_monthly typed (orchestration/transform_assets/engagement_expansion.py). -#}
+select
+    cast(account_id as varchar) as account_id,
+    cast(month as date) as month,
+    cast(month_covered_to as date) as month_covered_to,
+    cast(score as double) as score,
+    cast(score_display as integer) as score_display,
+    cast(level as varchar) as level,
+    cast(coverage as double) as coverage,
+    cast(logins as bigint) as logins,
+    cast(active_users as bigint) as active_users,
+    cast(features_used as bigint) as features_used,
+    cast(actions as bigint) as actions,
+    cast(automated_conversations as bigint) as automated_conversations,
+    cast(handled_conversations as bigint) as handled_conversations,
+    cast(automation_rate as double) as automation_rate,
+    cast(csat_ratings as bigint) as csat_ratings,
+    cast(csat as double) as csat,
+    cast(score_change_pct as double) as score_change_pct,
+    cast(logins_change_pct as double) as logins_change_pct,
+    cast(actions_change_pct as double) as actions_change_pct,
+    cast(csat_change_pct as double) as csat_change_pct,
+    cast(score_null_reason as varchar) as score_null_reason,
+    cast(events_null_reason as varchar) as events_null_reason,
+    cast(automation_rate_null_reason as varchar) as automation_rate_null_reason,
+    cast(csat_null_reason as varchar) as csat_null_reason,
+    cast(config_version as varchar) as config_version
+from {{ source('transforms', 'engagement_monthly') }}
