@@ -85,6 +85,20 @@ billed_plans as (
 
 ),
 
+lifecycle_stages as (
+
+    select * from {{ ref('lifecycle_stages_current') }}
+
+),
+
+latest_health as (
+
+    select account_id, score as health_score, grade as health_grade, as_of_date as health_scored_on
+    from {{ source('transforms', 'health_scores_daily') }}
+    qualify row_number() over (partition by account_id order by as_of_date desc) = 1
+
+),
+
 trialing_customers as (
 
     select distinct customer_id
@@ -149,7 +163,11 @@ final as (
         end as status,
         billing_entities.account_id is not null as has_account,
         customers.customer_id is not null as is_known_to_stripe,
-        coalesce(customers.is_deleted, false) as is_deleted_in_stripe
+        coalesce(customers.is_deleted, false) as is_deleted_in_stripe,
+        lifecycle_stages.stage as lifecycle_stage,
+        latest_health.health_score,
+        latest_health.health_grade,
+        latest_health.health_scored_on
     from billing_entities
     left join customers
         on customers.customer_id = billing_entities.stripe_customer_id
@@ -161,6 +179,10 @@ final as (
         on trialing_customers.customer_id = billing_entities.stripe_customer_id
     left join csms
         on csms.csm_id = billing_entities.csm_id
+    left join lifecycle_stages
+        on lifecycle_stages.account_id = billing_entities.account_id
+    left join latest_health
+        on latest_health.account_id = billing_entities.account_id
 
 )
 

@@ -1,0 +1,12 @@
+{#- One row per account, day and churn signal that fired (metrics.md §4), with the observed value and threshold. Thin: the logic is in transforms/ (see orchestration/transform_assets/health.py). -#}
+select
+    cast(account_id as varchar) as account_id,
+    cast(as_of_date as date) as as_of_date,
+    cast(signal as varchar) as signal,
+    cast(severity as varchar) as severity,
+    cast(observed_value as double) as observed_value,
+    cast(operator as varchar) as operator,
+    cast(threshold as double) as threshold,
+    cast(config_version as varchar) as config_version,
+    cast(csm_id as varchar) as csm_id
+from {{ source('transforms', 'churn_signals_daily') }}

@@ -1,0 +1,27 @@
+{#- One row per account and day: health score (metrics.md §2) with grade, trend, component scores and trends, coverage, risk factors and opportunities. Thin: the logic is in transforms/ (see orchestration/transform_assets/health.py). -#}
+select
+    cast(account_id as varchar) as account_id,
+    cast(as_of_date as date) as as_of_date,
+    cast(score as double) as score,
+    cast(score_display as integer) as score_display,
+    cast(grade as varchar) as grade,
+    cast(coverage as double) as coverage,
+    cast(reason as varchar) as reason,
+    cast(product_usage_score as double) as product_usage_score,
+    cast(engagement_score as double) as engagement_score,
+    cast(support_score as double) as support_score,
+    cast(relationship_score as double) as relationship_score,
+    cast(financial_score as double) as financial_score,
+    cast(risk_factors as varchar[]) as risk_factors,
+    cast(opportunities as varchar[]) as opportunities,
+    cast(config_version as varchar) as config_version,
+    cast(score_lookback as double) as score_lookback,
+    cast(score_change as double) as score_change,
+    cast(trend as varchar) as trend,
+    cast(product_usage_trend as varchar) as product_usage_trend,
+    cast(engagement_trend as varchar) as engagement_trend,
+    cast(support_trend as varchar) as support_trend,
+    cast(relationship_trend as varchar) as relationship_trend,
+    cast(financial_trend as varchar) as financial_trend,
+    cast(csm_id as varchar) as csm_id
+from {{ source('transforms', 'health_scores_daily') }}
