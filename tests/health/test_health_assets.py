@@ -1,0 +1,76 @@
+"""Frame helpers of orchestration/transform_assets/health.py on hand-made rows."""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from orchestration.transform_assets.health import calibrate, churn_outcomes, mann_whitney_auc
+
+
+def test_auc_counts_pairs_with_ties_half() -> None:
+    # churned scores 10, 50; retained 50, 80, 90. Pairs (churned lower than retained):
+    # 10<50, 10<80, 10<90 → 3; 50 vs 50 tie → 0.5; 50<80, 50<90 → 2. AUC = 5.5 / (2·3) = 0.916666…
+    scores = pl.Series([10.0, 50.0, 50.0, 80.0, 90.0])
+    churned = pl.Series([True, True, False, False, False])
+    assert mann_whitney_auc(scores, churned) == pytest.approx(5.5 / 6)
+
+
+def test_auc_is_null_without_both_classes() -> None:
+    assert mann_whitney_auc(pl.Series([1.0, 2.0]), pl.Series([False, False])) is None
+
+
+def test_churn_outcomes_look_only_inside_the_horizon() -> None:
+    t = dt.date(2026, 1, 31)
+    mrr = pl.DataFrame(
+        {
+            "account_id": ["a", "a", "b", "b", "c", "c", "d"],
+            "valuation_date": [
+                t,
+                dt.date(2026, 2, 28),
+                t,
+                dt.date(2026, 5, 31),
+                t,
+                dt.date(2026, 4, 30),
+                t,
+            ],
+            "mrr_minor": [100.0, 0.0, 100.0, 0.0, 0.0, 0.0, 50.0],
+        }
+    )
+    out = churn_outcomes(mrr, [t]).sort("account_id")
+    # a: 0 on 02-28 (28 days later) → churned; b: 0 only on 05-31 (120 days) → not churned;
+    # c: not paying on t → not in the population; d: paying, no later valuation → not churned.
+    assert out["account_id"].to_list() == ["a", "b", "d"]
+    assert out["churned"].to_list() == [True, False, False]
+
+
+def test_calibration_precision_recall_and_churn_by_grade() -> None:
+    t = dt.date(2026, 1, 31)
+    scores = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "as_of_date": [t] * 4,
+            "score": [15.0, 30.0, 85.0, 70.0],
+            "grade": ["F", "D", "A", "B"],
+        }
+    )
+    outcomes = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "calibration_date": [t] * 4,
+            "churned": [True, False, False, True],
+        }
+    )
+    row = calibrate(scores, outcomes, ("D", "F")).row(0, named=True)
+    # flagged D/F: a, b; churned: a, d. TP = 1 → precision 1/2, recall 1/2.
+    assert (row["flagged_at_risk"], row["true_positives"]) == (2, 1)
+    assert row["precision_at_risk"] == pytest.approx(0.5)
+    assert row["recall_at_risk"] == pytest.approx(0.5)
+    # Pairs churned (15, 70) vs retained (30, 85): 15<30, 15<85, 70<85 → 3 of 4.
+    assert row["auc"] == pytest.approx(0.75)
+    assert (row["accounts_grade_f"], row["churned_grade_f"], row["churn_rate_grade_f"]) == (
+        1,
+        1,
+        1.0,
+    )
+    assert (row["accounts_grade_c"], row["churn_rate_grade_c"]) == (0, None)
