@@ -9,9 +9,10 @@
     - a date before the first drop: the subscription's dates say so (start_date ≤ d < ended_at,
       d ≥ trial_end), with the items of its first version. Subscriptions whose first version is
       incomplete or incomplete_expired never started and do not count.
-    Amounts in minor units of the price's currency, unrounded. Discounts come from the newest version
-    of each subscription and customer (staging keeps no discount history), so a discount removed in
-    a later drop is not applied to earlier dates. -#}
+    Amounts in minor units of the price's currency, unrounded. A discount applies on a date when its
+    own start and end cover it and, for dates covered by drops, the subscription (or customer) carried
+    it in the drop valid then (stg_stripe__*_discount_versions); before the first drop, the discounts
+    of the first extraction apply within their own start and end. -#}
 with
 
 valuation_dates as (
@@ -40,13 +41,13 @@ invoice_lines as (
 
 subscription_discounts as (
 
-    select * from {{ ref('stg_stripe__subscription_discounts') }}
+    select * from {{ ref('stg_stripe__subscription_discount_versions') }}
 
 ),
 
 customer_discounts as (
 
-    select * from {{ ref('stg_stripe__customer_discounts') }}
+    select * from {{ ref('stg_stripe__customer_discount_versions') }}
 
 ),
 
@@ -189,6 +190,8 @@ discounts as (
         coalesce(subscription_discounts.coupon_percent_off, coupons.percent_off) as percent_off,
         coalesce(subscription_discounts.coupon_amount_off, coupons.amount_off) as amount_off,
         coalesce(subscription_discounts.coupon_duration, coupons.duration) as duration,
+        subscription_discounts.valid_from_drop,
+        subscription_discounts.valid_to_drop,
         subscription_discounts.started_at,
         coalesce(
             subscription_discounts.ends_at,
@@ -208,6 +211,8 @@ discounts as (
         coalesce(customer_discounts.coupon_percent_off, coupons.percent_off) as percent_off,
         coalesce(customer_discounts.coupon_amount_off, coupons.amount_off) as amount_off,
         coalesce(customer_discounts.coupon_duration, coupons.duration) as duration,
+        customer_discounts.valid_from_drop,
+        customer_discounts.valid_to_drop,
         customer_discounts.started_at,
         coalesce(
             customer_discounts.ends_at,
@@ -250,6 +255,10 @@ discounts_per_item as (
     inner join recurring_discounts
         on recurring_discounts.started_at <= gross_amounts.valued_at
         and (recurring_discounts.ends_at is null or recurring_discounts.ends_at > gross_amounts.valued_at)
+        and (recurring_discounts.valid_from_drop is null
+            or recurring_discounts.valid_from_drop <= gross_amounts.valuation_date)
+        and (recurring_discounts.valid_to_drop is null
+            or recurring_discounts.valid_to_drop > gross_amounts.valuation_date)
         and (
             (recurring_discounts.parent_object = 'subscription_item'
                 and recurring_discounts.parent_id = gross_amounts.subscription_item_id)
