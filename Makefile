@@ -20,6 +20,11 @@ demo: setup
 	$(BIN)/csw demo
 
 test: setup
+	@# The report's browser test needs Debian's chromium; install it only when it is missing.
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "==> installing chromium (Debian package) for the report's browser test"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

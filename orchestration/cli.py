@@ -64,6 +64,17 @@ def _parser() -> argparse.ArgumentParser:
         "rollback", help="restore the previous publication from published/history/"
     )
     rollback.add_argument("--warehouse", type=Path, default=None)
+
+    report = sub.add_parser(
+        "report", help="build the leadership report (one HTML file) from the published warehouse"
+    )
+    report.add_argument("--warehouse", type=Path, default=None)
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="the HTML file to write (default: <warehouse>/report/leadership_report.html)",
+    )
     return parser
 
 
@@ -128,6 +139,54 @@ def cmd_run(settings: Settings, date_from: dt.date | None, date_to: dt.date | No
     return EXIT_DATA_STOPPED if outcome.data_stopped else EXIT_CRASH
 
 
+def cmd_report(settings: Settings, out: Path | None) -> Path:
+    """Write the leadership report from the published file only; returns its path."""
+    from orchestration.report import write_report
+
+    target = (out or settings.warehouse_dir / "report" / "leadership_report.html").resolve()
+    write_report(settings.published_db, target)
+    _say(f"leadership report → {target}")
+    return target
+
+
+def cmd_docs(settings: Settings) -> Path | None:
+    """dbt docs (static, one HTML file) of the build database into <warehouse>/docs/; None if dbt fails."""
+    import json
+    import subprocess
+
+    from orchestration.runner import processed_dates
+    from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+    docs_dir = settings.warehouse_dir / "docs"
+    settings.export_to_environment()
+    as_of = max(processed_dates(settings.build_db), default=None)
+    command = [
+        DBT_EXECUTABLE,
+        "docs",
+        "generate",
+        "--static",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(docs_dir),
+    ]
+    if as_of is not None:
+        command += ["--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(
+            f"csw: dbt docs generate failed (exit {result.returncode}):\n{result.stdout[-2000:]}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return None
+    page = docs_dir / "static_index.html"
+    _say(f"dbt docs → {page}")
+    return page
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
@@ -148,7 +207,9 @@ def main(argv: list[str] | None = None) -> None:
             cmd_generate(args, settings.extracts_dir)
             code = cmd_run(settings, None, None)
             if code == EXIT_PUBLISHED:
-                _print_next_steps(settings)
+                report_path = cmd_report(settings, None)
+                docs_path = cmd_docs(settings)
+                _print_next_steps(settings, report_path, docs_path)
         elif args.command == "rollback":
             from orchestration.publish import rollback
 
@@ -156,6 +217,14 @@ def main(argv: list[str] | None = None) -> None:
             restored = rollback(settings.published_dir)
             _say(f"restored {restored.name} as {settings.published_db}")
             code = 0
+        elif args.command == "report":
+            settings = _settings(None, args.warehouse)
+            try:
+                cmd_report(settings, args.out)
+                code = 0
+            except FileNotFoundError as exc:
+                print(f"csw report: {exc}", file=sys.stderr, flush=True)
+                code = EXIT_CRASH
         else:  # argparse enforces the choices
             code = EXIT_CRASH
     except KeyboardInterrupt:
@@ -163,13 +232,16 @@ def main(argv: list[str] | None = None) -> None:
     raise SystemExit(code)
 
 
-def _print_next_steps(settings: Settings) -> None:
+def _print_next_steps(settings: Settings, report: Path, docs: Path | None) -> None:
+    docs_line = docs if docs is not None else "not generated (dbt docs generate failed, see above)"
     print(
         f"""
 Done. Where things are:
   extracts (synthetic drops)   {settings.extracts_dir}
   build database (pipeline)    {settings.build_db}
   published warehouse          {settings.published_db}
+  leadership report            {report}
+  dbt docs (open in a browser) {docs_line}
 
 What to open next:
   query it     .venv/bin/python -c "import duckdb; print(duckdb.connect('{settings.published_db}', read_only=True).sql('show all tables'))"

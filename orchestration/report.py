@@ -1,0 +1,77 @@
+"""`csw report`: the leadership report, read only from the published file (opened read-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from transforms.report_html import build_report
+
+# The tables the report reads when the publication has them; anything else is left alone.
+REPORT_TABLES = (
+    "marts.kpi_scorecard",
+    "marts.mrr_movements_monthly",
+    "marts.revenue_retention_monthly",
+    "marts.revenue_cohorts",
+    "marts.dim_accounts",
+    "marts.nps_summary",
+    "marts.health_scores_daily",
+    "marts.churn_signals_daily",
+    "marts.onboarding_progress",
+    "audit.metric_registry",
+    "audit.check_results",
+    "audit.gx_results",
+)
+
+
+def read_published_tables(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, pl.DataFrame], dict[str, object] | None]:
+    """The report's tables present in the publication, and this publication's audit row."""
+    present = {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
+    tables = {
+        name: pl.from_arrow(con.sql(f"select * from {name}").to_arrow_table())
+        for name in REPORT_TABLES
+        if name in present
+    }
+    publication = None
+    if "audit.publications" in present:
+        rows = pl.from_arrow(
+            con.sql(
+                "select * from audit.publications order by published_at desc limit 1"
+            ).to_arrow_table()
+        )
+        publication = rows.row(0, named=True) if rows.height else None
+    return tables, publication
+
+
+def write_report(published_db: Path, out: Path) -> Path:
+    """Build the report from `published_db` and write it to `out` (one self-contained HTML file)."""
+    if not published_db.exists():
+        raise FileNotFoundError(
+            f"{published_db}: no published warehouse here; run `csw run` (or `csw demo`) first"
+        )
+    con = duckdb.connect(str(published_db), read_only=True)
+    try:
+        tables, publication = read_published_tables(con)
+    finally:
+        con.close()
+    html = build_report(
+        tables,
+        publication,
+        source_name=published_db.name,
+        generated_at=dt.datetime.now(dt.UTC),
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(out)
+    return out
