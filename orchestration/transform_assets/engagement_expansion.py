@@ -78,7 +78,7 @@ def read_frame(
     con: duckdb.DuckDBPyConnection, query: str, params: list | None = None
 ) -> pl.DataFrame:
     """A query's result as a Polars frame (through Arrow: DuckDB 2.0 results have no .pl())."""
-    return pl.from_arrow(con.execute(query, params or []).to_arrow_table())
+    return pl.from_arrow(con.sql(query, params=params or []).to_arrow_table())
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
