@@ -205,6 +205,23 @@ def latest_health(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFram
     )
 
 
+SEAT_GROWTH_DAYS = 90
+
+
+def seats_days_ago(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
+    """Seats per account as snapshotted by the run of `as_of` − 90 days (empty when that day was
+    not run: the staging models keep only the newest seats, so history is what runs recorded)."""
+    schema = {"account_id": pl.String, "seats_90_days_ago": pl.Int64}
+    if not table_exists(con, SCHEMA, "account_seats_daily"):
+        return pl.DataFrame(schema=schema)
+    return read_frame(
+        con,
+        f"select account_id, seats as seats_90_days_ago from {SCHEMA}.account_seats_daily "
+        "where as_of_date = ?",
+        [as_of - dt.timedelta(days=SEAT_GROWTH_DAYS)],
+    ).cast(schema)
+
+
 def build_expansion(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date,
@@ -215,13 +232,19 @@ def build_expansion(
     """expansion_opportunities, expansion_pipeline and advocacy_candidates as of `as_of`.
 
     Engagement is the score of the last complete month (a month in progress would understate
-    counts). success_metrics_exceeded is NULL: no source carries success-plan data, so that
-    signal is not evaluated (metrics.md §9)."""
+    counts). Seat growth compares with the seats snapshotted 90 days earlier (NULL without that
+    snapshot or with 0 seats then). success_metrics_exceeded is NULL: no source carries
+    success-plan data, so that signal is not evaluated (metrics.md §9)."""
     inputs = read_frame(
         con,
         "select * from intermediate.int_account_expansion_inputs where as_of_date = ? "
         "order by account_id",
         [as_of],
+    ).join(seats_days_ago(con, as_of), on="account_id", how="left")
+    inputs = inputs.with_columns(
+        pl.when(pl.col("seats_90_days_ago") > 0)
+        .then(pl.col("seats") / pl.col("seats_90_days_ago") - 1.0)
+        .alias("seat_growth_90d")
     )
     month = last_complete_month(as_of)
     scores = engagement.filter(pl.col("month") == month).select(
@@ -385,6 +408,10 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                 ("expansion_opportunities", "Expansion opportunities per account and day (§9)."),
                 ("expansion_pipeline", "Expansion pipeline per CSM, type and timing (§9)."),
                 ("advocacy_candidates", "Top advocacy candidates per day (§9)."),
+                (
+                    "account_seats_daily",
+                    "Seats per account as each run saw them: the history seat growth reads.",
+                ),
             )
         ],
         **common,
@@ -403,6 +430,13 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             replace_snapshot(con, "expansion_opportunities", opportunities, as_of)
             replace_snapshot(con, "expansion_pipeline", pipeline, as_of)
             replace_snapshot(con, "advocacy_candidates", candidates, as_of)
+            seats = read_frame(
+                con,
+                "select account_id, as_of_date, seats "
+                "from intermediate.int_account_expansion_inputs where as_of_date = ?",
+                [as_of],
+            )
+            replace_snapshot(con, "account_seats_daily", seats, as_of)
         if health is None:
             context.log.warning(
                 "transforms.health_scores_daily does not exist: no advocacy candidates "
@@ -415,6 +449,9 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         )
         yield dg.MaterializeResult(
             asset_key=_key("expansion_pipeline"), metadata={"rows": pipeline.height}
+        )
+        yield dg.MaterializeResult(
+            asset_key=_key("account_seats_daily"), metadata={"rows": seats.height}
         )
         yield dg.MaterializeResult(
             asset_key=_key("advocacy_candidates"),

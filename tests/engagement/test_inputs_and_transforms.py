@@ -328,3 +328,31 @@ def test_advocacy_needs_health(con) -> None:
     # NULL (never paid) and still ranks, last.
     assert candidates["account_id"].to_list() == ["acc_a"]
     assert candidates["rank"].to_list() == [1]
+
+
+def test_seat_growth_from_the_snapshot_90_days_earlier(con) -> None:
+    """acc_a had 2 seats in the snapshot of 08-12 (11-10 − 90 days) and has 4 now: growth
+    4/2 − 1 = 1.0 ≥ 0.2 fires team_growth. Evaluable signals for acc_a: team_growth (0.7),
+    high_engagement (0.6; October scores 32.35, not > 80) and nps_promoter (0.5; latest 10);
+    usage and blocked attempts are not (events not extracted to 11-10), nor renewal (no item)
+    or success metrics. Probability = (0.7 + 0.5) / (0.7 + 0.6 + 0.5) = 1.2 / 1.8 = 0.67. The
+    add-seats value needs MRR, which acc_a does not have: NULL, not 0."""
+    engagement, _ = build_engagement(con, load_engagement_config())
+    con.execute("create schema if not exists transforms")
+    con.execute(
+        "create or replace table transforms.account_seats_daily as "
+        "select 'acc_a' as account_id, date '2026-08-12' as as_of_date, 2::bigint as seats"
+    )
+    try:
+        opportunities = build_expansion(con, AS_OF, engagement, None, load_expansion_config())[0]
+    finally:
+        con.execute("drop table transforms.account_seats_daily")
+    (seats,) = rows(opportunities, account_id="acc_a")
+    assert seats["type"] == "add_seats"
+    assert seats["probability"] == pytest.approx(0.67)
+    assert sorted(seats["signals"]) == ["nps_promoter", "team_growth"]
+    assert seats["estimated_value"] is None
+    assert seats["health_score"] is None
+    # Without the snapshot, acc_a has no evaluable growth and no opportunity.
+    without = build_expansion(con, AS_OF, engagement, None, load_expansion_config())[0]
+    assert rows(without, account_id="acc_a") == []

@@ -1,6 +1,8 @@
 {#- The inputs of the expansion signals (metrics.md §9) per account as of the as-of date: usage
     against the plan's limit, blocked premium-feature attempts, team growth over 90 days, latest
-    NPS, renewal date, current MRR, plan, seats and CSM. Windows end with the as-of day: the last
+    NPS, renewal date, current MRR, plan, seats and CSM. Seats 90 days ago are not here:
+    stg_app_db__accounts keeps only the newest version, so the transform asset compares with the
+    seats it snapshotted on that day. Windows end with the as-of day: the last
     30 days are as_of − 29 … as_of; "90 days ago" is the 30-day window ending as_of − 90. Counts
     are true zeros only when the events extract reaches the as-of day; otherwise NULL. Engagement
     and health come from the transforms, which run after this model. -#}
@@ -162,10 +164,6 @@ final as (
                 then cast(coalesce(event_windows.active_users_30d, 0) as double)
                     / event_windows.active_users_30d_90_days_ago - 1
         end as active_user_growth_90d,
-        {#- stg_app_db__accounts keeps only the newest version, so the seats of 90 days ago are
-            not known here: the growth stays NULL and team growth rests on active users. -#}
-        cast(null as double) as seat_growth_90d,
-        'seat_history_not_staged' as seat_growth_null_reason,
         cast(latest_nps.score as double) as nps_score,
         cast(latest_nps.submitted_at as date) as nps_submitted_on,
         renewals.renewal_on,
