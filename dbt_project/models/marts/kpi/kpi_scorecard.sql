@@ -6,8 +6,23 @@
     A period is complete when its last day is on or before the as-of date.
     Revenue retention KPIs are trailing-twelve-month rates: for a period they are measured at the end
     of its last month (revenue_retention_monthly.grr_12m / nrr_12m, every paying customer counted, so
-    no sampling interval). A value the data does not support is NULL with the reason, and the status is
+    no sampling interval). Portfolio mean health is the mean score over the accounts scored on the
+    period's last day with health rows (accounts without a score are left out and counted).
+    NPS: the quarter's and the month's rows of nps_summary (all segments, with their adjusted-Wald
+    interval); for the trailing twelve months the monthly counts added up, NULL below the minimum
+    number of responses (kpi_targets.min_sample, as config/nps.yml min_responses).
+    Onboarding completion: accounts whose program window ended in the period, completed when every
+    required step was done by its end (Wilson interval). Time to first value: the median over the
+    accounts that reached first value in the period. Both read the latest onboarding_progress snapshot. A value the data does not support is NULL with the reason, and the status is
     'not reportable'. -#}
+{#- A bound of the adjusted-Wald 95% NPS interval in points, clipped to ±100 (as transforms/stats.py
+    nps_interval_exprs): p′ = (P + 0.75)/(n + 3), d′ = (D + 0.75)/(n + 3), NPS′ = p′ − d′,
+    Var′ = (p′ + d′ − NPS′²)/(n + 3); bound = 100·(NPS′ ± 1.96·√Var′). -#}
+{%- set nps_p -%}((cast(twelve.promoters as {{ type_double() }}) + 0.75) / (twelve.responses + 3)){%- endset -%}
+{%- set nps_d -%}((cast(twelve.detractors as {{ type_double() }}) + 0.75) / (twelve.responses + 3)){%- endset -%}
+{%- set nps_half_width -%}
+    1.96 * sqrt(({{ nps_p }} + {{ nps_d }} - ({{ nps_p }} - {{ nps_d }}) * ({{ nps_p }} - {{ nps_d }})) / (twelve.responses + 3))
+{%- endset %}
 with
 
 targets as (
@@ -19,6 +34,26 @@ targets as (
 retention as (
 
     select * from {{ ref('revenue_retention_monthly') }}
+
+),
+
+health as (
+
+    select * from {{ ref('health_scores_daily') }}
+
+),
+
+nps as (
+
+    select * from {{ ref('nps_summary') }} where segment = 'all'
+
+),
+
+onboarding as (
+
+    {#- the latest snapshot holds every onboarding account with its window and first-value day -#}
+    select * from {{ ref('onboarding_progress') }}
+    where as_of_date = (select max(as_of_date) from {{ ref('onboarding_progress') }})
 
 ),
 
@@ -99,9 +134,200 @@ revenue_observations as (
 
 ),
 
+health_days as (
+
+    {#- the last day of each period with health rows: the portfolio as the period ended -#}
+    select
+        periods.period_type,
+        periods.period_role,
+        max(health.as_of_date) as scored_day
+    from periods
+    inner join health
+        on health.as_of_date between periods.period_start and periods.period_end
+    group by periods.period_type, periods.period_role
+
+),
+
+health_observations as (
+
+    select
+        targets.kpi,
+        periods.period_type,
+        periods.period_role,
+        periods.period_start,
+        periods.period_end,
+        avg(health.score) as value,
+        sum(health.score) as numerator,
+        cast(count(health.score) as {{ type_double() }}) as denominator,
+        cast(count(health.score) as integer) as sample_size,
+        'accounts with a health score on ' || coalesce(cast(max(health_days.scored_day) as {{ dbt.type_string() }}), 'no day')
+            || ' (accounts below minimum coverage have no score and are left out: '
+            || cast(count(health.account_id) - count(health.score) as {{ dbt.type_string() }}) || ')'
+            as sample_unit,
+        cast(null as {{ type_double() }}) as interval_low,
+        cast(null as {{ type_double() }}) as interval_high,
+        'none: every scored account is counted, no sampling' as interval_method,
+        case
+            when max(health_days.scored_day) is null then 'no health score on any day of the period'
+            when count(health.score) = 0 then 'no account had enough data for a health score on the period''s last scored day'
+        end as not_reportable_reason
+    from targets
+    cross join periods
+    left join health_days
+        on health_days.period_type = periods.period_type
+        and health_days.period_role = periods.period_role
+    left join health
+        on health.as_of_date = health_days.scored_day
+    where targets.kpi = 'portfolio_mean_health_score'
+    group by targets.kpi, periods.period_type, periods.period_role, periods.period_start, periods.period_end
+
+),
+
+nps_twelve_months as (
+
+    {#- NPS over the trailing twelve months: the monthly counts of the twelve months added up -#}
+    select
+        periods.period_role,
+        sum(nps.promoters) as promoters,
+        sum(nps.detractors) as detractors,
+        sum(nps.responses) as responses,
+        count(nps.period_start) as months_with_surveys
+    from periods
+    left join nps
+        on nps.period_type = 'month'
+        and nps.period_start between periods.period_start and periods.period_end
+    where periods.period_type = 'trailing_12_months'
+    group by periods.period_role
+
+),
+
+nps_observations as (
+
+    select
+        targets.kpi,
+        periods.period_type,
+        periods.period_role,
+        periods.period_start,
+        periods.period_end,
+        case
+            when periods.period_type = 'trailing_12_months' and twelve.responses >= targets.min_sample
+                then 100.0 * (twelve.promoters - twelve.detractors) / twelve.responses
+            else nps.nps
+        end as value,
+        cast(coalesce(nps.promoters - nps.detractors, twelve.promoters - twelve.detractors) as {{ type_double() }})
+            as numerator,
+        cast(coalesce(nps.responses, twelve.responses) as {{ type_double() }}) as denominator,
+        cast(coalesce(nps.responses, twelve.responses) as integer) as sample_size,
+        'survey responses submitted in the period (all segments)' as sample_unit,
+        case
+            when periods.period_type = 'trailing_12_months' and twelve.responses >= targets.min_sample
+                then greatest(100 * ({{ nps_p }} - {{ nps_d }} - {{ nps_half_width }}), -100.0)
+            else nps.nps_ci_low
+        end as interval_low,
+        case
+            when periods.period_type = 'trailing_12_months' and twelve.responses >= targets.min_sample
+                then least(100 * ({{ nps_p }} - {{ nps_d }} + {{ nps_half_width }}), 100.0)
+            else nps.nps_ci_high
+        end as interval_high,
+        'adjusted Wald 95% (n + 3, 0.75 added to promoters and detractors), clipped to ±100' as interval_method,
+        case
+            when periods.period_type = 'trailing_12_months' and coalesce(twelve.responses, 0) < targets.min_sample
+                then 'insufficient_sample: ' || cast(coalesce(twelve.responses, 0) as {{ dbt.type_string() }})
+                    || ' responses in the twelve months, fewer than ' || cast(targets.min_sample as {{ dbt.type_string() }})
+            when periods.period_type <> 'trailing_12_months' and nps.period_start is null
+                then 'no NPS survey response in the period'
+            when periods.period_type <> 'trailing_12_months' and nps.nps is null
+                then coalesce(nps.reason, 'not reportable') || ': ' || cast(nps.responses as {{ dbt.type_string() }})
+                    || ' responses, fewer than ' || cast(targets.min_sample as {{ dbt.type_string() }})
+        end as not_reportable_reason
+    from targets
+    cross join periods
+    left join nps
+        on nps.period_type = periods.period_type
+        and nps.period_start = periods.period_start
+    left join nps_twelve_months as twelve
+        on periods.period_type = 'trailing_12_months'
+        and twelve.period_role = periods.period_role
+    where targets.kpi = 'nps'
+
+),
+
+onboarding_observations as (
+
+    select
+        targets.kpi,
+        periods.period_type,
+        periods.period_role,
+        periods.period_start,
+        periods.period_end,
+        case targets.kpi
+            when 'onboarding_completion' then {{ safe_ratio(
+                'count(case when onboarding.window_end between periods.period_start and periods.period_end and onboarding.completed_in_window then 1 end)',
+                'count(case when onboarding.window_end between periods.period_start and periods.period_end then 1 end)') }}
+            when 'time_to_first_value_median' then median(case
+                when onboarding.first_value_on between periods.period_start and periods.period_end
+                    then onboarding.time_to_first_value_days end)
+        end as value,
+        cast(case targets.kpi
+            when 'onboarding_completion' then count(case
+                when onboarding.window_end between periods.period_start and periods.period_end
+                    and onboarding.completed_in_window then 1 end)
+        end as {{ type_double() }}) as numerator,
+        cast(case targets.kpi
+            when 'onboarding_completion' then count(case
+                when onboarding.window_end between periods.period_start and periods.period_end then 1 end)
+        end as {{ type_double() }}) as denominator,
+        cast(case targets.kpi
+            when 'onboarding_completion' then count(case
+                when onboarding.window_end between periods.period_start and periods.period_end then 1 end)
+            when 'time_to_first_value_median' then count(case
+                when onboarding.first_value_on between periods.period_start and periods.period_end then 1 end)
+        end as integer) as sample_size,
+        case targets.kpi
+            when 'onboarding_completion'
+                then 'accounts whose onboarding window ended in the period (completed: every required step done by its end)'
+            else 'accounts that reached first value in the period (the median of their days from onboarding start)'
+        end as sample_unit,
+        case targets.kpi
+            when 'onboarding_completion' then {{ wilson_interval_low(
+                'count(case when onboarding.window_end between periods.period_start and periods.period_end and onboarding.completed_in_window then 1 end)',
+                'count(case when onboarding.window_end between periods.period_start and periods.period_end then 1 end)') }}
+        end as interval_low,
+        case targets.kpi
+            when 'onboarding_completion' then {{ wilson_interval_high(
+                'count(case when onboarding.window_end between periods.period_start and periods.period_end and onboarding.completed_in_window then 1 end)',
+                'count(case when onboarding.window_end between periods.period_start and periods.period_end then 1 end)') }}
+        end as interval_high,
+        case targets.kpi
+            when 'onboarding_completion' then 'Wilson 95%'
+            else 'none: every account that reached first value in the period is counted'
+        end as interval_method,
+        case
+            when targets.kpi = 'onboarding_completion' and count(case
+                when onboarding.window_end between periods.period_start and periods.period_end then 1 end) = 0
+                then 'no onboarding window ended in the period'
+            when targets.kpi = 'time_to_first_value_median' and count(case
+                when onboarding.first_value_on between periods.period_start and periods.period_end then 1 end) = 0
+                then 'no account reached first value in the period'
+        end as not_reportable_reason
+    from targets
+    cross join periods
+    left join onboarding
+        on true
+    where targets.kpi in ('onboarding_completion', 'time_to_first_value_median')
+    group by targets.kpi, periods.period_type, periods.period_role, periods.period_start, periods.period_end
+
+),
+
 observations as (
 
     select * from revenue_observations
+    union all
+    select * from health_observations
+    union all
+    select * from nps_observations
+    union all
+    select * from onboarding_observations
 
 ),
 
