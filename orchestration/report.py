@@ -21,6 +21,7 @@ REPORT_TABLES = (
     "marts.health_scores_daily",
     "marts.churn_signals_daily",
     "marts.onboarding_progress",
+    "marts.onboarding_completion",
     "audit.metric_registry",
     "audit.check_results",
     "audit.gx_results",

@@ -457,13 +457,17 @@ def _section_at_risk(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame 
             named=True
         ):
             risky.setdefault(r["account_id"], []).append(f"{r['signal']} ({r['severity']})")
-    mrr = {}
+    mrr: dict[str, object] = {}
+    names: dict[str, str] = {}
     if accounts is not None and "current_mrr" in accounts.columns:
         mrr = {r["account_id"]: r["current_mrr"] for r in accounts.iter_rows(named=True)}
+    if accounts is not None and "account_name" in accounts.columns:
+        names = {r["account_id"]: r["account_name"] or "" for r in accounts.iter_rows(named=True)}
     ranked = sorted(risky.items(), key=lambda kv: -(float(mrr.get(kv[0]) or 0)))
     total = sum(float(mrr[a]) for a in risky if mrr.get(a) is not None)
     rows = "".join(
-        f'<tr><td class="text">{escape(a)}</td><td class="text">{escape(", ".join(reasons))}</td>'
+        f'<tr><td class="text">{escape(a)} {escape(names.get(a, ""))}</td>'
+        f'<td class="text">{escape(", ".join(reasons))}</td>'
         + _cell(
             "dim_accounts.current_mrr", a, None if mrr.get(a) is None else float(mrr[a]), "money"
         )
@@ -471,7 +475,10 @@ def _section_at_risk(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame 
         for a, reasons in ranked[:50]
     )
     return (
-        head + f"<p>{len(risky)} accounts at risk; MRR at stake "
+        head
+        + '<p class="period">Accounts with health grade D or F on the latest scored day, or a high or '
+        "critical churn signal on the latest signal day.</p>"
+        + f"<p>{len(risky)} accounts at risk; MRR at stake "
         f'<strong data-metric="at_risk.mrr_at_stake" data-value="{total!r}">{total:,.2f}</strong>'
         " (current MRR of those accounts; the 50 largest are listed).</p>"
         + "<table><tr><th class='text'>account</th><th class='text'>why</th><th>current MRR</th></tr>"
@@ -485,6 +492,8 @@ def _section_onboarding(tables: Mapping[str, pl.DataFrame], registry: pl.DataFra
     frame = tables.get("marts.onboarding_progress")
     if frame is None:
         return head + _absent("marts.onboarding_progress", "Onboarding and time to first value")
+    latest = frame["as_of_date"].max()
+    frame = frame.filter(pl.col("as_of_date") == latest)
     status_counts = frame.group_by("status").agg(pl.len().alias("accounts")).sort("status")
     rows = "".join(
         f'<tr><td class="text">{escape(r["status"])}</td>'
@@ -492,25 +501,49 @@ def _section_onboarding(tables: Mapping[str, pl.DataFrame], registry: pl.DataFra
         + "</tr>"
         for r in status_counts.iter_rows(named=True)
     )
-    ttfv_col = _pick(frame, "time_to_first_value_days", "ttfv_days")
-    ttfv = ""
-    if ttfv_col:
-        known = frame[ttfv_col].drop_nulls()
-        median = None if known.is_empty() else float(known.median())
-        ttfv = (
-            f"<p>Median time to first value: "
-            f'<strong data-metric="onboarding_progress.{ttfv_col}.median" data-value="{median!r}">'
-            f"{_value_text(median, 'days')}</strong> over {known.len()} accounts that reached it.</p>"
+    known = frame["time_to_first_value_days"].drop_nulls()
+    median = None if known.is_empty() else float(known.median())
+    parts = [
+        head,
+        f'<p class="period">Every onboarding account as of {latest}.</p>',
+        "<table><tr><th class='text'>status</th><th>accounts</th></tr>",
+        rows,
+        "</table>",
+        "<p>Median time to first value: "
+        f'<strong data-metric="onboarding_progress.time_to_first_value_days.median" '
+        f'data-value="{"" if median is None else repr(median)}">{_value_text(median, "days")}</strong> '
+        f"over the {known.len()} accounts that reached first value (accounts still on their way "
+        "have no value yet and are not counted).</p>",
+    ]
+    completion = tables.get("marts.onboarding_completion")
+    if completion is None:
+        parts.append(_absent("marts.onboarding_completion", "Onboarding completion rate"))
+    else:
+        overall = completion.filter(
+            (pl.col("as_of_date") == completion["as_of_date"].max()) & (pl.col("program") == "all")
         )
-    return (
-        head
-        + '<p class="period">Accounts in onboarding as of the as-of date.</p>'
-        + "<table><tr><th class='text'>status</th><th>accounts</th></tr>"
-        + rows
-        + "</table>"
-        + ttfv
-        + _definitions(registry, [f"onboarding_progress.{c}" for c in ("progress", ttfv_col) if c])
+        for r in overall.iter_rows(named=True):
+            interval = (
+                f" (95% interval {_value_text(r['rate_low'], 'fraction')} – "
+                f"{_value_text(r['rate_high'], 'fraction')})"
+                if r["rate_low"] is not None
+                else ""
+            )
+            parts.append(
+                "<p>Onboarding completion: "
+                f'<strong data-metric="onboarding_completion.rate" data-key="all" '
+                f'data-value="{"" if r["rate"] is None else repr(r["rate"])}">'
+                f"{_value_text(r['rate'], 'fraction')}</strong>{interval}: {r['completed']} of the "
+                f"{r['window_ended']} accounts whose onboarding window has ended completed every "
+                f"required step within it (as of {r['as_of_date']}).</p>"
+            )
+    parts.append(
+        _definitions(
+            registry,
+            ["onboarding_progress.time_to_first_value_days", "onboarding_completion.rate"],
+        )
     )
+    return "".join(parts)
 
 
 def _section_gate(
