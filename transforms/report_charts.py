@@ -116,8 +116,10 @@ def line_chart(
     fmt: Callable[[float], str] = lambda v: f"{v:.2f}",
     band: Band | None = None,
     reference: float | None = None,
+    not_reportable: Sequence[bool] = (),
 ) -> str:
-    """Lines over x labels, an optional interval band and a dashed reference line (a target)."""
+    """Lines over x labels, an optional interval band, a dashed reference line (a target) and an
+    'n/r' mark at each x whose value is not reportable."""
     series = _colored(series)
     present = [v for s in series for v in s.values if v is not None]
     if band is not None:
@@ -166,6 +168,12 @@ def line_chart(
                     f'<circle class="point" cx="{x_of(i):.1f}" cy="{y_of(v):.1f}" r="3" fill="{s.color}">'
                     f"<title>{escape(s.name)} {escape(x_labels[i])}: {escape(fmt(v))}</title></circle>"
                 )
+    for i, flagged in enumerate(not_reportable):
+        if flagged:
+            parts.append(
+                f'<text class="not-reportable" x="{x_of(i):.1f}" y="{HEIGHT - MARGIN_BOTTOM - 8}" '
+                f'text-anchor="middle" font-size="11" fill="#8a6d00">n/r</text>'
+            )
     parts += _legend(series)
     parts.append("</svg>")
     return "".join(parts)

@@ -49,7 +49,7 @@ def _value_text(value: object, unit: str) -> str:
     return str(value)
 
 
-def _cell(metric: str, key: str, value: object, unit: str) -> str:
+def _cell(metric: str, key: str, value: object, unit: str, text: str | None = None) -> str:
     """A table cell carrying its unrounded value for checking, showing it rounded for reading."""
     raw = (
         ""
@@ -58,9 +58,10 @@ def _cell(metric: str, key: str, value: object, unit: str) -> str:
         if isinstance(value, float | int)
         else str(value)
     )
+    shown = text if text is not None else _value_text(value, unit)
     return (
         f'<td data-metric="{escape(metric)}" data-key="{escape(key)}" data-value="{escape(raw)}">'
-        f"{escape(_value_text(value, unit))}</td>"
+        f"{escape(shown)}</td>"
     )
 
 
@@ -125,7 +126,17 @@ def _section_scorecard(tables: Mapping[str, pl.DataFrame], registry: pl.DataFram
         interval = (
             f"{_value_text(r['interval_low'], r['unit'])} – {_value_text(r['interval_high'], r['unit'])}"
             if r["interval_low"] is not None
-            else escape(r["interval_method"] or "")
+            else f'<span title="{escape(r["interval_method"] or "")}">none (every unit counted)</span>'
+            if (r["interval_method"] or "").startswith("none")
+            else "—"
+        )
+        target = f"{escape(r['target_operator'])} {_value_text(r['target_value'], r['unit'])}"
+        change = (
+            "—"
+            if r["change"] is None
+            else f"{r['change'] * 100:+.1f} pp"
+            if r["unit"] == "fraction"
+            else f"{r['change']:+.1f}"
         )
         status = escape(r["status"]) + (
             f"<br><small>{escape(r['status_reason'])}</small>" if r["status_reason"] else ""
@@ -136,11 +147,11 @@ def _section_scorecard(tables: Mapping[str, pl.DataFrame], registry: pl.DataFram
             f'<td class="text">{escape(r["period_type"].replace("_", " "))}<br><small>'
             f"{r['period_start']} … {r['period_end']}</small></td>"
             + _cell("kpi_scorecard.value", key, r["value"], r["unit"])
-            + f'<td class="text">{escape(r["target"])}</td>'
+            + f'<td class="text">{target}</td>'
             f'<td class="text {status_class}" data-metric="kpi_scorecard.status" data-key="{escape(key)}" '
             f'data-value="{escape(r["status"])}">{status}</td>'
             + _cell("kpi_scorecard.previous_value", key, r["previous_value"], r["unit"])
-            + _cell("kpi_scorecard.change", key, r["change"], r["unit"])
+            + _cell("kpi_scorecard.change", key, r["change"], r["unit"], text=change)
             + _cell("kpi_scorecard.sample_size", key, r["sample_size"], "count")
             + f'<td class="text">{interval}</td>'
             f'<td class="text"><code>{escape(r["registry_entry"])}</code></td>'
@@ -348,12 +359,13 @@ def _section_nps(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame | No
     )
     chart = line_chart(
         "nps_trend",
-        "NPS by quarter with its 95% interval",
+        "NPS by quarter with its 95% interval (n/r: not reportable, too few responses)",
         labels,
         [Series("NPS", [None if v is None else float(v) for v in frame["nps"]])],
         fmt=lambda v: f"{v:.0f}",
         band=band,
         reference=50.0,
+        not_reportable=[v is None for v in frame["nps"]],
     )
     columns = [("nps", "score")]
     columns += [(c, "score") for c in (low_col, high_col) if c]
@@ -405,10 +417,11 @@ def _section_health(
         .agg(pl.len().alias("accounts"))
     )
     lookup = {(r["as_of_date"], r["grade"]): r["accounts"] for r in counts.iter_rows(named=True)}
+    grade_colors = ("#2ca02c", "#98df8a", "#ffbb33", "#ff7f0e", "#d62728", "#aaaaaa")
     grade_series = [
-        Series(grade, [float(lookup.get((d, grade), 0)) for d in days]) for grade in (*GRADES, None)
+        Series(grade or "no grade", [float(lookup.get((d, grade), 0)) for d in days], color)
+        for grade, color in zip((*GRADES, None), grade_colors, strict=True)
     ]
-    grade_series[-1] = Series("no grade (insufficient data)", grade_series[-1].values)
     chart = stacked_bar_chart(
         "health_grades",
         "Accounts by health grade at each month's last scored day",
