@@ -525,7 +525,9 @@ final as (
             {{ safe_ratio('relationship_windows.meetings_attended_90d',
                 'relationship_windows.meetings_attended_90d + relationship_windows.meetings_no_show_90d') }}
         end as meetings_attended,
-        case when grid.as_of_date <= coverage.app_db_through then
+        -- DuckDB's least() skips a NULL argument: least(1.0, NULL) is 1.0, so an undefined ratio
+        -- (no outreach sent) must stay outside it, or it would score as a perfect 1.
+        case when grid.as_of_date <= coverage.app_db_through and relationship_windows.outreach_sent_90d > 0 then
             least(1.0, {{ safe_ratio('relationship_windows.outreach_answered_90d', 'relationship_windows.outreach_sent_90d') }})
         end as responses_to_outreach,
 
@@ -534,7 +536,7 @@ final as (
             {{ safe_ratio('payment_windows.payments_succeeded_90d',
                 'payment_windows.payments_succeeded_90d + payment_windows.payments_failed_90d') }}
         end as payment_health,
-        case when grid.as_of_date <= coverage.app_db_through then
+        case when grid.as_of_date <= coverage.app_db_through and grid.plan_conversation_limit > 0 then
             least(1.0, {{ safe_ratio('usage_windows.conversations_30d', 'grid.plan_conversation_limit') }})
         end as growth_potential,
         cast(account_subscriptions.contract_length as {{ type_double() }}) as contract_length,

@@ -1,0 +1,291 @@
+"""int_account_daily_metrics on hand-made raw rows, through the real dbt models, then scored by
+transforms.health.score_health (feature_adoption finished by the asset's own helper).
+
+Raw tables are created from the ingest registry's DDL, the rows below are inserted in the drop of
+2026-11-20, and `dbt build --select +int_account_daily_metrics` runs against a DuckDB file of this
+module with its own target path. Every expected figure is worked out by hand in the comments.
+
+Accounts (plan starter, conversation limit 1000, created 2026-10-01, a ticketing organisation with
+no tickets, no Stripe customer):
+- acc_nps and acc_no_nps: the same events (on 2026-11-20: one login, one feature_used live_chat, 40
+  conversations handled, all by one user); acc_nps has an NPS response of 8, acc_no_nps none.
+- acc_idle: no event at all, while the events source is present and fresh (other accounts' events
+  are in the same drop).
+- acc_edge: a login at 2026-11-10 23:59:59 (day t = 2026-11-10) and one at t + 1 s,
+  2026-11-11 00:00:00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+from data_contracts.raw_tables import RAW_TABLES
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.transform_assets.health import with_config_metrics
+from transforms.config import load_churn_signal_config, load_health_score_config
+from transforms.health import score_health
+
+AS_OF = "2026-11-20"
+DROP = dt.date(2026, 11, 20)
+LOADED_AT = dt.datetime(2026, 11, 20, 6, 0)
+CREATED = dt.datetime(2026, 10, 1, 0, 0)
+FILE_EXT = {"ticketing": "jsonl", "app_db": "csv"}
+ACCOUNTS = ("acc_nps", "acc_no_nps", "acc_idle", "acc_edge")
+
+
+def ts(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, key: str, rows: list[dict[str, Any]]) -> None:
+    """Append rows to raw.<key> in the drop of AS_OF; columns not given are NULL."""
+    table = RAW_TABLES[key]
+    columns = {name for name, _, _ in table.all_columns}
+    for line, row in enumerate(rows, start=1):
+        full = {
+            "_file": f"{table.file_stem}.{FILE_EXT[table.source]}",
+            "_loaded_at": LOADED_AT,
+            "_drop_date": DROP,
+            "_line": line,
+            **row,
+        }
+        assert not set(full) - columns, f"{key} has no columns {set(full) - columns}"
+        quoted = ", ".join(f'"{n}"' for n in full)
+        marks = ", ".join("?" for _ in full)
+        con.execute(f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})", list(full.values()))
+
+
+def events_rows() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def add(account: str, event_type: str, at: str, feature: str | None = None) -> None:
+        rows.append(
+            dict(
+                event_id=f"e{len(rows) + 1:04d}",
+                account_id=account,
+                user_id=f"u_{account}",
+                event_type=event_type,
+                feature_key=feature,
+                occurred_at=ts(at),
+            )
+        )
+
+    for account in ("acc_nps", "acc_no_nps"):
+        add(account, "login", "2026-11-20 09:00:00")
+        add(account, "feature_used", "2026-11-20 09:05:00", "live_chat")
+        for minute in range(40):
+            add(account, "conversation_handled", f"2026-11-20 10:{minute:02d}:00")
+    add("acc_edge", "login", "2026-11-10 23:59:59")
+    add("acc_edge", "login", "2026-11-11 00:00:00")
+    return rows
+
+
+def build_raw(db_path: Path) -> None:
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for table in RAW_TABLES.values():
+        con.execute(table.ddl())
+    insert_rows(
+        con,
+        "app_db__accounts",
+        [
+            dict(
+                account_id=account,
+                name=account,
+                segment="smb",
+                plan="starter",
+                plan_conversation_limit=1000,
+                csm_id="csm_1",
+                created_at=CREATED,
+                updated_at=CREATED,
+            )
+            for account in ACCOUNTS
+        ],
+    )
+    insert_rows(
+        con,
+        "app_db__users",
+        [
+            dict(user_id=f"u_{account}", account_id=account, created_at=CREATED)
+            for account in ACCOUNTS
+        ],
+    )
+    insert_rows(con, "app_db__events", events_rows())
+    insert_rows(
+        con,
+        "app_db__nps_responses",
+        [
+            dict(
+                response_id="r1",
+                account_id="acc_nps",
+                user_id="u_acc_nps",
+                score=8,
+                submitted_at=ts("2026-11-01 12:00:00"),
+            )
+        ],
+    )
+    insert_rows(
+        con,
+        "ticketing__organizations",
+        [
+            dict(id=i, name=account, external_id=account, created_at=CREATED)
+            for i, account in enumerate(ACCOUNTS, start=1)
+        ],
+    )
+    con.close()
+
+
+def run_dbt(args: list[str], db_path: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
+    command = [
+        DBT_EXECUTABLE,
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+        "--vars",
+        json.dumps({"as_of_date": AS_OF}),
+    ]
+    env = {**os.environ, "CSW_DUCKDB_PATH": str(db_path)}
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def metrics(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    """int_account_daily_metrics of the hand-made accounts, with feature_adoption finished."""
+    root = tmp_path_factory.mktemp("health_metrics")
+    db_path = root / "warehouse.duckdb"
+    build_raw(db_path)
+    built = run_dbt(
+        ["build", "--select", "+int_account_daily_metrics", "--indirect-selection", "cautious"],
+        db_path,
+        root,
+    )
+    assert built.returncode == 0, built.stdout[-5000:]
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        frame = pl.from_arrow(
+            con.sql("select * from intermediate.int_account_daily_metrics").to_arrow_table()
+        )
+    finally:
+        con.close()
+    no_tickets = pl.DataFrame(
+        schema={"account_id": pl.String, "created_on": pl.Date, "text": pl.String}
+    )
+    return with_config_metrics(
+        frame, no_tickets, load_health_score_config(), load_churn_signal_config()
+    )
+
+
+def row(frame: pl.DataFrame, account: str, day: str) -> dict[str, Any]:
+    rows = frame.filter(
+        (pl.col("account_id") == account) & (pl.col("as_of_date") == dt.date.fromisoformat(day))
+    )
+    assert rows.height == 1, f"{account} {day}: {rows.height} rows"
+    return rows.row(0, named=True)
+
+
+@pytest.fixture(scope="module")
+def scores(metrics: pl.DataFrame) -> pl.DataFrame:
+    return score_health(metrics.filter(pl.col("as_of_date") == DROP), load_health_score_config())
+
+
+def test_the_metrics_of_an_active_account_worked_by_hand(metrics: pl.DataFrame) -> None:
+    m = row(metrics, "acc_nps", AS_OF)
+    # 1 active user-day in the 30-day window of 30 days, 1 monthly active user: 1/30/1.
+    assert m["dau_mau_ratio"] == pytest.approx(1 / 30)
+    # starter's core features: chatbot_builder, live_chat, knowledge_base, analytics_dashboard → 1/4.
+    assert m["feature_adoption"] == pytest.approx(0.25)
+    assert m["conversations_per_week"] == pytest.approx(40 / 4)
+    assert m["days_since_last_login"] == 0.0
+    assert m["logins_per_week"] == pytest.approx(1 / 4)
+    assert m["features_used_this_month"] == 1.0
+    # A mapped organisation without tickets: true zeros; no rating: CSAT undefined.
+    assert (m["open_tickets"], m["escalations"], m["avg_csat"]) == (0.0, 0.0, None)
+    assert m["nps_score"] == 8.0
+    assert (m["meetings_attended"], m["responses_to_outreach"]) == (None, None)
+    # 40 conversations in 30 days / limit 1000; no Stripe customer: no payment health, no contract.
+    assert m["growth_potential"] == pytest.approx(0.04)
+    assert (m["payment_health"], m["contract_length"]) == (None, None)
+    assert row(metrics, "acc_no_nps", AS_OF)["nps_score"] is None
+
+
+def test_removing_nps_rescales_the_score_with_lower_coverage(scores: pl.DataFrame) -> None:
+    with_nps = row(scores, "acc_nps", AS_OF)
+    without = row(scores, "acc_no_nps", AS_OF)
+    # Normalised metrics (higher: min(100, v/ideal·100); inverse: 100·clamp((worst−v)/(worst−ideal))):
+    #   product usage = 0.4·(1/30/0.5·100 = 6.6667) + 0.3·(0.25/0.7·100 = 35.7143)
+    #                   + 0.3·(10/100·100 = 10) = 2.6667 + 10.7143 + 3 = 16.380952
+    #   engagement    = 0.4·100 (0 days) + 0.3·(0.25/5·100 = 5) + 0.3·(1/10·100 = 10) = 44.5
+    #   support       = (0.4·100 + 0.2·100) / 0.6 = 100 (open tickets 0, escalations 0; no CSAT)
+    #   relationship  = 80 (NPS 8 only) for acc_nps; absent for acc_no_nps
+    #   financial     = growth potential 0.04/1·100 = 4 (only metric present)
+    product_usage = 0.4 * (1 / 30 / 0.5 * 100) + 0.3 * (0.25 / 0.7 * 100) + 0.3 * 10
+    assert with_nps["product_usage_score"] == pytest.approx(16.380952, abs=1e-6)
+    assert with_nps["relationship_score"] == pytest.approx(80.0)
+    assert without["relationship_score"] is None
+    # With NPS: Σ weight·component / Σ weights = (0.30·16.380952 + 0.25·44.5 + 0.15·100
+    #   + 0.15·80 + 0.15·4) / 1.00 = (4.914286 + 11.125 + 15 + 12 + 0.6) = 43.639286
+    # coverage 0.30 + 0.25 + 0.15·(0.4 + 0.2) + 0.15·0.5 + 0.15·0.3 = 0.76
+    assert with_nps["score"] == pytest.approx(43.639286, abs=1e-6)
+    assert with_nps["coverage"] == pytest.approx(0.76)
+    # Without NPS the relationship component is left out: 31.639286 / 0.85 = 37.222689,
+    # coverage 0.76 − 0.075 = 0.685 (still ≥ 0.6, so a score).
+    assert without["score"] == pytest.approx(37.222689, abs=1e-6)
+    assert without["coverage"] == pytest.approx(0.685)
+    assert without["reason"] is None
+    # Read as NPS 0 it would have been 31.639286 / 1.00: not what is published.
+    as_if_zero = 0.30 * product_usage + 0.25 * 44.5 + 0.15 * 100 + 0.15 * 0 + 0.15 * 4
+    assert as_if_zero == pytest.approx(31.639286, abs=1e-6)
+    assert without["score"] != pytest.approx(as_if_zero, abs=1e-3)
+    assert (with_nps["grade"], without["grade"]) == ("C", "D")
+
+
+def test_an_account_without_events_scores_as_inactive_with_true_zeros(
+    metrics: pl.DataFrame, scores: pl.DataFrame
+) -> None:
+    m = row(metrics, "acc_idle", AS_OF)
+    # No login ever: counted from creation, 2026-10-01 → 2026-11-20 = 30 + 20 = 50 days.
+    assert m["days_since_last_login"] == 50.0
+    assert m["days_without_login"] == 50
+    assert (m["logins_per_week"], m["features_used_this_month"]) == (0.0, 0.0)
+    assert (m["dau_mau_ratio"], m["conversations_per_week"], m["feature_adoption"]) == (
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert m["growth_potential"] == 0.0
+    s = row(scores, "acc_idle", AS_OF)
+    # Product usage 0 and engagement 0 (50 days ≥ worst 30 → 0; 0 logins; 0 features) are scored,
+    # not left out: coverage is that of acc_no_nps, 0.685, and the score
+    # (0.30·0 + 0.25·0 + 0.15·100 + 0.15·0) / 0.85 = 17.647059 → grade F.
+    assert (s["product_usage_score"], s["engagement_score"]) == (0.0, 0.0)
+    assert s["coverage"] == pytest.approx(0.685)
+    assert s["score"] == pytest.approx(15 / 0.85)
+    assert s["grade"] == "F"
+
+
+def test_a_login_one_second_after_the_day_does_not_count_for_it(metrics: pl.DataFrame) -> None:
+    day_t = row(metrics, "acc_edge", "2026-11-10")
+    # Only the login at 23:59:59 of day t: 0 days since, 1 login in 28 days.
+    assert day_t["days_since_last_login"] == 0.0
+    assert day_t["logins_per_week"] == pytest.approx(1 / 4)
+    day_before = row(metrics, "acc_edge", "2026-11-09")
+    # Before either login: since creation, 2026-10-01 → 2026-11-09 = 39 days, 0 logins.
+    assert (day_before["days_since_last_login"], day_before["logins_per_week"]) == (39.0, 0.0)
+    day_after = row(metrics, "acc_edge", "2026-11-11")
+    assert day_after["days_since_last_login"] == 0.0
+    assert day_after["logins_per_week"] == pytest.approx(2 / 4)
