@@ -103,7 +103,7 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str
 
 def metric_columns_from_manifest(built: set[str]) -> list[str]:
     """Every "model.column" marked `meta: {metric: true}` in the dbt yml (from the parsed manifest),
-    for the models among `built` (a model not built is not published)."""
+    among the built columns `built` ("schema.table.column": a column not built is not published)."""
     from orchestration.dbt import ensure_manifest
 
     manifest = json.loads(ensure_manifest().read_text())
@@ -112,9 +112,9 @@ def metric_columns_from_manifest(built: set[str]) -> list[str]:
         if node["resource_type"] != "model":
             continue
         name = node.get("alias") or node["name"]
-        if name not in built:
-            continue
         for column, spec in node.get("columns", {}).items():
+            if f"{node['schema']}.{name}.{column}" not in built:
+                continue
             meta = {**(spec.get("meta") or {}), **((spec.get("config") or {}).get("meta") or {})}
             if meta.get("metric") is True:
                 found.append(f"{name}.{column}")
@@ -453,9 +453,9 @@ def evaluate_rules(
     results += validation.churn_method_documented(
         metric_columns_from_manifest(
             {
-                row[0]
+                ".".join(row)
                 for row in con.execute(
-                    "select table_name from information_schema.tables"
+                    "select table_schema, table_name, column_name from information_schema.columns"
                 ).fetchall()
             }
         ),

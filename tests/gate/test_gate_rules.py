@@ -1,0 +1,334 @@
+"""One test per rule of validation.md: data breaking it blocks the run (ERROR) or publishes with the
+warning recorded (WARN). Each test breaks a copy of one session warehouse and re-runs gate + publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.gate import GX_CHECK, RULES
+from tests.gate.conftest import Built, break_build, check_rows, run_gate_and_publish, sha
+
+pytestmark = pytest.mark.slow
+
+
+def _blocked(built: Built, warehouse: Path, rule: str, *statements: str) -> str:
+    """Break the copy, re-run, and show the run blocked by `rule` with the publication untouched."""
+    published = warehouse / "published" / "analytics.duckdb"
+    before = sha(published)
+    break_build(warehouse, *statements)
+    run = run_gate_and_publish(built.extracts, warehouse, built.as_of)
+    assert not run.published, f"{rule}: the run published data that breaks it"
+    assert sha(published) == before, "a blocked run must leave the published file untouched"
+    assert f"{rule} failed on" in run.reason, run.reason
+    failed = [r for r in check_rows(warehouse, run.result.run_id, False) if r[0] == rule]
+    assert any(r[2] == "fail" for r in failed), failed
+    return run.reason
+
+
+def _warned(built: Built, warehouse: Path, rule: str, *statements: str) -> list[tuple]:
+    break_build(warehouse, *statements)
+    run = run_gate_and_publish(built.extracts, warehouse, built.as_of)
+    assert run.published, run.reason
+    rows = check_rows(warehouse, run.result.run_id, True)
+    warned = [r for r in rows if r[0] == rule and r[2] == "warn"]
+    assert warned, rows
+    return warned
+
+
+def test_unbroken_copy_publishes_and_every_check_ran(built: Built, warehouse_copy: Path) -> None:
+    published = warehouse_copy / "published" / "analytics.duckdb"
+    before = sha(published)
+    run = run_gate_and_publish(built.extracts, warehouse_copy, built.as_of)
+    assert run.published, run.reason
+    assert sha(published) != before
+    # The blocking checks ran in this path (a materialize without them would publish silently).
+    evaluated = {
+        e.asset_check_evaluation_data.check_name
+        for e in run.result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert evaluated == {*RULES, GX_CHECK}
+    rules = {r[0] for r in check_rows(warehouse_copy, run.result.run_id, True)}
+    assert rules == {*RULES, GX_CHECK}
+    con = duckdb.connect(str(published), read_only=True)
+    gx = con.execute(
+        "select count(*), count(*) filter (where success = false) from audit.gx_results where run_id = ?",
+        [run.result.run_id],
+    ).fetchall()[0]
+    html = con.execute(
+        "select html from audit.gx_report where run_id = ?", [run.result.run_id]
+    ).fetchall()
+    con.close()
+    assert gx[0] > 0 and gx[1] == 0
+    # The report fragment is readable offline: no stylesheet or script fetched from elsewhere.
+    assert html and "<table" in html[0][0]
+    assert "<script src" not in html[0][0] and "<link" not in html[0][0]
+
+
+def test_r01_nps_formula_blocks(built: Built, warehouse_copy: Path) -> None:
+    if importlib.util.find_spec("transforms.validation_nps") is None:
+        pytest.skip("transforms.validation_nps (rule 1's second implementation) is not built yet")
+    run = run_gate_and_publish(built.extracts, warehouse_copy, built.as_of)
+    rows = [
+        r
+        for r in check_rows(warehouse_copy, run.result.run_id, run.published)
+        if r[0] == "r01_nps_formula"
+    ]
+    assert rows
+
+
+def test_r02_retention_row_without_method_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r02_churn_method_documented",
+        "update marts.revenue_retention_monthly set method = null "
+        "where month = (select max(month) from marts.revenue_retention_monthly)",
+    )
+    assert "1 of " in reason and "rows without method or period" in reason
+
+
+def test_r02_unregistered_metric_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r02_churn_method_documented",
+        "delete from audit.metric_registry where name = 'mrr_monthly.mrr'",
+    )
+    assert "mrr_monthly.mrr" in reason
+
+
+def test_r02_broken_identity_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r02_churn_method_documented",
+        "update marts.mrr_movements_monthly set new_mrr = new_mrr + 10 "
+        "where month = (select max(month) from marts.mrr_movements_monthly)",
+    )
+    # new_mrr + 10 leaves mrr_end 10 below start + movements: identity gap −10.00.
+    assert "gap -10.00" in reason
+
+
+def test_r03_cohort_size_disagreement_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r03_cohort_coverage",
+        "update marts.revenue_cohorts set cohort_size = cohort_size + 1 "
+        "where months_since_start = 0 and cohort_month = (select min(cohort_month) from marts.revenue_cohorts)",
+    )
+    assert "sizes disagree" in reason
+
+
+def test_r04_score_without_config_version_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r04_health_weights",
+        "create table marts.health_scores_daily as select 'acc_1' as account_id, "
+        "date '2026-11-20' as date, 80.0 as score, 1.0 as coverage, cast(null as varchar) as config_version",
+    )
+    assert "1 of 1 scores without config_version" in reason
+
+
+def test_r05_calibration_older_than_three_months_blocks(built: Built, warehouse_copy: Path) -> None:
+    last = built.as_of - dt.timedelta(days=130)  # > 4 calendar months before the as-of date
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r05_health_calibration",
+        f"create table audit.health_calibration as select date '{last}' as calibration_date, 0.9 as auc",
+    )
+    assert f"last calibration {last}" in reason
+
+
+def test_r05_calibration_with_low_auc_warns(built: Built, warehouse_copy: Path) -> None:
+    last = built.as_of - dt.timedelta(days=10)
+    warned = _warned(
+        built,
+        warehouse_copy,
+        "r05_health_calibration",
+        f"create table audit.health_calibration as select date '{last}' as calibration_date, 0.7 as auc",
+        # The calibration table's AUC is a registered metric (rule 2) when it is published.
+        "insert into audit.metric_registry (name) values ('health_calibration.auc')",
+    )
+    assert "AUC 0.700" in warned[0][3]
+
+
+def test_r06_revenue_differing_from_stripe_blocks(built: Built, warehouse_copy: Path) -> None:
+    # 500 minor units = 5.00 more Stripe-derived MRR in the first month than published.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r06_revenue_source",
+        "update intermediate.int_customer_mrr_monthly set mrr_minor = mrr_minor + 500 "
+        "where month = (select min(month) from intermediate.int_customer_mrr_monthly) "
+        "and customer_id = (select min(customer_id) from intermediate.int_customer_mrr_monthly "
+        "where month = (select min(month) from intermediate.int_customer_mrr_monthly))",
+    )
+    assert "1 of " in reason and "months differ" in reason
+
+
+def test_r07_plan_mismatch_over_five_percent_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r07_cross_source",
+        "update marts.dim_accounts set plan = 'not-a-plan' where has_account and billed_plan is not null",
+    )
+    assert "plan in the database ≠ plan billed" in reason and "(100.00%)" in reason
+
+
+def test_r08_stale_source_blocks(built: Built, warehouse_copy: Path) -> None:
+    # The newest ticketing drop 4 days before the as-of date: 96 h > 72 h.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r08_freshness",
+        f"delete from audit.ingest_log where source = 'ticketing' and drop_date > date '{built.as_of - dt.timedelta(days=4)}'",
+    )
+    assert "observed 96 h" in reason
+
+
+NPS_SUMMARY = """
+create table marts.nps_summary as select
+    'month' as period_type, date '2026-11-01' as period_start, date '2026-11-30' as period_end,
+    'all' as segment, {sends} as sends, {responded} as responded_sends,
+    {responded} / {sends} as response_rate, 0.01 as response_rate_ci_low, 0.2 as response_rate_ci_high,
+    {responses} as responses, {nps} as nps, -10.0 as nps_ci_low, 40.0 as nps_ci_high,
+    date '2026-10-01' as previous_period_start, cast(null as double) as previous_nps,
+    cast(null as double) as nps_change, cast(null as double) as change_p_value,
+    cast(null as boolean) as change_significant, 'no_previous_period' as change_reason
+"""
+
+
+def test_r09_nps_number_with_20_responses_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r09_nps_sample_size",
+        NPS_SUMMARY.format(sends=200, responded=40, responses=20, nps=15.0),
+    )
+    assert "n=20" in reason
+
+
+def test_r10_response_rate_under_five_percent_blocks(built: Built, warehouse_copy: Path) -> None:
+    # 4 / 100 = 4% < 5%.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r10_response_rate",
+        NPS_SUMMARY.format(sends=100, responded=4, responses=4, nps="null"),
+    )
+    assert "4/100" in reason
+
+
+def test_r11_file_with_a_lost_row_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r11_nothing_lost",
+        "update audit.ingest_log set rows_loaded = rows_loaded - 1 "
+        "where source = 'stripe' and file = 'customers.jsonl' and drop_date = (select min(drop_date) "
+        "from audit.ingest_log where source = 'stripe' and file = 'customers.jsonl' and rows_loaded > 0)",
+    )
+    assert "stripe/" in reason and "customers.jsonl" in reason
+
+
+def test_r11_staged_rows_differing_from_raw_block(built: Built, warehouse_copy: Path) -> None:
+    # A staging view that drops a row: staged = raw deduplicated − 1.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r11_nothing_lost",
+        "create or replace view staging.stg_app_db__csms as "
+        "select * from raw.app_db__csms qualify row_number() over (partition by csm_id order by _drop_date desc) = 1 "
+        "and csm_id <> (select min(csm_id) from raw.app_db__csms)",
+    )
+    assert "staging.stg_app_db__csms" in reason
+
+
+def test_r12_unrounded_mrr_off_by_a_thousandth_of_a_cent_blocks(
+    built: Built, warehouse_copy: Path
+) -> None:
+    month = built.as_of.replace(day=1)
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r12_sample_verification",
+        f"update intermediate.int_customer_mrr_monthly set mrr_minor = mrr_minor + 0.001 where month = date '{month}'",
+    )
+    assert "monthly MRR total differs" in reason
+
+
+def test_r13_negative_amount_is_an_open_anomaly_and_warns(
+    built: Built, warehouse_copy: Path
+) -> None:
+    warned = _warned(
+        built,
+        warehouse_copy,
+        "r13_outliers_investigated",
+        "update raw.stripe__charges set amount = -500 where id = (select min(id) from raw.stripe__charges)",
+    )
+    assert "negative_amount 1" in warned[0][3]
+
+
+def test_r14_rate_without_interval_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r14_confidence_intervals",
+        "update marts.revenue_cohorts set logo_retention_ci_low = null where logo_retention is not null",
+    )
+    assert "marts.revenue_cohorts.logo_retention" in reason
+
+
+def test_r15_row_without_period_bounds_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r15_period_comparison",
+        "update marts.mrr_movements_monthly set valuation_date = null "
+        "where month = (select max(month) from marts.mrr_movements_monthly)",
+    )
+    assert "1 rows without period bounds" in reason
+
+
+def test_r16_rate_filled_where_its_input_is_zero_blocks(built: Built, warehouse_copy: Path) -> None:
+    # The first month has no customer at its start (logos_start 0): its logo churn rate must be NULL.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r16_no_defaulted_inputs",
+        "update marts.revenue_retention_monthly set logo_churn_rate = 0, logo_churn_ci_low = 0, "
+        "logo_churn_ci_high = 0 where logos_start = 0",
+    )
+    assert "logo_churn_rate" in reason and "where logos_start is NULL or 0" in reason
+
+
+def test_r17_email_in_published_text_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r17_personal_data",
+        "update marts.dim_accounts set account_name = 'ana@example.com' "
+        "where account_id = (select min(account_id) from marts.dim_accounts)",
+    )
+    assert "marts.dim_accounts.account_name" in reason and "1 rows with an e-mail address" in reason
+
+
+def test_gx_duplicate_key_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        GX_CHECK,
+        "insert into marts.mrr_movements_monthly select * from marts.mrr_movements_monthly "
+        "where month = (select min(month) from marts.mrr_movements_monthly)",
+    )
+    assert "marts.mrr_movements_monthly" in reason
