@@ -1226,8 +1226,11 @@ def no_defaulted_inputs(
     - `rate_inputs` maps "table.metric" to the input it is computed from: the metric must be NULL
       where that input is NULL or zero (a rate over nothing is not a number);
     - health scores' coverage equals Σ component weight × metric weight over the inputs present in
-      `health_metrics` (account_id, date, one column per metric) for the same account and day, and a
-      component score is NULL, not 0, when none of its inputs is present.
+      `health_metrics` (account_id, as_of_date, one column per metric) for the same account and
+      day, and a component score is NULL, not 0, when none of its inputs is present. Where
+      `health_metrics` is int_account_daily_metrics, feature_adoption is not a column (the share
+      needs the plan's configured core features): it is present where features_used_30d is and
+      the plan has core features in the config.
     """
     rule = "r16_no_defaulted_inputs"
     results: list[RuleResult] = []
@@ -1265,6 +1268,17 @@ def no_defaulted_inputs(
         )
         return results
     components = health_config["components"]
+    if "feature_adoption" not in health_metrics.columns and {"features_used_30d", "plan"} <= set(
+        health_metrics.columns
+    ):
+        plans_with_core = list((health_config.get("core_features") or {}).keys())
+        health_metrics = health_metrics.with_columns(
+            pl.when(
+                pl.col("features_used_30d").is_not_null() & pl.col("plan").is_in(plans_with_core)
+            )
+            .then(pl.lit(1.0))
+            .alias("feature_adoption")
+        )
     contributions = [
         pl.when(pl.col(metric).is_not_null())
         .then(float(spec["weight"]) * float(m["weight"]))
@@ -1280,11 +1294,11 @@ def no_defaulted_inputs(
     }
     expected = health_metrics.select(
         "account_id",
-        "date",
+        "as_of_date",
         pl.sum_horizontal(contributions).alias("expected_coverage"),
         *present_by_component.values(),
     )
-    joined = health_scores.join(expected, on=["account_id", "date"], how="left")
+    joined = health_scores.join(expected, on=["account_id", "as_of_date"], how="left")
     no_inputs = joined.filter(pl.col("expected_coverage").is_null()).height
     wrong = joined.filter(
         (pl.col("coverage") - pl.col("expected_coverage").fill_null(0.0)).abs() > 1e-9
@@ -1297,7 +1311,7 @@ def no_defaulted_inputs(
                 pl.col(column).is_not_null() & ~pl.col(f"{name}__present").fill_null(False)
             ).height
     failed = wrong.height + zero_without_input
-    sample = [f"{r['account_id']} {r['date']}" for r in wrong.head(3).iter_rows(named=True)]
+    sample = [f"{r['account_id']} {r['as_of_date']}" for r in wrong.head(3).iter_rows(named=True)]
     results.append(
         _result(
             rule,
