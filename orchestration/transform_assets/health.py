@@ -46,6 +46,8 @@ HEALTH_CALIBRATION = dg.AssetKey(["transforms", "health_calibration"])
 
 #: Churn is looked for in the days after a calibration date (metrics.md §2).
 CALIBRATION_HORIZON_DAYS = 90
+#: The pooled calibration row takes the latest 12 calibration dates (month ends: a year) together.
+CALIBRATION_POOLED_DATES = 12
 GRADES = ("A", "B", "C", "D", "F")
 
 
@@ -245,14 +247,49 @@ def mann_whitney_auc(scores: pl.Series, churned: pl.Series) -> float | None:
     return 1.0 - u_churned_higher / (n_pos * n_neg)
 
 
+def _calibration_row(group: pl.DataFrame, at_risk_grades: tuple[str, ...]) -> dict:
+    """AUC, precision/recall of the at-risk grades and churn per grade over `group`'s rows."""
+    flagged = group["grade"].is_in(list(at_risk_grades))
+    churned = group["churned"]
+    true_positives = int((flagged & churned).sum())
+    row = {
+        "horizon_days": CALIBRATION_HORIZON_DAYS,
+        "accounts": group.height,
+        "churned_accounts": int(churned.sum()),
+        "auc": mann_whitney_auc(group["score"], churned),
+        "flagged_at_risk": int(flagged.sum()),
+        "true_positives": true_positives,
+        "precision_at_risk": true_positives / int(flagged.sum()) if flagged.sum() else None,
+        "recall_at_risk": true_positives / int(churned.sum()) if churned.sum() else None,
+    }
+    for grade in GRADES:
+        in_grade = group.filter(pl.col("grade") == grade)
+        n = in_grade.height
+        c = int(in_grade["churned"].sum())
+        row[f"accounts_grade_{grade.lower()}"] = n
+        row[f"churned_grade_{grade.lower()}"] = c
+        row[f"churn_rate_grade_{grade.lower()}"] = c / n if n else None
+    return row
+
+
 def calibrate(
-    scores: pl.DataFrame, outcomes: pl.DataFrame, at_risk_grades: tuple[str, ...]
+    scores: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    at_risk_grades: tuple[str, ...],
+    pooled_dates: int = CALIBRATION_POOLED_DATES,
 ) -> pl.DataFrame:
-    """One row per calibration date: AUC of the score against churn in the horizon, precision and
-    recall of the at-risk grades as a flag, and churn per grade, each with its counts.
+    """One row per calibration date (scope `calibration_date`) and one pooled row (scope
+    `pooled_12m`): AUC of the score against churn in the horizon, precision and recall of the
+    at-risk grades as a flag, and churn per grade, each with its counts.
+
+    A month-end date holds a few hundred paying accounts of which a handful churn, so its per-grade
+    rates are noise; the pooled row takes the (account, date) pairs of the latest `pooled_dates`
+    calibration dates together (an account counts once per date it was paying on). Its
+    calibration_date is NULL: it spans pool_first_date … pool_last_date.
 
     `scores`: account_id, as_of_date, score, grade (scored rows only); `outcomes`: account_id,
-    calibration_date, churned (bool) for the accounts paying on that date."""
+    calibration_date, churned (bool) for the accounts paying on that date (the population: an
+    account already gone is not at risk)."""
     joined = outcomes.join(
         scores.rename({"as_of_date": "calibration_date"}),
         on=["account_id", "calibration_date"],
@@ -260,30 +297,36 @@ def calibrate(
     ).filter(pl.col("score").is_not_null())
     rows = []
     for (day,), group in sorted(joined.group_by("calibration_date"), key=lambda g: g[0][0]):
-        flagged = group["grade"].is_in(list(at_risk_grades))
-        churned = group["churned"]
-        true_positives = int((flagged & churned).sum())
-        row = {
-            "calibration_date": day,
-            "horizon_days": CALIBRATION_HORIZON_DAYS,
-            "accounts": group.height,
-            "churned_accounts": int(churned.sum()),
-            "auc": mann_whitney_auc(group["score"], churned),
-            "flagged_at_risk": int(flagged.sum()),
-            "true_positives": true_positives,
-            "precision_at_risk": true_positives / int(flagged.sum()) if flagged.sum() else None,
-            "recall_at_risk": true_positives / int(churned.sum()) if churned.sum() else None,
-        }
-        for grade in GRADES:
-            in_grade = group.filter(pl.col("grade") == grade)
-            n = in_grade.height
-            c = int(in_grade["churned"].sum())
-            row[f"accounts_grade_{grade.lower()}"] = n
-            row[f"churned_grade_{grade.lower()}"] = c
-            row[f"churn_rate_grade_{grade.lower()}"] = c / n if n else None
-        rows.append(row)
+        rows.append(
+            {
+                "scope": "calibration_date",
+                "calibration_date": day,
+                "pool_first_date": day,
+                "pool_last_date": day,
+                "calibration_dates": 1,
+                **_calibration_row(group, at_risk_grades),
+            }
+        )
+    pool = sorted(joined["calibration_date"].unique().to_list())[-pooled_dates:]
+    if pool:
+        rows.append(
+            {
+                "scope": "pooled_12m",
+                "calibration_date": None,
+                "pool_first_date": pool[0],
+                "pool_last_date": pool[-1],
+                "calibration_dates": len(pool),
+                **_calibration_row(
+                    joined.filter(pl.col("calibration_date").is_in(pool)), at_risk_grades
+                ),
+            }
+        )
     schema = {
+        "scope": pl.String,
         "calibration_date": pl.Date,
+        "pool_first_date": pl.Date,
+        "pool_last_date": pl.Date,
+        "calibration_dates": pl.Int64,
         "horizon_days": pl.Int64,
         "accounts": pl.Int64,
         "churned_accounts": pl.Int64,
@@ -590,8 +633,9 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         key=HEALTH_CALIBRATION,
         deps=[HEALTH_SCORES, CUSTOMER_MRR_MODEL],
         partitions_def=partitions_def,
-        description="Backtest of the health score: per month-end calibration date with a full 90-day "
-        "horizon, AUC, precision/recall of grade D/F and churn rate per grade, with counts.",
+        description="Backtest of the health score on the accounts paying at each month-end "
+        "calibration date with a full 90-day horizon, and pooled over the latest 12 such dates: "
+        "AUC, precision/recall of grade D/F and churn rate per grade, with counts.",
         **_ASSET_OPTIONS,
     )
     def health_calibration(
@@ -632,13 +676,17 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                 pl.lit(health_config.version).alias("config_version"),
             )
             replace_table(con, "health_calibration", result)
-        latest = result.tail(1)
+        per_date = result.filter(pl.col("scope") == "calibration_date")
+        pooled = result.filter(pl.col("scope") == "pooled_12m")
+
+        def first_auc(rows: pl.DataFrame) -> float | None:
+            return float(rows["auc"][0]) if rows.height and rows["auc"][0] is not None else None
+
         return dg.MaterializeResult(
             metadata={
-                "calibration_dates": result.height,
-                "latest_auc": float(latest["auc"][0])
-                if latest.height and latest["auc"][0] is not None
-                else None,
+                "calibration_dates": per_date.height,
+                "latest_auc": first_auc(per_date.tail(1)),
+                "pooled_auc": first_auc(pooled),
             }
         )
 

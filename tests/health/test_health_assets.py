@@ -74,3 +74,42 @@ def test_calibration_precision_recall_and_churn_by_grade() -> None:
         1.0,
     )
     assert (row["accounts_grade_c"], row["churn_rate_grade_c"]) == (0, None)
+
+
+def test_pooled_row_takes_the_latest_dates_together() -> None:
+    t1, t2, t3 = dt.date(2026, 1, 31), dt.date(2026, 2, 28), dt.date(2026, 3, 31)
+    scores = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "a", "b", "a", "b"],
+            "as_of_date": [t1, t1, t2, t2, t3, t3],
+            "score": [90.0, 10.0, 85.0, 15.0, 30.0, 50.0],
+            "grade": ["A", "F", "A", "F", "D", "C"],
+        }
+    )
+    outcomes = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "a", "b", "a", "b"],
+            "calibration_date": [t1, t1, t2, t2, t3, t3],
+            "churned": [False, True, False, False, True, False],
+        }
+    )
+    out = calibrate(scores, outcomes, ("D", "F"), pooled_dates=2)
+    assert out["scope"].to_list() == ["calibration_date"] * 3 + ["pooled_12m"]
+    pooled = out.row(3, named=True)
+    # Pooled over the latest 2 dates, t2 and t3: pairs (a,t2) 85 A no, (b,t2) 15 F no,
+    # (a,t3) 30 D churned, (b,t3) 50 C no. Churned 30 vs retained 85, 15, 50: lower than 85 and
+    # 50 → 2 of 3. Flagged D/F: (b,t2), (a,t3) → TP 1: precision 1/2, recall 1/1.
+    assert pooled["calibration_date"] is None
+    assert (pooled["pool_first_date"], pooled["pool_last_date"]) == (t2, t3)
+    assert (pooled["calibration_dates"], pooled["accounts"], pooled["churned_accounts"]) == (
+        2,
+        4,
+        1,
+    )
+    assert pooled["auc"] == pytest.approx(2 / 3)
+    assert (pooled["precision_at_risk"], pooled["recall_at_risk"]) == (0.5, 1.0)
+    assert (pooled["accounts_grade_a"], pooled["churned_grade_a"]) == (1, 0)
+    assert (pooled["accounts_grade_d"], pooled["churn_rate_grade_d"]) == (1, 1.0)
+    assert (pooled["accounts_grade_f"], pooled["churn_rate_grade_f"]) == (1, 0.0)
+    # t1 alone: churned b (10) below retained a (90) → AUC 1.
+    assert out.row(0, named=True)["auc"] == pytest.approx(1.0)

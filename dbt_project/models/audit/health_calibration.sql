@@ -1,6 +1,13 @@
-{#- The health score's backtest against churn in the following 90 days (metrics.md §2), one row per calibration date. -#}
+{#- The health score's backtest against churn in the following 90 days (metrics.md §2): one row per
+    calibration date (scope calibration_date) and one row pooling the latest 12 calibration dates
+    (scope pooled_12m, calibration_date NULL), whose per-grade churn rates rest on enough accounts
+    to compare grades. The population of a date is the accounts paying (MRR > 0) on it. -#}
 select
+    cast(scope as varchar) as scope,
     cast(calibration_date as date) as calibration_date,
+    cast(pool_first_date as date) as pool_first_date,
+    cast(pool_last_date as date) as pool_last_date,
+    cast(calibration_dates as bigint) as calibration_dates,
     cast(horizon_days as bigint) as horizon_days,
     cast(accounts as bigint) as accounts,
     cast(churned_accounts as bigint) as churned_accounts,
