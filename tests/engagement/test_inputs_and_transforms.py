@@ -139,6 +139,10 @@ def build_raw(con: duckdb.DuckDBPyConnection) -> None:
             dict(id="sub_b", customer="cus_b", status="active", currency="usd",
                  start_date=unix("2026-11-01 07:00:00"), created=unix("2026-11-01 07:00:00"),
                  item_count=0),
+            # an earlier attempt that never took a payment does not start onboarding
+            dict(id="sub_b0", customer="cus_b", status="incomplete_expired", currency="usd",
+                 start_date=unix("2026-10-20 07:00:00"), created=unix("2026-10-20 07:00:00"),
+                 item_count=0),
         ],
     )  # fmt: skip
     step = dict(program_id="from-app")
@@ -296,6 +300,7 @@ def test_onboarding_program_by_segment_and_stall(con) -> None:
     assert a["first_value_on"] is None and a["time_to_first_value_days"] is None
     (b,) = rows(progress, account_id="acc_b")
     assert b["program"] == "mid-market-v1"  # enterprise
+    assert b["onboarding_start"] == dt.date(2026, 11, 1)  # not the incomplete 10-20 attempt
     assert (b["required_done"], b["required_steps"]) == (2, 6)
     assert b["stalled"] is False  # 11-10 − 11-08 = 2 days
     # acc_a's day1 milestone (first_chatbot, install) was reached 11-07, target 11-05 + 1 day.

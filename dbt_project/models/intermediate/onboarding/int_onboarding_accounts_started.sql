@@ -1,5 +1,6 @@
 {#- Every account with its segment (the onboarding program follows from it, config/onboarding.yml)
-    and the day onboarding started: the start of the account's first Stripe subscription (metrics.md
+    and the day onboarding started: the start of the account's first Stripe subscription that
+    got past `incomplete` (metrics.md
     §8 counts time to first value from the subscription's start). An account with no Stripe
     subscription yet has no start: NULL with the reason, never its creation date. -#}
 with
@@ -23,6 +24,8 @@ first_subscriptions as (
         min(started_at) as first_subscription_started_at
     from subscriptions
     where started_at <= {{ as_of_end() }}
+        -- an incomplete subscription never took a first payment: it did not start anything
+        and status not in ('incomplete', 'incomplete_expired')
     group by customer_id
 
 ),
