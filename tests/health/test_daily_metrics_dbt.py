@@ -12,7 +12,8 @@ no tickets, no Stripe customer):
 - acc_idle: no event at all, while the events source is present and fresh (other accounts' events
   are in the same drop).
 - acc_edge: a login at 2026-11-10 23:59:59 (day t = 2026-11-10) and one at t + 1 s,
-  2026-11-11 00:00:00.
+  2026-11-11 00:00:00; its account row comes in two versions, starter (limit 1000) in the drop of
+  2026-11-15 and growth (limit 2000) in the drop of 2026-11-20.
 """
 
 from __future__ import annotations
@@ -40,21 +41,25 @@ LOADED_AT = dt.datetime(2026, 11, 20, 6, 0)
 CREATED = dt.datetime(2026, 10, 1, 0, 0)
 FILE_EXT = {"ticketing": "jsonl", "app_db": "csv"}
 ACCOUNTS = ("acc_nps", "acc_no_nps", "acc_idle", "acc_edge")
+PLAN_DROP = dt.date(2026, 11, 15)
 
 
 def ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, key: str, rows: list[dict[str, Any]]) -> None:
-    """Append rows to raw.<key> in the drop of AS_OF; columns not given are NULL."""
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, key: str, rows: list[dict[str, Any]], drop: dt.date = DROP
+) -> None:
+    """Append rows to raw.<key> in the drop of `drop` (AS_OF by default); columns not given are
+    NULL."""
     table = RAW_TABLES[key]
     columns = {name for name, _, _ in table.all_columns}
     for line, row in enumerate(rows, start=1):
         full = {
             "_file": f"{table.file_stem}.{FILE_EXT[table.source]}",
             "_loaded_at": LOADED_AT,
-            "_drop_date": DROP,
+            "_drop_date": drop,
             "_line": line,
             **row,
         }
@@ -94,22 +99,26 @@ def build_raw(db_path: Path) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table in RAW_TABLES.values():
         con.execute(table.ddl())
+
+    def account(account_id: str, plan: str, limit: int) -> dict[str, Any]:
+        return dict(
+            account_id=account_id,
+            name=account_id,
+            segment="smb",
+            plan=plan,
+            plan_conversation_limit=limit,
+            csm_id="csm_1",
+            created_at=CREATED,
+            updated_at=CREATED,
+        )
+
+    # acc_edge: first seen on starter in the 2026-11-15 drop, on growth in the 2026-11-20 drop.
+    insert_rows(con, "app_db__accounts", [account("acc_edge", "starter", 1000)], PLAN_DROP)
     insert_rows(
         con,
         "app_db__accounts",
-        [
-            dict(
-                account_id=account,
-                name=account,
-                segment="smb",
-                plan="starter",
-                plan_conversation_limit=1000,
-                csm_id="csm_1",
-                created_at=CREATED,
-                updated_at=CREATED,
-            )
-            for account in ACCOUNTS
-        ],
+        [account(a, "starter", 1000) for a in ACCOUNTS if a != "acc_edge"]
+        + [account("acc_edge", "growth", 2000)],
     )
     insert_rows(
         con,
@@ -289,3 +298,13 @@ def test_a_login_one_second_after_the_day_does_not_count_for_it(metrics: pl.Data
     day_after = row(metrics, "acc_edge", "2026-11-11")
     assert day_after["days_since_last_login"] == 0.0
     assert day_after["logins_per_week"] == pytest.approx(2 / 4)
+
+
+def test_the_plan_is_the_version_valid_on_the_day(metrics: pl.DataFrame) -> None:
+    # Before the first drop (2026-11-15) the first version stands: starter.
+    assert row(metrics, "acc_edge", "2026-11-14")["plan"] == "starter"
+    # From the 11-15 drop up to the day before the 11-20 drop: starter.
+    assert row(metrics, "acc_edge", "2026-11-19")["plan"] == "starter"
+    assert row(metrics, "acc_edge", "2026-11-20")["plan"] == "growth"
+    # growth's core features are 7 and none was used: feature_adoption 0/7 = 0 (not NULL).
+    assert row(metrics, "acc_edge", "2026-11-20")["feature_adoption"] == 0.0

@@ -6,7 +6,9 @@
     undefined rate: no rating, no meeting, no outreach, no payment attempt, no NPS response in 180
     days, no conversation limit); where the source covers the account an absence of activity is a
     true 0. Windows are computed over a dense account-day grid from each account's creation, so a
-    window's sum never misses days before the published range.
+    window's sum never misses days before the published range. The plan, its conversation limit
+    and the billing interval (contract_length) are the versions valid on the day; before the first
+    drop that showed them, the first version (the drops carry no earlier state of them).
     feature_adoption and competitor mentions need the configured lists of config/health_score.yml and
     config/churn_signals.yml: this model provides their inputs (features_used_30d, and the tickets)
     and the transform asset orchestration/transform_assets/health.py finishes them. -#}
@@ -87,8 +89,6 @@ account_mapping as (
         accounts.account_id,
         accounts.csm_id,
         accounts.segment,
-        accounts.plan,
-        accounts.plan_conversation_limit,
         accounts.stripe_customer_id,
         stripe_customers.customer_id is not null as is_known_to_stripe,
         account_organizations.organization_id,
@@ -116,15 +116,44 @@ days as (
 
 ),
 
+account_versions as (
+
+    select
+        *,
+        min(valid_from_drop) over (partition by account_id) as first_drop
+    from {{ ref('stg_app_db__account_versions') }}
+
+),
+
+-- Plan and conversation limit point in time: the account version valid on the day. Days before
+-- the account's first drop take that drop's version (the first drop carries the history of usage
+-- but only the account's state then; its plan is the best knowledge of the plan before it).
 grid as (
 
     select
-        account_mapping.*,
+        account_mapping.account_id,
+        account_mapping.csm_id,
+        account_mapping.segment,
+        account_versions.plan,
+        account_versions.plan_conversation_limit,
+        account_mapping.stripe_customer_id,
+        account_mapping.is_known_to_stripe,
+        account_mapping.organization_id,
+        account_mapping.created_on,
         cast(days.date_day as date) as as_of_date
     from account_mapping
     inner join days
         on cast(days.date_day as date) >= account_mapping.created_on
         and cast(days.date_day as date) <= {{ as_of_date() }}
+    left join account_versions
+        on account_versions.account_id = account_mapping.account_id
+        and (
+            (cast(days.date_day as date) >= account_versions.first_drop
+                and account_versions.valid_from_drop <= cast(days.date_day as date)
+                and (account_versions.valid_to_drop is null or account_versions.valid_to_drop > cast(days.date_day as date)))
+            or (cast(days.date_day as date) < account_versions.first_drop
+                and account_versions.valid_from_drop = account_versions.first_drop)
+        )
 
 ),
 
@@ -359,19 +388,23 @@ subscription_versions as (
 
 ),
 
--- Committed months of a subscription's billing interval (the largest item's interval).
-subscription_terms as (
+-- Committed months of each version of a subscription item's billing interval, point in time: the
+-- version valid on a day (valid_from_drop <= day < valid_to_drop). Days before the first Stripe drop
+-- take the versions that drop brought (the interval's earlier history is not in any drop, and the
+-- billing interval is what the subscription was sold with, so its first known value stands for it).
+subscription_item_terms as (
 
     select
         subscription_id,
-        max(case recurring_interval
+        valid_from_drop,
+        valid_to_drop,
+        case recurring_interval
             when 'year' then 12.0 * coalesce(recurring_interval_count, 1)
             when 'month' then 1.0 * coalesce(recurring_interval_count, 1)
             when 'week' then 12.0 / 52 * coalesce(recurring_interval_count, 1)
             when 'day' then 12.0 / 365 * coalesce(recurring_interval_count, 1)
-        end) as term_months
-    from {{ ref('stg_stripe__subscription_items') }}
-    group by subscription_id
+        end as term_months
+    from {{ ref('stg_stripe__subscription_item_versions') }}
 
 ),
 
@@ -400,7 +433,7 @@ subscription_days as (
             when grid.as_of_date >= coverage.stripe_first_drop
                 then cast(coalesce(versions.current_period_end_at, item_periods.current_period_end_at) as date)
         end as current_period_end,
-        subscription_terms.term_months
+        subscription_item_terms.term_months
     from grid
     cross join coverage
     inner join (
@@ -413,8 +446,17 @@ subscription_days as (
         on versions.subscription_id = first_versions.subscription_id
         and versions.valid_from_drop <= grid.as_of_date
         and (versions.valid_to_drop is null or versions.valid_to_drop > grid.as_of_date)
-    left join subscription_terms
-        on subscription_terms.subscription_id = first_versions.subscription_id
+    -- One row per item version valid on the day: the aggregates of account_subscriptions (max,
+    -- bool_or) are unchanged by the repetition; the largest item's interval is the term.
+    left join subscription_item_terms
+        on subscription_item_terms.subscription_id = first_versions.subscription_id
+        and (
+            (grid.as_of_date >= coverage.stripe_first_drop
+                and subscription_item_terms.valid_from_drop <= grid.as_of_date
+                and (subscription_item_terms.valid_to_drop is null or subscription_item_terms.valid_to_drop > grid.as_of_date))
+            or (grid.as_of_date < coverage.stripe_first_drop
+                and subscription_item_terms.valid_from_drop = coverage.stripe_first_drop)
+        )
     -- Newer Stripe API versions carry the period on the items, not the subscription.
     left join (
         select subscription_id, valid_from_drop, valid_to_drop, max(current_period_end_at) as current_period_end_at
