@@ -122,7 +122,8 @@ def metric_columns_from_manifest(built: set[str]) -> list[str]:
 
 
 def staged_vs_raw_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
-    """Rows of each staging model against its raw table's distinct keys up to the as-of date."""
+    """Rows of each staging model against its raw table's distinct keys up to the as-of date (a key
+    whose newest row carries deleted_at was deleted at the source: staging leaves it out, not lost)."""
     from data_contracts.raw_tables import RAW_TABLES
 
     rows = []
@@ -132,10 +133,18 @@ def staged_vs_raw_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.D
         if not _has(con, "staging", model) or not _has(con, "raw", raw_name):
             continue
         key = ", ".join(f'"{column}"' for column in table.key)
-        deduplicated = con.execute(
-            f"select count(*) from (select distinct {key} from raw.{raw_name} where _drop_date <= ?)",
-            [as_of],
-        ).fetchall()[0][0]
+        if any(name == "deleted_at" for name, _, _ in table.all_columns):
+            query = (
+                f"select count(*) from (select deleted_at, row_number() over (partition by {key} "
+                "order by _drop_date desc, _line desc) as newest "
+                f"from raw.{raw_name} where _drop_date <= ?) where newest = 1 and deleted_at is null"
+            )
+        else:
+            query = (
+                f"select count(*) from (select distinct {key} from raw.{raw_name} "
+                "where _drop_date <= ?)"
+            )
+        deduplicated = con.execute(query, [as_of]).fetchall()[0][0]
         staged = con.execute(f"select count(*) from staging.{model}").fetchall()[0][0]
         rows.append(
             {
