@@ -333,7 +333,10 @@ def build_anomalies(
     from data_contracts.raw_tables import RAW_TABLES
 
     mrr = (
-        _frame(con, "select stripe_customer_id, month, mrr_change from marts.mrr_monthly")
+        _frame(
+            con,
+            "select stripe_customer_id, month, previous_mrr, mrr, mrr_change from marts.mrr_monthly",
+        )
         if _has(con, "marts", "mrr_monthly")
         else None
     )

@@ -983,7 +983,8 @@ def detect_anomalies(
     """Rule 13: the anomalies to investigate, each with a stable id an annotation can close.
 
     - `mrr_change`: an account-month whose MRR change has a robust z-score beyond the threshold,
-      measured over every non-zero monthly change (stripe_customer_id, month, mrr_change);
+      measured over every expansion and contraction (stripe_customer_id, month, previous_mrr, mrr,
+      mrr_change);
     - `negative_amount`: table_name, entity_id, amount;
     - `usage_spike`: a day whose events exceed usage_spike_ratio × the account's median day and
       usage_min_events (account_id, date, events);
@@ -991,9 +992,11 @@ def detect_anomalies(
     """
     parts: list[pl.DataFrame] = []
     if mrr_monthly is not None:
-        changes = mrr_monthly.filter(pl.col("mrr_change") != 0).with_columns(
-            change=pl.col("mrr_change").cast(pl.Float64)
-        )
+        # Changes of revenue that continues (expansion, contraction): a new or churned customer's
+        # whole MRR is a movement, not an outlier of change.
+        changes = mrr_monthly.filter(
+            (pl.col("mrr_change") != 0) & (pl.col("previous_mrr") > 0) & (pl.col("mrr") > 0)
+        ).with_columns(change=pl.col("mrr_change").cast(pl.Float64))
         flagged = changes.with_columns(z=_robust_z(pl.col("change"))).filter(
             pl.col("z").abs() > mrr_z_threshold
         )

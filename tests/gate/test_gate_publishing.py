@@ -3,7 +3,9 @@ killed between building the marts and publishing leaves the previous publication
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import pytest
 
 from orchestration.gate import GX_CHECK, RULES
 from orchestration.settings import PROJECT_ROOT
-from tests.gate.conftest import Built, run_gate_and_publish, sha
+from tests.gate.conftest import CSW, Built, run_gate_and_publish, sha
 
 pytestmark = pytest.mark.slow
 
@@ -91,3 +93,26 @@ def test_run_killed_before_publishing_leaves_the_publication_and_the_next_run_pu
     ).fetchall()[0][0]
     con.close()
     assert published_run == run.result.run_id
+
+
+def test_csw_run_blocked_by_the_gate_exits_2_naming_rule_target_and_figures(
+    built: Built, warehouse_copy: Path, tmp_path: Path
+) -> None:
+    extracts = tmp_path / "extracts"
+    shutil.copytree(built.extracts, extracts)
+    # The helpdesk stopped delivering: its newest drop is 4 days before the as-of date (96 h > 72 h).
+    for back in range(4):
+        shutil.rmtree(extracts / "ticketing" / (built.as_of - dt.timedelta(days=back)).isoformat())
+    shutil.rmtree(warehouse_copy / "build")
+    published = warehouse_copy / "published" / "analytics.duckdb"
+    before = sha(published)
+
+    result = subprocess.run(
+        [*CSW, "run", "--extracts", str(extracts), "--warehouse", str(warehouse_copy)],
+        capture_output=True, text=True, timeout=1800, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+
+    assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "r08_freshness failed on ticketing" in result.stderr
+    assert "observed 96 h" in result.stderr
+    assert sha(published) == before

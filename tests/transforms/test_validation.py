@@ -414,11 +414,14 @@ def test_sample_is_seeded_from_the_as_of_date() -> None:
 
 
 def test_anomalies_and_annotations() -> None:
-    changes = [10.0, -10.0, 12.0, -12.0, 11.0, 500.0]
+    changes = [10.0, -10.0, 12.0, -12.0, 11.0, 500.0, 9000.0]
     mrr = pl.DataFrame(
         {
-            "stripe_customer_id": [f"c{i}" for i in range(6)],
-            "month": [dt.date(2026, 10, 1)] * 6,
+            "stripe_customer_id": [f"c{i}" for i in range(7)],
+            "month": [dt.date(2026, 10, 1)] * 7,
+            # c6 is a new customer (previous 0): its whole MRR is a movement, not a change measured.
+            "previous_mrr": [100.0] * 6 + [0.0],
+            "mrr": [100.0 + c for c in changes[:6]] + [9000.0],
             "mrr_change": changes,
         }
     )
