@@ -1228,7 +1228,8 @@ def no_defaulted_inputs(
 
     - `rate_inputs` maps "table.metric" to the input it is computed from: the metric must be NULL
       where that input is NULL or zero (a rate over nothing is not a number);
-    - health scores' coverage equals Σ component weight × metric weight over the inputs present in
+    - health scores' coverage (on the days `health_metrics` holds) equals Σ component weight ×
+      metric weight over the inputs present in
       `health_metrics` (account_id, as_of_date, one column per metric) for the same account and
       day, and a component score is NULL, not 0, when none of its inputs is present. Where
       `health_metrics` is int_account_daily_metrics, feature_adoption is not a column (the share
@@ -1301,7 +1302,12 @@ def no_defaulted_inputs(
         pl.sum_horizontal(contributions).alias("expected_coverage"),
         *present_by_component.values(),
     )
-    joined = health_scores.join(expected, on=["account_id", "as_of_date"], how="left")
+    # int_account_daily_metrics holds a rolling window of days while the scores keep their history:
+    # a score dated before the window cannot be compared with today's inputs, so it is not judged.
+    window_days = health_metrics.select(pl.col("as_of_date").unique())
+    in_window = health_scores.join(window_days, on="as_of_date", how="semi")
+    before_window = health_scores.height - in_window.height
+    joined = in_window.join(expected, on=["account_id", "as_of_date"], how="left")
     no_inputs = joined.filter(pl.col("expected_coverage").is_null()).height
     wrong = joined.filter(
         (pl.col("coverage") - pl.col("expected_coverage").fill_null(0.0)).abs() > 1e-9
@@ -1321,7 +1327,8 @@ def no_defaulted_inputs(
             target,
             "fail" if failed else "pass",
             f"{wrong.height} of {joined.height} scores with coverage ≠ inputs present "
-            f"({no_inputs} with no input row)"
+            f"({no_inputs} with no input row; {before_window} dated outside the inputs' days, "
+            "not judged)"
             + (f": {_listed(sample, 3)}" if sample else "")
             + f"; {zero_without_input} component scores with none of their inputs",
             "error on any filled default",
