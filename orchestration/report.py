@@ -25,6 +25,7 @@ REPORT_TABLES = (
     "audit.metric_registry",
     "audit.check_results",
     "audit.gx_results",
+    "audit.gx_report",
 )
 
 

@@ -603,7 +603,40 @@ def _section_gate(
     if gx is None:
         parts.append(_absent("audit.gx_results", "Great Expectations results"))
     else:
-        parts.append("<h3>Great Expectations</h3>" + _frame_table("gx_results", gx, limit=200))
+        parts.append(_gx_summary(gx, tables.get("audit.gx_report"), str(publication["run_id"])))
+    return "".join(parts)
+
+
+def _gx_summary(gx: pl.DataFrame, gx_report: pl.DataFrame | None, run_id: str) -> str:
+    """This publication's Great Expectations results: counts, the failed expectations, the suite page."""
+    run = gx.filter(pl.col("run_id") == run_id) if "run_id" in gx.columns else gx
+    outcome = (
+        pl.when(pl.col("success").is_null())
+        .then(pl.lit("not applicable"))
+        .when(pl.col("success"))
+        .then(pl.lit("passed"))
+        .otherwise(pl.lit("failed"))
+    )
+    counts = run.with_columns(outcome=outcome).group_by("outcome").agg(pl.len().alias("n"))
+    summary = ", ".join(
+        f'<span data-metric="gx_results.count" data-key="{escape(r["outcome"])}" '
+        f'data-value="{r["n"]}">{r["n"]} {escape(r["outcome"])}</span>'
+        for r in counts.sort("outcome").iter_rows(named=True)
+    )
+    failed = run.filter(pl.col("success").not_()).select(
+        "table", "expectation", "column", "unexpected_count", "details"
+    )
+    parts = [
+        "<h3>Great Expectations</h3>",
+        f"<p>Expectations on the published tables for this run: {summary or 'none recorded'}.</p>",
+        _frame_table("gx_failures", failed, limit=100) if failed.height else "",
+    ]
+    if gx_report is not None:
+        fragment = gx_report.filter(pl.col("run_id") == run_id)["html"].to_list()
+        if fragment:
+            parts.append(
+                f"<details><summary>the suites, table by table</summary>{fragment[0]}</details>"
+            )
     return "".join(parts)
 
 
