@@ -326,6 +326,45 @@ def independent_revenue_check(
     )
 
 
+def independent_health_check(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, sample_size: int
+) -> list[RuleResult]:
+    """Rule 12 on health inputs: sampled accounts' inputs of the as-of day recomputed from staging."""
+    rule = "r12_sample_verification"
+    target = "intermediate.int_account_daily_metrics sample"
+    if not _has(con, "intermediate", "int_account_daily_metrics"):
+        return [validation.not_applicable(rule, target, "no health inputs built yet")]
+    published = _frame(
+        con,
+        "select account_id, open_tickets, days_since_last_login "
+        "from intermediate.int_account_daily_metrics where as_of_date = ?",
+        [as_of],
+    )
+    if published.height < 10:
+        return [validation.not_applicable(rule, target, "fewer than 10 accounts with inputs")]
+    independent = validation.independent_health_inputs(
+        _frame(
+            con,
+            "select account_id, cast(created_at as timestamp) as created_at "
+            "from staging.stg_app_db__accounts",
+        ),
+        _frame(con, "select organization_id, account_id from staging.stg_ticketing__organizations"),
+        _frame(
+            con,
+            "select organization_id, cast(created_at as timestamp) as created_at, "
+            "cast(solved_at as timestamp) as solved_at from staging.stg_ticketing__tickets",
+        ),
+        _frame(
+            con,
+            "select account_id, cast(occurred_at as timestamp) as occurred_at "
+            "from staging.stg_app_db__events where event_type = 'login'",
+        ),
+        as_of,
+    )
+    sample = validation.sample_accounts(published["account_id"].to_list(), as_of, sample_size)
+    return validation.health_inputs_verification(independent, published, sample, as_of)
+
+
 def build_anomalies(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, settings: dict, annotations: list[dict]
 ) -> pl.DataFrame:
@@ -548,6 +587,7 @@ def evaluate_rules(
     results += independent_revenue_check(
         con, as_of, rules["r12_sample_verification"]["sample_size"]
     )
+    results += independent_health_check(con, as_of, rules["r12_sample_verification"]["sample_size"])
 
     outliers = rules["r13_outliers_investigated"]
     annotations = _read_yaml(CONFIG_DIR / outliers["annotations_file"]) or {}

@@ -1338,3 +1338,94 @@ def no_defaulted_inputs(
         )
     )
     return results
+
+
+def independent_health_inputs(
+    accounts: pl.DataFrame,
+    organizations: pl.DataFrame,
+    tickets: pl.DataFrame,
+    logins: pl.DataFrame,
+    day: dt.date,
+) -> pl.DataFrame:
+    """Rule 12 (health inputs): open_tickets and days_since_last_login per account at the end of a
+    day, recomputed from staging in Polars (metrics.md §2), sharing no SQL with dbt.
+
+    `accounts`: account_id, created_at; `organizations`: organization_id, account_id; `tickets`:
+    organization_id, created_at, solved_at; `logins`: account_id, occurred_at (login events).
+    open_tickets is NULL for an account no ticket organisation maps to (the helpdesk does not cover it).
+    """
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    open_ = (
+        tickets.filter(
+            (pl.col("created_at") < end)
+            & (pl.col("solved_at").is_null() | (pl.col("solved_at") >= end))
+        )
+        .group_by("organization_id")
+        .agg(open_tickets=pl.len().cast(pl.Float64))
+    )
+    covered = (
+        organizations.filter(pl.col("account_id").is_not_null())
+        .join(open_, on="organization_id", how="left")
+        .group_by("account_id")
+        .agg(open_tickets=pl.col("open_tickets").fill_null(0.0).sum())
+    )
+    last_login = (
+        logins.filter(pl.col("occurred_at") < end)
+        .group_by("account_id")
+        .agg(last_login=pl.col("occurred_at").max().dt.date())
+    )
+    return (
+        accounts.join(last_login, on="account_id", how="left")
+        .join(covered, on="account_id", how="left")
+        .select(
+            "account_id",
+            "open_tickets",
+            days_since_last_login=(
+                pl.lit(day) - pl.coalesce(pl.col("last_login"), pl.col("created_at").dt.date())
+            )
+            .dt.total_days()
+            .cast(pl.Float64),
+        )
+    )
+
+
+def health_inputs_verification(
+    independent: pl.DataFrame, published: pl.DataFrame, sample: list[str], day: dt.date
+) -> list[RuleResult]:
+    """Rule 12 (health inputs): the sampled accounts' independently recomputed inputs equal the
+    published int_account_daily_metrics values of the day (both: account_id and the input columns)."""
+    rule = "r12_sample_verification"
+    metrics = [c for c in independent.columns if c != "account_id"]
+    joined = (
+        pl.DataFrame({"account_id": sample}, schema={"account_id": pl.String})
+        .join(independent, on="account_id", how="left")
+        .join(
+            published.select("account_id", *metrics),
+            on="account_id",
+            how="left",
+            suffix="_published",
+        )
+    )
+    figures: list[str] = []
+    for metric in metrics:
+        mine, theirs = pl.col(metric), pl.col(f"{metric}_published")
+        differing = joined.filter(
+            (mine.is_null() != theirs.is_null()) | ((mine - theirs).abs() > 1e-9).fill_null(False)
+        )
+        figures += [
+            f"{r['account_id']} {metric}: independent {r[metric]}, published {r[f'{metric}_published']}"
+            for r in differing.iter_rows(named=True)
+        ]
+    return [
+        _result(
+            rule,
+            f"intermediate.int_account_daily_metrics sample, {day}",
+            "fail" if figures else "pass",
+            f"{len(figures)} differences over {len(sample)} accounts × {len(metrics)} inputs"
+            + (f": {_listed(figures, 3)}" if figures else ""),
+            "error on any mismatch",
+            "sampled health inputs differ from the independent recomputation"
+            if figures
+            else "sampled health inputs reproduced",
+        )
+    ]

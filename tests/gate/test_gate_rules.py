@@ -350,3 +350,22 @@ def test_gx_duplicate_key_blocks(built: Built, warehouse_copy: Path) -> None:
         "where month = (select min(month) from marts.mrr_movements_monthly)",
     )
     assert "marts.mrr_movements_monthly" in reason
+
+
+def test_r12_health_inputs_differing_from_staging_block(built: Built, warehouse_copy: Path) -> None:
+    con = duckdb.connect(str(warehouse_copy / "build" / "warehouse.duckdb"), read_only=True)
+    has_inputs = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'int_account_daily_metrics'"
+    ).fetchall()[0][0]
+    con.close()
+    if not has_inputs:
+        pytest.skip("int_account_daily_metrics is not built in this warehouse")
+    # Every account one more open ticket on the as-of day than its tickets hold: any sample sees it.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r12_sample_verification",
+        "update intermediate.int_account_daily_metrics set open_tickets = open_tickets + 1 "
+        f"where as_of_date = date '{built.as_of}'",
+    )
+    assert "open_tickets: independent" in reason
