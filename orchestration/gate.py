@@ -278,52 +278,80 @@ def independent_revenue_check(
                 rule, "marts.mrr_monthly", f"{len(currencies)} reporting currencies, expected one"
             )
         ]
-    independent = validation.independent_mrr(
-        subscriptions, items, discounts, fx, as_of, currencies[0][0]
-    )
-    intermediate = _frame(
-        con,
-        "select customer_id, cast(mrr_minor as double) as mrr_minor "
-        "from intermediate.int_customer_mrr_monthly where month = ?",
-        [month],
-    )
-    published = _frame(
-        con,
-        "select stripe_customer_id as customer_id, mrr from marts.mrr_monthly where month = ?",
-        [month],
-    )
-    previous = _frame(
-        con,
-        "select stripe_customer_id as customer_id from marts.mrr_monthly "
-        "where month = ? and previous_mrr > 0",
-        [month],
-    )
-    churned_published = None
-    churned_independent = None
-    if _has(con, "marts", "mrr_movements_monthly"):
-        row = con.execute(
-            "select logos_churned from marts.mrr_movements_monthly where month = ?", [month]
-        ).fetchall()
-        if row:
-            churned_published = int(row[0][0])
-            paying_now = set(independent.filter(pl.col("mrr_minor") > 0.5)["customer_id"].to_list())
-            # Customers paying at the end of the previous month (the published side's base set)
-            # whose independently recomputed MRR is zero now.
-            churned_independent = sum(
-                1 for c in previous["customer_id"].to_list() if c not in paying_now
+    # Every month whose valuation date the staged versions cover (on or after the first drop);
+    # earlier months are valued from invoice history, which this path does not recompute.
+    first_drop = subscriptions["valid_from_drop"].min()
+    valuations: list[tuple[dt.date, dt.date]] = []
+    month_start = as_of.replace(day=1)
+    while True:
+        next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+        valuation = min(next_month - dt.timedelta(days=1), as_of)
+        if first_drop is None or valuation < first_drop:
+            break
+        valuations.append((month_start, valuation))
+        month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
+    valuations.reverse()
+    if not valuations:
+        return [validation.not_applicable(rule, "marts.mrr_monthly", "no staged Stripe versions")]
+    recomputed = {
+        month: validation.independent_mrr(
+            subscriptions, items, discounts, fx, valuation, currencies[0][0]
+        )
+        for month, valuation in valuations
+    }
+    as_of_paying = recomputed[month].filter(~pl.col("metered") & (pl.col("mrr_minor") > 0))
+    sample = validation.sample_accounts(as_of_paying["customer_id"].to_list(), as_of, sample_size)
+    results: list[RuleResult] = []
+    for this_month, _ in valuations:
+        independent = recomputed[this_month]
+        intermediate = _frame(
+            con,
+            "select customer_id, cast(mrr_minor as double) as mrr_minor "
+            "from intermediate.int_customer_mrr_monthly where month = ?",
+            [this_month],
+        )
+        published = _frame(
+            con,
+            "select stripe_customer_id as customer_id, mrr from marts.mrr_monthly where month = ?",
+            [this_month],
+        )
+        previous_month = (this_month - dt.timedelta(days=1)).replace(day=1)
+        if previous_month in recomputed:
+            previous = set(
+                recomputed[previous_month].filter(pl.col("mrr_minor") > 0.5)["customer_id"]
             )
-    paying = independent.filter(~pl.col("metered") & (pl.col("mrr_minor") > 0))
-    sample = validation.sample_accounts(paying["customer_id"].to_list(), as_of, sample_size)
-    return validation.sample_verification(
-        independent,
-        intermediate,
-        published,
-        churned_published,
-        churned_independent,
-        sample,
-        month,
-        min_sample=10,
-    )
+        else:
+            # The previous month is valued from invoices: its paying customers come from the mart.
+            previous = set(
+                _frame(
+                    con,
+                    "select stripe_customer_id as customer_id from marts.mrr_monthly "
+                    "where month = ? and previous_mrr > 0",
+                    [this_month],
+                )["customer_id"]
+            )
+        churned_published = None
+        churned_independent = None
+        if _has(con, "marts", "mrr_movements_monthly"):
+            row = con.execute(
+                "select logos_churned from marts.mrr_movements_monthly where month = ?",
+                [this_month],
+            ).fetchall()
+            if row:
+                churned_published = int(row[0][0])
+                paying_now = set(independent.filter(pl.col("mrr_minor") > 0.5)["customer_id"])
+                churned_independent = len(previous - paying_now)
+        results += validation.sample_verification(
+            independent,
+            intermediate,
+            published,
+            churned_published,
+            churned_independent,
+            sample,
+            this_month,
+            min_sample=10,
+        )
+    return results
 
 
 def independent_health_check(
