@@ -156,8 +156,9 @@ health_observations as (
         periods.period_role,
         periods.period_start,
         periods.period_end,
-        avg(health.score) as value,
-        sum(health.score) as numerator,
+        {#- summed in account order: a parallel float sum can differ in its last bits run to run -#}
+        list_sum(list(health.score order by health.account_id)) / count(health.score) as value,
+        list_sum(list(health.score order by health.account_id)) as numerator,
         cast(count(health.score) as {{ type_double() }}) as denominator,
         cast(count(health.score) as integer) as sample_size,
         'accounts with a health score on ' || coalesce(cast(max(health_days.scored_day) as {{ dbt.type_string() }}), 'no day')

@@ -1,0 +1,280 @@
+"""The leadership report from the published file: `csw report` writes it, headless Chromium renders
+it with networking disabled (scorecard and every chart drawn, no console message, no request leaving
+the page), and every number it shows equals the published table's."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.operations.conftest import DailyOperation
+
+pytestmark = pytest.mark.slow
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--window-size=1100,6000",
+]
+
+
+class _ReportParser(HTMLParser):
+    """Collects data-metric cells, chart SVGs with their drawn marks, and external references."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[tuple[str, str], str] = {}
+        self.charts: dict[str, int] = {}
+        self.empty_charts: set[str] = set()
+        self.external: list[str] = []
+        self.ids: set[str] = set()
+        self._chart: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if "data-metric" in a:
+            self.cells[(a["data-metric"], a.get("data-key") or "")] = a.get("data-value") or ""
+        if tag == "svg" and "data-chart" in a:
+            self._chart = a["data-chart"]
+            self.charts[self._chart] = 0
+            if "empty" in (a.get("class") or ""):
+                self.empty_charts.add(self._chart)
+        elif (
+            self._chart
+            and tag in ("rect", "circle", "polyline")
+            and (a.get("class") in ("bar", "point", "cell") or tag == "polyline")
+        ):
+            self.charts[self._chart] += 1
+        for name in ("src", "href"):
+            value = a.get(name) or ""
+            if value and tag != "a" and not value.startswith(("#", "data:")):
+                self.external.append(f"<{tag} {name}={value}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self._chart = None
+
+
+def _parse(html: str) -> _ReportParser:
+    parser = _ReportParser()
+    parser.feed(html)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def report(daily_operation: DailyOperation, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "leadership_report.html"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "report",
+            "--warehouse",
+            str(daily_operation.settings.warehouse_dir),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_the_report_is_self_contained(report: Path) -> None:
+    parsed = _parse(report.read_text(encoding="utf-8"))
+    assert parsed.external == []
+    assert "kpi-scorecard" in parsed.ids and "synthetic-banner" in parsed.ids
+
+
+def test_chromium_renders_the_report_offline(report: Path, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is missing: `make test` installs Debian's chromium package"
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "leadership_report.png"
+    screenshot.unlink(missing_ok=True)
+    net_log = tmp_path / "net-log.json"
+    url = report.resolve().as_uri()
+
+    dom_run = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile-dom'}",
+            f"--log-net-log={net_log}",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert dom_run.returncode == 0, dom_run.stderr[-3000:]
+    shot_run = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile-shot'}",
+            f"--screenshot={screenshot}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert shot_run.returncode == 0, shot_run.stderr[-3000:]
+
+    # The rendered DOM has the scorecard and every chart with its marks drawn.
+    dom = _parse(dom_run.stdout)
+    assert "kpi-scorecard" in dom.ids
+    expected = {"mrr_movements", "retention_12m", "retention_1m", "revenue_cohorts"}
+    assert expected <= set(dom.charts)
+    for chart, marks in dom.charts.items():
+        assert chart in dom.empty_charts or marks > 0, f"chart {chart} drew nothing"
+    # Console messages (errors, CSP violations) are logged with the CONSOLE tag; the page has none.
+    console = [
+        line for line in (dom_run.stderr + shot_run.stderr).splitlines() if ":CONSOLE" in line
+    ]
+    assert console == []
+    # Requests made on behalf of the page carry its file:// isolation key; none may leave it.
+    events = json.loads(net_log.read_text())["events"]
+    page_urls = {
+        e["params"]["url"]
+        for e in events
+        if "url" in e.get("params", {})
+        and "file://" in str(e["params"].get("network_isolation_key", ""))
+    }
+    assert {u for u in page_urls if not u.startswith(("file:", "data:"))} == set()
+    assert screenshot.exists() and screenshot.stat().st_size > 20_000
+
+
+def _float(text: str) -> float | None:
+    return None if text == "" else float(text)
+
+
+def test_the_reports_numbers_equal_the_published_tables(
+    daily_operation: DailyOperation, report: Path
+) -> None:
+    cells = _parse(report.read_text(encoding="utf-8")).cells
+    con = duckdb.connect(str(daily_operation.settings.published_db), read_only=True)
+    try:
+        scorecard = con.execute(
+            "select kpi, period_type, value, previous_value, change, sample_size, status "
+            "from marts.kpi_scorecard"
+        ).fetchall()
+        movements = con.execute(
+            "select month, new_mrr, expansion_mrr, contraction_mrr, churned_mrr, mrr_end "
+            "from marts.mrr_movements_monthly"
+        ).fetchall()
+        retention = con.execute(
+            "select month, nrr_12m, grr_12m, nrr_1m, grr_1m from marts.revenue_retention_monthly"
+        ).fetchall()
+        cohorts = con.execute(
+            "select cohort_month, months_since_start, revenue_retention from marts.revenue_cohorts"
+        ).fetchall()
+        checks = con.execute(
+            "select c.status, count(*) from audit.check_results c join audit.publications p "
+            "using (run_id) where p.published_at = (select max(published_at) from audit.publications) "
+            "group by c.status"
+        ).fetchall()
+    finally:
+        con.close()
+
+    assert len(scorecard) >= 6
+    for kpi, period, value, previous, change, n, status in scorecard:
+        key = f"{kpi}|{period}"
+        assert _float(cells[("kpi_scorecard.value", key)]) == value
+        assert _float(cells[("kpi_scorecard.previous_value", key)]) == previous
+        assert _float(cells[("kpi_scorecard.change", key)]) == change
+        assert _float(cells[("kpi_scorecard.sample_size", key)]) == n
+        assert cells[("kpi_scorecard.status", key)] == status
+    assert movements
+    for month, *values in movements:
+        names = ("new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "mrr_end")
+        for name, value in zip(names, values, strict=True):
+            shown = cells[(f"mrr_movements_monthly.{name}", month.isoformat())]
+            assert _float(shown) == float(value), (name, month)
+    for month, *values in retention:
+        for name, value in zip(("nrr_12m", "grr_12m", "nrr_1m", "grr_1m"), values, strict=True):
+            assert _float(cells[(f"revenue_retention_monthly.{name}", month.isoformat())]) == value
+    assert cohorts
+    for cohort, offset, value in cohorts:
+        shown = cells[("revenue_cohorts.revenue_retention", f"{cohort.isoformat()}|{offset}")]
+        assert _float(shown) == value
+    for status, count in checks:
+        assert int(cells[("check_results.count", status)]) == count
+
+
+def test_the_reports_health_nps_and_onboarding_numbers_equal_the_published_tables(
+    daily_operation: DailyOperation, report: Path
+) -> None:
+    cells = _parse(report.read_text(encoding="utf-8")).cells
+    con = duckdb.connect(str(daily_operation.settings.published_db), read_only=True)
+    try:
+        grades = con.execute(
+            "select coalesce(grade, 'None'), count(*) from marts.health_scores_daily "
+            "where as_of_date = (select max(as_of_date) from marts.health_scores_daily) group by 1"
+        ).fetchall()
+        latest_health = con.execute(
+            "select max(as_of_date) from marts.health_scores_daily"
+        ).fetchall()
+        nps = con.execute(
+            "select cast(period_start as varchar), nps, nps_ci_low, nps_ci_high, responses "
+            "from marts.nps_summary where period_type = 'quarter' and segment = 'all'"
+        ).fetchall()
+        ttfv = con.execute(
+            "select median(time_to_first_value_days) from marts.onboarding_progress "
+            "where as_of_date = (select max(as_of_date) from marts.onboarding_progress)"
+        ).fetchall()
+        at_stake = con.execute(
+            """
+            with risky as (
+                select account_id from marts.health_scores_daily
+                where as_of_date = (select max(as_of_date) from marts.health_scores_daily)
+                  and grade in ('D', 'F')
+                union
+                select account_id from marts.churn_signals_daily
+                where as_of_date = (select max(as_of_date) from marts.churn_signals_daily)
+                  and severity in ('high', 'critical')
+            )
+            select sum(current_mrr) from marts.dim_accounts join risky using (account_id)
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    day = latest_health[0][0].isoformat()
+    assert grades
+    for grade, count in grades:
+        assert int(float(cells[("health_scores_daily.grade_count", f"{day}|{grade}")])) == count
+    assert nps
+    for period, value, low, high, responses in nps:
+        assert _float(cells[("nps_summary.nps", period)]) == value
+        assert _float(cells[("nps_summary.nps_ci_low", period)]) == low
+        assert _float(cells[("nps_summary.nps_ci_high", period)]) == high
+        assert _float(cells[("nps_summary.responses", period)]) == responses
+    assert _float(cells[("onboarding_progress.time_to_first_value_days.median", "")]) == ttfv[0][0]
+    # The page sums floats, DuckDB sums decimals: equal to well under a cent.
+    assert float(cells[("at_risk.mrr_at_stake", "")]) == pytest.approx(
+        float(at_stake[0][0] or 0), abs=1e-6
+    )
