@@ -58,10 +58,8 @@ class _ReportParser(HTMLParser):
             self.charts[self._chart] = 0
             if "empty" in (a.get("class") or ""):
                 self.empty_charts.add(self._chart)
-        elif (
-            self._chart
-            and tag in ("rect", "circle", "polyline")
-            and (a.get("class") in ("bar", "point", "cell") or tag == "polyline")
+        elif self._chart and (
+            a.get("class") in ("bar", "point", "cell", "not-reportable") or tag == "polyline"
         ):
             self.charts[self._chart] += 1
         for name in ("src", "href"):
@@ -148,7 +146,8 @@ def test_chromium_renders_the_report_offline(report: Path, tmp_path: Path) -> No
     # The rendered DOM has the scorecard and every chart with its marks drawn.
     dom = _parse(dom_run.stdout)
     assert "kpi-scorecard" in dom.ids
-    expected = {"mrr_movements", "retention_12m", "retention_1m", "revenue_cohorts"}
+    expected = {"mrr_movements", "retention_12m", "retention_1m", "revenue_cohorts", "nps_trend"}
+    expected |= {"health_grades"}
     assert expected <= set(dom.charts)
     for chart, marks in dom.charts.items():
         assert chart in dom.empty_charts or marks > 0, f"chart {chart} drew nothing"
