@@ -452,23 +452,36 @@ def health_calibration(
 ) -> list[RuleResult]:
     """Rule 5: age of the last calibration run and its churn-prediction AUC.
 
-    `calibrations` has calibration_date and auc; None or empty means no health history to calibrate yet.
+    `calibrations` has calibration_date and auc, and where the calibration asset wrote it, as_of_date
+    (the day the calibration ran) and scope (`calibration_date` rows, one `pooled_12m` row per run).
+    The age is that of the run, not of the dates it backtests (those are at least 90 days old by
+    construction: their churn window must have passed). The AUC judged is the pooled one where the
+    run has it, since a single month-end holds a handful of churners.
     """
     rule = "r05_health_calibration"
     target = "audit.health_calibration"
-    known = (
-        None
-        if calibrations is None
-        else calibrations.filter(pl.col("calibration_date") <= as_of).sort("calibration_date")
+    run_column = (
+        "as_of_date"
+        if calibrations is not None and "as_of_date" in calibrations.columns
+        else "calibration_date"
     )
+    known = None if calibrations is None else calibrations.filter(pl.col(run_column) <= as_of)
     if known is None or known.is_empty():
         return [
             not_applicable(
                 rule, target, "no calibration run recorded: no health history to calibrate yet"
             )
         ]
-    last = known.row(-1, named=True)
-    age = _months_between(last["calibration_date"], as_of)
+    last_run = known.get_column(run_column).max()
+    run_rows = known.filter(pl.col(run_column) == last_run)
+    pooled = (
+        run_rows.filter(pl.col("scope") == "pooled_12m")
+        if "scope" in run_rows.columns
+        else run_rows.clear()
+    )
+    dated = run_rows.filter(pl.col("calibration_date").is_not_null()).sort("calibration_date")
+    last = pooled.row(0, named=True) if not pooled.is_empty() else dated.row(-1, named=True)
+    age = _months_between(last_run, as_of)
     auc = last["auc"]
     threshold = f"error > {error_months} months; warn > {warn_months} months or AUC < {min_auc:g}"
     status: Status = (
@@ -484,7 +497,8 @@ def health_calibration(
             rule,
             target,
             status,
-            f"last calibration {last['calibration_date']} ({age} months before {as_of}), {auc_text}",
+            f"last calibration {last_run} ({age} months before {as_of}), {auc_text}"
+            + (" pooled over 12 month-ends" if not pooled.is_empty() else ""),
             threshold,
             "health score calibration is overdue or weak"
             if status != "pass"

@@ -153,9 +153,12 @@ def test_r04_score_without_config_version_blocks(built: Built, warehouse_copy: P
 def _calibrated(day: dt.date, auc: float) -> tuple[str, ...]:
     """Statements making the last health calibration the given one (creating the table if absent)."""
     return (
-        "create table if not exists audit.health_calibration (calibration_date date, auc double)",
+        "create table if not exists audit.health_calibration "
+        "(scope varchar, calibration_date date, auc double, as_of_date date)",
         "delete from audit.health_calibration",
-        f"insert into audit.health_calibration (calibration_date, auc) values (date '{day}', {auc})",
+        # A calibration run on `day` (as_of_date) whose pooled AUC is `auc`.
+        "insert into audit.health_calibration (scope, calibration_date, auc, as_of_date) "
+        f"values ('pooled_12m', null, {auc}, date '{day}')",
         # The calibration table's AUC is a registered metric (rule 2) once it is published.
         "insert into audit.metric_registry (name) values ('health_calibration.auc')",
     )

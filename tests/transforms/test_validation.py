@@ -292,6 +292,31 @@ def test_calibration_age_in_calendar_months_and_auc() -> None:
     assert validation.health_calibration(None, as_of, 2, 3, 0.8)[0].status == "not_applicable"
 
 
+def test_calibration_age_is_the_runs_and_the_auc_the_pooled_one() -> None:
+    as_of = dt.date(2026, 11, 20)
+    # One run on 2026-11-20 backtesting month-ends up to 2026-08-31 (their 90 days have passed):
+    # the run is 0 months old, so no age warning; its pooled AUC 0.83 is judged, not the last
+    # month-end's 0.62.
+    run = pl.DataFrame(
+        {
+            "scope": ["calibration_date", "calibration_date", "pooled_12m"],
+            "calibration_date": [dt.date(2026, 7, 31), dt.date(2026, 8, 31), None],
+            "auc": [0.9, 0.62, 0.83],
+            "as_of_date": [as_of] * 3,
+        }
+    )
+    result = validation.health_calibration(run, as_of, 2, 3, 0.8)[0]
+    assert result.status == "pass"
+    assert (
+        "last calibration 2026-11-20 (0 months" in result.observed
+        and "AUC 0.830" in result.observed
+    )
+    # The same run seen from 2027-03-21 is 4 calendar months old → fail.
+    assert validation.health_calibration(run, dt.date(2027, 3, 21), 2, 3, 0.8)[0].status == "fail"
+    # Without a pooled row, the latest month-end's AUC (0.62 < 0.80) → warn.
+    assert validation.health_calibration(run.head(2), as_of, 2, 3, 0.8)[0].status == "warn"
+
+
 def test_cross_source_shares() -> None:
     results = _by_target(
         validation.cross_source(
