@@ -196,16 +196,23 @@ def cross_source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, 
         categories["stripe customers with no account"] = (row[0], row[1])
         categories["accounts with a stripe_customer_id unknown to Stripe"] = (row[2], row[3])
         categories["plan in the database ≠ plan billed"] = (row[4], row[5])
-    if _has(con, "staging", "stg_ticketing__organizations") and _has(
-        con, "staging", "stg_app_db__accounts"
-    ):
+    # An organisation whose account was deleted at the source had an account: it is history, not a
+    # discrepancy. Account versions hold every account seen up to the as-of date, deleted ones too.
+    accounts = (
+        "stg_app_db__account_versions"
+        if _has(con, "staging", "stg_app_db__account_versions")
+        else "stg_app_db__accounts"
+    )
+    if _has(con, "staging", "stg_ticketing__organizations") and _has(con, "staging", accounts):
         org_columns = _columns(con, "staging", "stg_ticketing__organizations")
         if "account_id" in org_columns:
             row = con.execute(
-                """
-                select count(*) filter (where a.account_id is null), count(*)
+                f"""
+                select count(*) filter (where not exists (
+                           select 1 from staging.{accounts} a where a.account_id = o.account_id
+                       )),
+                       count(*)
                 from staging.stg_ticketing__organizations o
-                left join staging.stg_app_db__accounts a on a.account_id = o.account_id
                 """
             ).fetchall()[0]
             categories["ticket organisations with no account"] = (row[0], row[1])
