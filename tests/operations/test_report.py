@@ -31,7 +31,7 @@ CHROMIUM_FLAGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--enable-logging=stderr",
     "--v=0",
-    "--window-size=1100,6000",
+    "--window-size=1100,9000",
 ]
 
 
