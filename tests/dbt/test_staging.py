@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,10 @@ import duckdb
 import pytest
 
 from data_contracts.raw_tables import RAW_TABLES
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from tests.raw_rows import insert_raw_rows
+from tests.raw_rows import run_dbt as run_dbt_as_of
 
 LOADED_AT = dt.datetime(2026, 11, 20, 6, 0)
-FILE_EXT = {"stripe": "jsonl", "ticketing": "jsonl", "app_db": "csv", "fx_rates": "csv"}
 
 
 def unix(day: str) -> int:
@@ -33,42 +32,15 @@ def d(day: str) -> dt.date:
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, key: str, rows: list[dict[str, Any]]) -> None:
-    """Append rows to raw.<key>; columns not given are NULL, _file and _loaded_at get defaults."""
-    table = RAW_TABLES[key]
-    columns = [name for name, _, _ in table.all_columns]
-    defaults = {"_file": f"{table.file_stem}.{FILE_EXT[table.source]}", "_loaded_at": LOADED_AT}
-    for row in rows:
-        full = {**defaults, **row}
-        unknown = set(full) - set(columns)
-        assert not unknown, f"{key} has no columns {unknown}"
-        names = list(full)
-        quoted = ", ".join(f'"{n}"' for n in names)
-        marks = ", ".join("?" for _ in names)
-        con.execute(f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})", list(full.values()))
+    """Append rows to raw.<key>; each row names its own _drop_date and _line."""
+    insert_raw_rows(con, key, rows, loaded_at=LOADED_AT)
 
 
 def run_dbt(
     command: str, db_path: Path, work_dir: Path, as_of: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run `dbt <command> --select staging` against db_path, with its own target and log folders."""
-    args = [
-        DBT_EXECUTABLE,
-        command,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--select",
-        "staging",
-        "--vars",
-        json.dumps({"as_of_date": as_of}),
-    ]
-    env = {**os.environ, "CSW_DUCKDB_PATH": str(db_path)}
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    """Run `dbt <command> --select staging` against db_path."""
+    return run_dbt_as_of([command, "--select", "staging"], db_path, work_dir, as_of)
 
 
 def build_raw(db_path: Path) -> None:

@@ -19,8 +19,6 @@ no tickets, no Stripe customer):
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,8 +28,9 @@ import polars as pl
 import pytest
 
 from data_contracts.raw_tables import RAW_TABLES
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.transform_assets.health import with_config_metrics
+from tests.raw_rows import insert_raw_rows
+from tests.raw_rows import run_dbt as run_dbt_as_of
 from transforms.config import load_churn_signal_config, load_health_score_config
 from transforms.health import score_health
 
@@ -39,7 +38,6 @@ AS_OF = "2026-11-20"
 DROP = dt.date(2026, 11, 20)
 LOADED_AT = dt.datetime(2026, 11, 20, 6, 0)
 CREATED = dt.datetime(2026, 10, 1, 0, 0)
-FILE_EXT = {"ticketing": "jsonl", "app_db": "csv"}
 ACCOUNTS = ("acc_nps", "acc_no_nps", "acc_idle", "acc_edge")
 PLAN_DROP = dt.date(2026, 11, 15)
 
@@ -51,22 +49,8 @@ def ts(text: str) -> dt.datetime:
 def insert_rows(
     con: duckdb.DuckDBPyConnection, key: str, rows: list[dict[str, Any]], drop: dt.date = DROP
 ) -> None:
-    """Append rows to raw.<key> in the drop of `drop` (AS_OF by default); columns not given are
-    NULL."""
-    table = RAW_TABLES[key]
-    columns = {name for name, _, _ in table.all_columns}
-    for line, row in enumerate(rows, start=1):
-        full = {
-            "_file": f"{table.file_stem}.{FILE_EXT[table.source]}",
-            "_loaded_at": LOADED_AT,
-            "_drop_date": drop,
-            "_line": line,
-            **row,
-        }
-        assert not set(full) - columns, f"{key} has no columns {set(full) - columns}"
-        quoted = ", ".join(f'"{n}"' for n in full)
-        marks = ", ".join("?" for _ in full)
-        con.execute(f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})", list(full.values()))
+    """Append rows to raw.<key> in the drop of `drop` (AS_OF by default); columns not given are NULL."""
+    insert_raw_rows(con, key, rows, loaded_at=LOADED_AT, drop=drop)
 
 
 def events_rows() -> list[dict[str, Any]]:
@@ -154,22 +138,7 @@ def build_raw(db_path: Path) -> None:
 
 
 def run_dbt(args: list[str], db_path: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
-    command = [
-        DBT_EXECUTABLE,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--vars",
-        json.dumps({"as_of_date": AS_OF}),
-    ]
-    env = {**os.environ, "CSW_DUCKDB_PATH": str(db_path)}
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    return run_dbt_as_of(args, db_path, work_dir, AS_OF)
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ As-of date 2026-11-20; every row is in the drop of that date.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,14 +23,14 @@ from data_contracts.raw_tables import RAW_TABLES
 from orchestration.gate import email_hits
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.transform_assets import nps_support
+from tests.raw_rows import insert_raw_rows
+from tests.raw_rows import run_dbt as run_dbt_as_of
 from transforms.validation_nps import nps_formula
 
 AS_OF = "2026-11-20"
 DROP = dt.date(2026, 11, 20)
 LOADED_AT = dt.datetime(2026, 11, 20, 6, 0)
-FILE_EXT = {"ticketing": "jsonl", "app_db": "csv"}
 MARTS = (
     "nps_summary",
     "nps_responses",
@@ -48,20 +46,7 @@ def ts(text: str) -> dt.datetime:
 
 def insert_rows(con: duckdb.DuckDBPyConnection, key: str, rows: list[dict[str, Any]]) -> None:
     """Append rows to raw.<key> in the drop of AS_OF; columns not given are NULL."""
-    table = RAW_TABLES[key]
-    columns = {name for name, _, _ in table.all_columns}
-    for line, row in enumerate(rows, start=1):
-        full = {
-            "_file": f"{table.file_stem}.{FILE_EXT[table.source]}",
-            "_loaded_at": LOADED_AT,
-            "_drop_date": DROP,
-            "_line": line,
-            **row,
-        }
-        assert not set(full) - columns, f"{key} has no columns {set(full) - columns}"
-        quoted = ", ".join(f'"{n}"' for n in full)
-        marks = ", ".join("?" for _ in full)
-        con.execute(f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})", list(full.values()))
+    insert_raw_rows(con, key, rows, loaded_at=LOADED_AT, drop=DROP)
 
 
 def responses_rows() -> list[dict[str, Any]]:
@@ -203,22 +188,7 @@ def build_raw(db_path: Path) -> None:
 
 
 def run_dbt(args: list[str], db_path: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
-    command = [
-        DBT_EXECUTABLE,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-        "--vars",
-        json.dumps({"as_of_date": AS_OF}),
-    ]
-    env = {**os.environ, "CSW_DUCKDB_PATH": str(db_path)}
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    return run_dbt_as_of(args, db_path, work_dir, AS_OF)
 
 
 @pytest.fixture(scope="module")
