@@ -172,7 +172,11 @@ _register(
             _c("plan_interval_count", "BIGINT"),
             _c("plan_usage_type", "VARCHAR"),
             _c("metadata", "VARCHAR", "the item's metadata, JSON text"),
-            _c("price_metadata", "VARCHAR", "items.data[].price.metadata, JSON text (e.g. the plan name)"),
+            _c(
+                "price_metadata",
+                "VARCHAR",
+                "items.data[].price.metadata, JSON text (e.g. the plan name)",
+            ),
         ),
         parent="subscriptions",
     )

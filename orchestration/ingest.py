@@ -4,8 +4,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import dagster as dg
-from data_contracts.loading import ingest_source_drop
 
+from data_contracts.loading import ingest_source_drop
 from orchestration.partitions import partition_dates
 from orchestration.resources import WarehouseResource
 
