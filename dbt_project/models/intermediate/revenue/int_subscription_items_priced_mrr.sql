@@ -8,7 +8,9 @@
       and the item version valid then;
     - a date before the first drop: the subscription's dates say so (start_date ≤ d < ended_at,
       d ≥ trial_end), with the items of its first version. Subscriptions whose first version is
-      incomplete or incomplete_expired never started and do not count.
+      incomplete or incomplete_expired never started and do not count; one whose first version is
+      unpaid or paused counts only on dates a paid or open invoice of it covers (when it stopped
+      paying is unknown, and its dates would otherwise count it as paying up to the first drop).
     Amounts in minor units of the price's currency, unrounded. A discount applies on a date when its
     own start and end cover it and, for dates covered by drops, the subscription (or customer) carried
     it in the drop valid then (stg_stripe__*_discount_versions); before the first drop, the discounts
@@ -108,6 +110,19 @@ subscriptions_by_dates as (
         and (first_versions.trial_end_at is null or first_versions.trial_end_at <= valuation_dates.valued_at)
     where valuation_dates.is_before_first_drop
         and first_versions.status not in ('incomplete', 'incomplete_expired')
+        -- A subscription first seen unpaid or paused stopped paying at some unknown point before
+        -- the first drop: its dates alone would count it as paying until then. It counts on a date
+        -- only where a paid or open invoice of it covers that date.
+        and (
+            first_versions.status not in ('unpaid', 'paused')
+            or exists (
+                select 1
+                from invoice_lines
+                where invoice_lines.subscription_id = first_versions.subscription_id
+                    and invoice_lines.period_start_at <= valuation_dates.valued_at
+                    and invoice_lines.period_end_at > valuation_dates.valued_at
+            )
+        )
 
 ),
 
