@@ -197,47 +197,43 @@ gross_amounts as (
 
 ),
 
-discounts as (
+-- Subscription, item and customer discounts alike carry parent_object and parent_id.
+all_discounts as (
 
     select
-        subscription_discounts.parent_object,
-        subscription_discounts.parent_id,
-        coalesce(subscription_discounts.coupon_percent_off, coupons.percent_off) as percent_off,
-        coalesce(subscription_discounts.coupon_amount_off, coupons.amount_off) as amount_off,
-        coalesce(subscription_discounts.coupon_duration, coupons.duration) as duration,
-        subscription_discounts.valid_from_drop,
-        subscription_discounts.valid_to_drop,
-        subscription_discounts.started_at,
-        coalesce(
-            subscription_discounts.ends_at,
-            case when coalesce(subscription_discounts.coupon_duration, coupons.duration) = 'repeating'
-                then {{ dbt.dateadd('month', 'coalesce(subscription_discounts.coupon_duration_in_months, coupons.duration_in_months)', 'subscription_discounts.started_at') }}
-            end
-        ) as ends_at
+        parent_object, parent_id, coupon_id, coupon_percent_off, coupon_amount_off, coupon_duration,
+        coupon_duration_in_months, valid_from_drop, valid_to_drop, started_at, ends_at
     from subscription_discounts
-    left join coupons
-        on coupons.coupon_id = subscription_discounts.coupon_id
 
     union all
 
     select
-        'customer' as parent_object,
-        customer_discounts.customer_id as parent_id,
-        coalesce(customer_discounts.coupon_percent_off, coupons.percent_off) as percent_off,
-        coalesce(customer_discounts.coupon_amount_off, coupons.amount_off) as amount_off,
-        coalesce(customer_discounts.coupon_duration, coupons.duration) as duration,
-        customer_discounts.valid_from_drop,
-        customer_discounts.valid_to_drop,
-        customer_discounts.started_at,
+        parent_object, parent_id, coupon_id, coupon_percent_off, coupon_amount_off, coupon_duration,
+        coupon_duration_in_months, valid_from_drop, valid_to_drop, started_at, ends_at
+    from customer_discounts
+
+),
+
+discounts as (
+
+    select
+        all_discounts.parent_object,
+        all_discounts.parent_id,
+        coalesce(all_discounts.coupon_percent_off, coupons.percent_off) as percent_off,
+        coalesce(all_discounts.coupon_amount_off, coupons.amount_off) as amount_off,
+        coalesce(all_discounts.coupon_duration, coupons.duration) as duration,
+        all_discounts.valid_from_drop,
+        all_discounts.valid_to_drop,
+        all_discounts.started_at,
         coalesce(
-            customer_discounts.ends_at,
-            case when coalesce(customer_discounts.coupon_duration, coupons.duration) = 'repeating'
-                then {{ dbt.dateadd('month', 'coalesce(customer_discounts.coupon_duration_in_months, coupons.duration_in_months)', 'customer_discounts.started_at') }}
+            all_discounts.ends_at,
+            case when coalesce(all_discounts.coupon_duration, coupons.duration) = 'repeating'
+                then {{ dbt.dateadd('month', 'coalesce(all_discounts.coupon_duration_in_months, coupons.duration_in_months)', 'all_discounts.started_at') }}
             end
         ) as ends_at
-    from customer_discounts
+    from all_discounts
     left join coupons
-        on coupons.coupon_id = customer_discounts.coupon_id
+        on coupons.coupon_id = all_discounts.coupon_id
 
 ),
 
