@@ -19,8 +19,12 @@ from data_contracts import app_db, fx_rates, stripe, ticketing
 from data_contracts.contracts import Contract
 from data_contracts.errors import ExtractFileError
 from data_contracts.raw_tables import RAW_TABLES, all_ddl
-from data_contracts.records import CheckedFile, check_jsonl
+from data_contracts.records import CheckedFile, Violation, check_jsonl, quarantine_row
 from data_contracts.tables import check_table, read_csv_text, read_parquet
+
+# Parquet extracts (usage events: the largest file by far) are checked and loaded in batches of
+# this many rows, so memory stays flat however large the file; other files are read whole.
+PARQUET_BATCH_ROWS = 1_000_000
 
 SOURCES = ("stripe", "app_db", "ticketing", "fx_rates")
 MANIFEST = "_manifest.json"
@@ -176,6 +180,121 @@ def check_file(source: str, stem: str, path: Path) -> CheckedFile:
     else:
         frame, lines, pre = read_csv_text(path)
     return check_table(path, contracts[stem], required, frame, lines, pre)
+
+
+@dataclass(frozen=True)
+class _StreamedParquet:
+    path: Path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(16 * 2**20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _parquet_file(path: Path):
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except Exception as exc:  # any reader error means the file cannot be read at all
+        raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
+
+
+def _parquet_rows(path: Path) -> int:
+    return _parquet_file(path).metadata.num_rows
+
+
+def _load_parquet(
+    con: duckdb.DuckDBPyConnection, source: str, stem: str, table: str, path: Path, meta: dict
+) -> tuple[int, int]:
+    """Check and insert a Parquet file batch by batch; returns (rows loaded, rows quarantined).
+
+    Each batch goes through the same contract as a whole file would (`check_table`, lines numbered
+    across the file). A key repeated across batches is found afterwards in SQL and its later rows
+    move to the quarantine, as `check_table` does within a batch.
+    """
+    required = app_db.REQUIRED_COLUMNS[stem]
+    contract = _contracts_of(source)[stem]
+    key_table = f"{source}__{table}"
+    offset = 0
+    quarantined = 0
+    batches = 0
+    try:
+        for batch in _parquet_file(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            frame = pl.from_arrow(batch)
+            lines = pl.Series("_line", range(offset + 1, offset + frame.height + 1), dtype=pl.Int32)
+            offset += frame.height
+            checked = check_table(path, contract, required, frame, lines, [])
+            for name, typed in checked.frames.items():
+                _insert_frame(con, f"{source}__{name}", typed, meta)
+            _insert_quarantine(con, checked.quarantine, meta)
+            quarantined += checked.rows_quarantined
+            batches += 1
+    except ExtractFileError:
+        raise
+    except (OSError, ValueError) as exc:  # a damaged row group: the file cannot be read
+        raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
+    if batches > 1:
+        quarantined += _quarantine_cross_batch_duplicates(con, key_table, meta)
+    return offset - quarantined, quarantined
+
+
+def _quarantine_cross_batch_duplicates(
+    con: duckdb.DuckDBPyConnection, table_key: str, meta: dict
+) -> int:
+    table = RAW_TABLES[table_key]
+    key = list(table.key)
+    keys = ", ".join(f'"{k}"' for k in key)
+    on = " and ".join(f'r."{k}" = d."{k}"' for k in key)
+    duplicates = pl.from_arrow(
+        con.execute(
+            f"""
+            with d as (
+                select {keys}, min(_line) as first_line from {table.name}
+                where _drop_date = ? and _file = ?
+                group by {keys} having count(*) > 1
+            )
+            select r.* from {table.name} r join d on {on}
+            where r._drop_date = ? and r._file = ? and r._line > d.first_line
+            """,
+            [meta["drop_date"], meta["file"], meta["drop_date"], meta["file"]],
+        ).to_arrow_table()
+    )
+    if duplicates.is_empty():
+        return 0
+    rows = []
+    for row in duplicates.iter_rows(named=True):
+        record = "|".join(str(row[k]) for k in key)
+        violation = Violation(
+            row["_line"],
+            "duplicate_id_in_drop",
+            ",".join(key),
+            record,
+            f"key ({', '.join(key)}) = {record} already appeared earlier in this file",
+        )
+        source_row = {
+            name: row[name] for name, _, _ in table.all_columns if not name.startswith("_")
+        }
+        rows.append(
+            quarantine_row(
+                [violation], json.dumps(source_row, default=str, ensure_ascii=False), record
+            )
+        )
+    con.register("_duplicate_lines", duplicates.select("_line").to_arrow())
+    try:
+        con.execute(
+            f"delete from {table.name} where _drop_date = ? and _file = ? "
+            "and _line in (select _line from _duplicate_lines)",
+            [meta["drop_date"], meta["file"]],
+        )
+    finally:
+        con.unregister("_duplicate_lines")
+    _insert_quarantine(con, rows, meta)
+    return len(rows)
 
 
 def _locate(folder: Path, source: str, stem: str) -> Path | None:
@@ -343,7 +462,7 @@ def ingest_source_drop(
                 )
                 pending.append((entry, stem, None))
             continue
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = _sha256(path)
         previous = _previous_delivery(con, source, drop_date, path.name)
         entry = FileIngestResult(
             path.name, "loaded", manifest_rows=counts.get(path.name), content_sha256=sha
@@ -353,10 +472,15 @@ def ingest_source_drop(
             entry.rows_read, entry.rows_loaded, entry.rows_quarantined = previous[1:]
             pending.append((entry, stem, None))
             continue
-        checked = check_file(source, stem, path)
-        entry.rows_read = checked.rows_read
-        entry.rows_loaded = checked.rows_loaded
-        entry.rows_quarantined = checked.rows_quarantined
+        if path.suffix == ".parquet":
+            # Checked batch by batch while loading (phase 2); here only whether it can be read.
+            entry.rows_read = _parquet_rows(path)
+            checked = _StreamedParquet(path)
+        else:
+            checked = check_file(source, stem, path)
+            entry.rows_read = checked.rows_read
+            entry.rows_loaded = checked.rows_loaded
+            entry.rows_quarantined = checked.rows_quarantined
         if previous is not None:
             entry.status = "replaced"
             entry.message = f"re-delivered with different content (previous sha256 {previous[0]})"
@@ -386,7 +510,12 @@ def ingest_source_drop(
                     "DELETE FROM raw.quarantine WHERE source = ? AND drop_date = ? AND file = ?",
                     [source, drop_date, entry.file],
                 )
-            if checked is not None:
+            if isinstance(checked, _StreamedParquet):
+                tables = _file_tables(source)[stem]
+                entry.rows_loaded, entry.rows_quarantined = _load_parquet(
+                    con, source, stem, tables[0], checked.path, meta
+                )
+            elif checked is not None:
                 for table, frame in checked.frames.items():
                     _insert_frame(con, f"{source}__{table}", frame, meta)
                 _insert_quarantine(con, checked.quarantine, meta)

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from data_contracts import loading
 from data_contracts.loading import ingest_source_drop
 
 ROWS = 1_000_000
@@ -41,3 +42,45 @@ def test_million_events_every_row_accounted_for(tmp_path: Path) -> None:
     )
     events = result.file("events.parquet")
     assert (events.rows_read, events.rows_loaded, events.rows_quarantined) == (ROWS, ROWS - 10, 10)
+
+
+def test_parquet_loaded_in_batches_finds_duplicates_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 3 rows over 8 rows: a bad row in batch 2, `ev_1` again in batch 3 (line 7) and
+    `ev_4` twice inside batch 2 (lines 4 and 6). Worked by hand: 8 read, 5 loaded, 3 quarantined
+    (line 5 by its event type, lines 6 and 7 as later duplicates of lines 4 and 1)."""
+    monkeypatch.setattr(loading, "PARQUET_BATCH_ROWS", 3)
+    folder = tmp_path / "app_db" / "2025-06-01"
+    folder.mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "event_id": ["ev_1", "ev_2", "ev_3", "ev_4", "ev_5", "ev_4", "ev_1", "ev_8"],
+            "account_id": ["acc_1"] * 8,
+            "user_id": ["usr_1"] * 8,
+            "event_type": ["login"] * 4 + ["bogus"] + ["login"] * 3,
+            "feature_key": pl.Series([None] * 8, dtype=pl.String),
+            "occurred_at": [dt.datetime(2025, 6, 1, 12)] * 8,
+        }
+    ).write_parquet(folder / "events.parquet", row_group_size=2)
+    con = duckdb.connect()
+    result = ingest_source_drop(
+        con, "app_db", tmp_path, dt.date(2025, 6, 1), dt.datetime(2025, 6, 2)
+    )
+    events = result.file("events.parquet")
+    assert (events.rows_read, events.rows_loaded, events.rows_quarantined) == (8, 5, 3)
+    loaded = con.execute("select _line, event_id from raw.app_db__events order by _line").fetchall()
+    assert loaded == [(1, "ev_1"), (2, "ev_2"), (3, "ev_3"), (4, "ev_4"), (8, "ev_8")]
+    quarantined = con.execute(
+        "select line, rule, record_id from raw.quarantine order by line"
+    ).fetchall()
+    assert quarantined[0][0] == 5 and quarantined[0][1] != "duplicate_id_in_drop"
+    assert quarantined[1:] == [
+        (6, "duplicate_id_in_drop", "ev_4"),
+        (7, "duplicate_id_in_drop", "ev_1"),
+    ]
+    logged = con.execute(
+        "select rows_read, rows_loaded, rows_quarantined from audit.ingest_log "
+        "where file = 'events.parquet'"
+    ).fetchall()
+    assert logged == [(8, 5, 3)]
