@@ -1,7 +1,8 @@
 """Ingest of one source's daily drop into DuckDB: contracts at the door, nothing lost, idempotent.
 
-Every file is read and checked before anything is written; the writes of a source drop then happen
-in one transaction, so a file that cannot be read leaves nothing of that drop behind.
+Small files are read and checked before anything is written; large ones (Parquet events, JSON
+Lines) are checked batch by batch as they are written. Every write of a source drop happens in one
+transaction, so a file that cannot be read leaves nothing of that drop behind.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from data_contracts.tables import check_table, read_csv_text, read_parquet
 # Parquet extracts (usage events: the largest file by far) are checked and loaded in batches of
 # this many rows, so memory stays flat however large the file; other files are read whole.
 PARQUET_BATCH_ROWS = 1_000_000
+# JSON Lines extracts (Stripe, helpdesk) are checked and loaded this many lines at a time.
+JSONL_CHUNK_LINES = 50_000
 
 SOURCES = ("stripe", "app_db", "ticketing", "fx_rates")
 MANIFEST = "_manifest.json"
@@ -185,6 +188,59 @@ def check_file(source: str, stem: str, path: Path) -> CheckedFile:
 @dataclass(frozen=True)
 class _StreamedParquet:
     path: Path
+
+
+@dataclass(frozen=True)
+class _StreamedJsonl:
+    path: Path
+
+
+def _jsonl_chunks(path: Path, lines_per_chunk: int):
+    """(first line number, text of up to `lines_per_chunk` whole lines) over a JSONL file."""
+    number = 1
+    with path.open("rb") as handle:
+        while True:
+            chunk = [line for _, line in zip(range(lines_per_chunk), handle, strict=False)]
+            if not chunk:
+                return
+            data = b"".join(chunk)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = number + data[: exc.start].count(b"\n")
+                raise ExtractFileError(
+                    path, "UTF-8 JSON Lines text", f"line {line}: {exc.reason}"
+                ) from exc
+            yield number, text
+            number += len(chunk)
+
+
+def _load_jsonl(
+    con: duckdb.DuckDBPyConnection, source: str, stem: str, path: Path, meta: dict
+) -> tuple[int, int]:
+    """Check and insert a JSONL file chunk by chunk; returns (rows read, rows quarantined)."""
+    module = stripe if source == "stripe" else ticketing
+    contracts = _contracts_of(source)
+    seen: set = set()
+    read = quarantined = 0
+    for first_line, text in _jsonl_chunks(path, JSONL_CHUNK_LINES):
+        checked = check_jsonl(
+            source,
+            stem,
+            text,
+            module.FILE_TABLES[stem],
+            contracts,
+            module.FLATTEN[stem],
+            module.OBJECT_OF_FILE[stem],
+            first_line=first_line,
+            seen=seen,
+        )
+        for table, frame in checked.frames.items():
+            _insert_frame(con, f"{source}__{table}", frame, meta)
+        _insert_quarantine(con, checked.quarantine, meta)
+        read += checked.rows_read
+        quarantined += checked.rows_quarantined
+    return read, quarantined
 
 
 def _sha256(path: Path) -> str:
@@ -476,6 +532,9 @@ def ingest_source_drop(
             # Checked batch by batch while loading (phase 2); here only whether it can be read.
             entry.rows_read = _parquet_rows(path)
             checked = _StreamedParquet(path)
+        elif path.suffix == ".jsonl":
+            # Checked chunk by chunk while loading (phase 2): a read error there rolls back the drop.
+            checked = _StreamedJsonl(path)
         else:
             checked = check_file(source, stem, path)
             entry.rows_read = checked.rows_read
@@ -515,6 +574,11 @@ def ingest_source_drop(
                 entry.rows_loaded, entry.rows_quarantined = _load_parquet(
                     con, source, stem, tables[0], checked.path, meta
                 )
+            elif isinstance(checked, _StreamedJsonl):
+                entry.rows_read, entry.rows_quarantined = _load_jsonl(
+                    con, source, stem, checked.path, meta
+                )
+                entry.rows_loaded = entry.rows_read - entry.rows_quarantined
             elif checked is not None:
                 for table, frame in checked.frames.items():
                     _insert_frame(con, f"{source}__{table}", frame, meta)

@@ -186,15 +186,26 @@ def check_jsonl(
     flatten: Flatten,
     expected_object: str | None,
     key_column: str = "id",
+    first_line: int = 1,
+    seen: set[Any] | None = None,
 ) -> CheckedFile:
-    """Parse, type-check and validate every line of a JSONL file against its tables' contracts."""
+    """Parse, type-check and validate every line of a JSONL file against its tables' contracts.
+
+    A large file can be checked in chunks of whole lines: `first_line` numbers the chunk's first
+    line, and `seen` (the keys loaded by earlier chunks, updated here) finds duplicates across them.
+    Lines end at "\n" only (a trailing "\r" is dropped), as a reader of the file by lines sees them.
+    """
     parent = tables[0]
     rows: dict[str, list[dict]] = {t: [] for t in tables}
     violations: dict[int, list[Violation]] = {}
     raw_lines: dict[int, str] = {}
     record_ids: dict[int, str | None] = {}
     rows_read = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for number, raw in enumerate(lines, start=first_line):
+        raw = raw.removesuffix("\r")
         if not raw.strip():
             continue
         rows_read += 1
@@ -246,7 +257,8 @@ def check_jsonl(
             )
 
     # Duplicates are judged among rows that pass every other rule: the first valid one loads.
-    seen: set[Any] = set()
+    if seen is None:
+        seen = set()
     parent_frame = frames[parent]
     for line, key in zip(parent_frame["_line"], parent_frame[key_column], strict=True):
         if line in violations or key is None:
