@@ -14,6 +14,8 @@ no tickets, no Stripe customer):
 - acc_edge: a login at 2026-11-10 23:59:59 (day t = 2026-11-10) and one at t + 1 s,
   2026-11-11 00:00:00; its account row comes in two versions, starter (limit 1000) in the drop of
   2026-11-15 and growth (limit 2000) in the drop of 2026-11-20.
+- acc_gone: no activity; seen in the drop of 2026-11-15, deleted at the source on 2026-11-18 12:00
+  (its row in the drop of 2026-11-20 carries deleted_at).
 """
 
 from __future__ import annotations
@@ -98,6 +100,12 @@ def build_raw(db_path: Path) -> None:
 
     # acc_edge: first seen on starter in the 2026-11-15 drop, on growth in the 2026-11-20 drop.
     insert_rows(con, "app_db__accounts", [account("acc_edge", "starter", 1000)], PLAN_DROP)
+    insert_rows(con, "app_db__accounts", [account("acc_gone", "starter", 1000)], PLAN_DROP)
+    insert_rows(
+        con,
+        "app_db__accounts",
+        [account("acc_gone", "starter", 1000) | {"deleted_at": ts("2026-11-18 12:00:00")}],
+    )
     insert_rows(
         con,
         "app_db__accounts",
@@ -277,3 +285,11 @@ def test_the_plan_is_the_version_valid_on_the_day(metrics: pl.DataFrame) -> None
     assert row(metrics, "acc_edge", "2026-11-20")["plan"] == "growth"
     # growth's core features are 7 and none was used: feature_adoption 0/7 = 0 (not NULL).
     assert row(metrics, "acc_edge", "2026-11-20")["feature_adoption"] == 0.0
+
+
+def test_a_deleted_account_keeps_its_days_before_the_deletion(metrics: pl.DataFrame) -> None:
+    """Deleted on 2026-11-18: its days 2026-10-01 … 2026-11-17 stay (31 + 17 = 48 rows, the health
+    history already scored for them keeps its inputs); from the deletion day on there is no account."""
+    days = metrics.filter(pl.col("account_id") == "acc_gone")["as_of_date"].sort()
+    assert days.len() == 48
+    assert (days.min(), days.max()) == (dt.date(2026, 10, 1), dt.date(2026, 11, 17))

@@ -15,9 +15,11 @@
 {%- set history_days = var('health_history_days', 400) -%}
 with
 
+-- Deleted accounts too: an account deleted today existed on every earlier day, and the health
+-- history already scored for those days keeps its inputs. Its days from the deletion on are left out.
 accounts as (
 
-    select * from {{ ref('stg_app_db__accounts') }}
+    select * from {{ ref('stg_app_db__accounts_with_deleted') }}
 
 ),
 
@@ -49,7 +51,7 @@ activity_windows as (
 source_coverage as (
 
     select
-        (select max(source_drop_date) from {{ ref('stg_app_db__accounts') }}) as app_db_accounts_through,
+        (select max(source_drop_date) from {{ ref('stg_app_db__accounts_with_deleted') }}) as app_db_accounts_through,
         (select max(source_drop_date) from {{ ref('stg_app_db__events') }}) as app_db_events_through,
         (select max(source_drop_date) from {{ ref('stg_app_db__users') }}) as app_db_users_through,
         (select max(source_drop_date) from {{ ref('stg_stripe__customers') }}) as stripe_customers_through,
@@ -92,7 +94,8 @@ account_mapping as (
         accounts.stripe_customer_id,
         stripe_customers.customer_id is not null as is_known_to_stripe,
         account_organizations.organization_id,
-        cast(accounts.created_at as date) as created_on
+        cast(accounts.created_at as date) as created_on,
+        cast(accounts.deleted_at as date) as deleted_on
     from accounts
     left join stripe_customers
         on stripe_customers.customer_id = accounts.stripe_customer_id
@@ -110,7 +113,7 @@ days as (
 
     {{ dbt.date_spine(
         'day',
-        "(select min(cast(created_at as date)) from " ~ ref('stg_app_db__accounts') ~ ")",
+        "(select min(cast(created_at as date)) from " ~ ref('stg_app_db__accounts_with_deleted') ~ ")",
         dbt.dateadd('day', 1, as_of_date())
     ) }}
 
@@ -145,6 +148,7 @@ grid as (
     inner join days
         on cast(days.date_day as date) >= account_mapping.created_on
         and cast(days.date_day as date) <= {{ as_of_date() }}
+        and (account_mapping.deleted_on is null or cast(days.date_day as date) < account_mapping.deleted_on)
     left join account_versions
         on account_versions.account_id = account_mapping.account_id
         and (

@@ -1,55 +1,6 @@
-{#- One row per customer account. Its newest version (latest drop, then latest
-    line) in drops dated <= the as-of date; a row whose newest version carries deleted_at was
-    deleted at the source and is left out. -#}
-with
-
-source as (
-
-    select * from {{ source('app_db', 'app_db__accounts') }}
-    where _drop_date <= {{ as_of_date() }}
-
-),
-
-newest_version as (
-
-    select * from (
-        select
-            *,
-            row_number() over (partition by account_id order by _drop_date desc, _line desc) as version_rank
-        from source
-    ) as ranked
-    where version_rank = 1
-        and deleted_at is null
-
-),
-
-renamed as (
-
-    select
-        -- ids
-        account_id,
-        {{ empty_as_null('stripe_customer_id') }} as stripe_customer_id,
-        {{ empty_as_null('csm_id') }} as csm_id,
-
-        -- attributes
-        {{ empty_as_null('name') }} as account_name,
-        {{ empty_as_null('segment') }} as segment,
-        {{ empty_as_null('plan') }} as plan,
-        {{ empty_as_null('advocacy_status') }} as advocacy_status,
-
-        -- amounts
-        seats,
-        plan_conversation_limit,
-
-        -- timestamps
-        created_at,
-        updated_at,
-
-        -- load metadata
-        _drop_date as source_drop_date
-
-    from newest_version
-
-)
-
-select * from renamed
+{#- One row per customer account that exists at the as-of date: the newest version of every
+    account (stg_app_db__accounts_with_deleted) whose newest version does not carry deleted_at (deleted
+    at the source: left out). -#}
+select * exclude (deleted_at)
+from {{ ref('stg_app_db__accounts_with_deleted') }}
+where deleted_at is null
