@@ -116,6 +116,17 @@ def days_to_compute(con: duckdb.DuckDBPyConnection, table: str, as_of: dt.date) 
     return sorted({d for d in available if d not in done} | ({as_of} & set(available)))
 
 
+# A run that adds many days (the first run over years of history) works through them this many at a
+# time, so memory holds one chunk of account-days rather than the whole history.
+DAYS_PER_CHUNK = 31
+
+
+def chunks(days: list[dt.date], size: int | None = None) -> list[list[dt.date]]:
+    """`days` (sorted) in consecutive chunks of at most `size` days."""
+    size = size or DAYS_PER_CHUNK
+    return [days[i : i + size] for i in range(0, len(days), size)]
+
+
 def read_metrics(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> pl.DataFrame:
     return read_frame(
         con,
@@ -366,6 +377,125 @@ def churn_outcomes(mrr: pl.DataFrame, calibration_dates: list[dt.date]) -> pl.Da
     )
 
 
+def _score_days(
+    con: duckdb.DuckDBPyConnection,
+    days: list[dt.date],
+    tickets: pl.DataFrame,
+    health_config: HealthScoreConfig,
+    signal_config: ChurnSignalConfig,
+) -> int:
+    """Score `days` (with trends from the scores already written) and replace them; rows written."""
+    metrics = with_config_metrics(read_metrics(con, days), tickets, health_config, signal_config)
+    scores = score_health(metrics, health_config)
+    needed = ["account_id", "as_of_date", "score", "grade"] + [
+        f"{c.name}_score" for c in health_config.components
+    ]
+    history = scores.select(needed)
+    lookback = health_config.trend_lookback_days
+    if days and table_exists(con, "health_scores_daily"):
+        earlier = read_frame(
+            con,
+            f"select {', '.join(needed)} from transforms.health_scores_daily "
+            "where as_of_date >= ? and as_of_date < ? "
+            "and as_of_date not in (select unnest(?::date[]))",
+            [min(days) - dt.timedelta(days=lookback), max(days), days],
+        )
+        history = pl.concat([history, earlier], how="vertical_relaxed")
+    scored = add_trends(scores, history, health_config).join(
+        metrics.select("account_id", "as_of_date", "csm_id"),
+        on=["account_id", "as_of_date"],
+        how="left",
+    )
+    replace_days(con, "health_scores_daily", scored, days)
+    return scored.height
+
+
+def _alerts_of_days(
+    con: duckdb.DuckDBPyConnection,
+    days: list[dt.date],
+    first_signal_day: dt.date | None,
+    health_config: HealthScoreConfig,
+) -> pl.DataFrame:
+    """The CS alerts of `days`, from their scores and signals and those of the day before each."""
+    window = [min(days) - dt.timedelta(days=1), max(days)]
+    scores = read_frame(
+        con, "select * from transforms.health_scores_daily where as_of_date between ? and ?", window
+    )
+    signals = read_frame(
+        con, "select * from transforms.churn_signals_daily where as_of_date between ? and ?", window
+    )
+    in_days = pl.col("as_of_date").is_in(days)
+    score_alerts = health_alerts(scores.filter(in_days), scores, health_config).select(
+        "account_id",
+        "as_of_date",
+        "alert",
+        "severity",
+        "reason",
+        pl.lit(None, dtype=pl.String).alias("signal"),
+        pl.col("score").alias("value"),
+        pl.col("previous_score").alias("previous_value"),
+        pl.lit(None, dtype=pl.Float64).alias("threshold"),
+        "grade",
+        "previous_grade",
+        "config_version",
+    )
+    new_signals = new_high_severity_signals(signals.filter(in_days), signals).select(
+        "account_id",
+        "as_of_date",
+        pl.lit("new_high_severity_signal").alias("alert"),
+        "severity",
+        pl.format(
+            "{}: observed {} {} {}",
+            "signal",
+            "observed_value",
+            "operator",
+            "threshold",
+        ).alias("reason"),
+        "signal",
+        pl.col("observed_value").alias("value"),
+        pl.lit(None, dtype=pl.Float64).alias("previous_value"),
+        "threshold",
+        pl.lit(None, dtype=pl.String).alias("grade"),
+        pl.lit(None, dtype=pl.String).alias("previous_grade"),
+        "config_version",
+    )
+    # A signal's first evaluated day has no previous day to compare with: only days whose
+    # previous day was evaluated can raise a "new" signal alert.
+    if first_signal_day is not None:
+        new_signals = new_signals.filter(pl.col("as_of_date") > first_signal_day)
+    csms = scores.filter(in_days).select("account_id", "as_of_date", "csm_id")
+    return (
+        pl.concat([score_alerts, new_signals], how="vertical_relaxed")
+        .join(csms, on=["account_id", "as_of_date"], how="left")
+        .sort("as_of_date", "account_id", "alert", "signal", nulls_last=True)
+    )
+
+
+def _lifecycle_inputs(
+    con: duckdb.DuckDBPyConnection,
+    days: list[dt.date],
+    steps: pl.DataFrame,
+    expansion_rules: list[str],
+    onboarding_config: OnboardingConfig,
+) -> pl.DataFrame:
+    """The lifecycle machine's inputs for `days`: daily metrics, health score and opportunities,
+    onboarding completion and whether an expansion opportunity is open."""
+    metrics = read_metrics(con, days)
+    scores = read_frame(
+        con,
+        "select account_id, as_of_date, score as health_score, opportunities "
+        "from transforms.health_scores_daily where as_of_date in (select unnest(?::date[]))",
+        [days],
+    )
+    return metrics.join(scores, on=["account_id", "as_of_date"], how="left").with_columns(
+        onboarding_completion(metrics, steps, onboarding_config),
+        pl.col("opportunities")
+        .list.eval(pl.element().is_in(expansion_rules))
+        .list.any()
+        .alias("expansion_opportunity"),
+    )
+
+
 # --------------------------------------------------------------------------- assets
 
 _ASSET_OPTIONS = {
@@ -393,34 +523,15 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         as_of = as_of_date(context)
         with warehouse.connect() as con:
             days = days_to_compute(con, "health_scores_daily", as_of)
-            metrics = with_config_metrics(
-                read_metrics(con, days), read_ticket_texts(con), health_config, signal_config
-            )
-            scores = score_health(metrics, health_config)
-            needed = ["account_id", "as_of_date", "score", "grade"] + [
-                f"{c.name}_score" for c in health_config.components
-            ]
-            history = scores.select(needed)
-            lookback = health_config.trend_lookback_days
-            if days and table_exists(con, "health_scores_daily"):
-                earlier = read_frame(
-                    con,
-                    f"select {', '.join(needed)} from transforms.health_scores_daily "
-                    "where as_of_date >= ? and as_of_date < ? "
-                    "and as_of_date not in (select unnest(?::date[]))",
-                    [min(days) - dt.timedelta(days=lookback), max(days), days],
-                )
-                history = pl.concat([history, earlier], how="vertical_relaxed")
-            scored = add_trends(scores, history, health_config).join(
-                metrics.select("account_id", "as_of_date", "csm_id"),
-                on=["account_id", "as_of_date"],
-                how="left",
-            )
-            replace_days(con, "health_scores_daily", scored, days)
+            tickets = read_ticket_texts(con)
+            written = 0
+            # In date order: each chunk's trends read the scores the chunks before it wrote.
+            for chunk in chunks(days):
+                written += _score_days(con, chunk, tickets, health_config, signal_config)
         return dg.MaterializeResult(
             metadata={
                 "days_scored": len(days),
-                "rows_written": scored.height,
+                "rows_written": written,
                 "config_version": health_config.version,
             }
         )
@@ -442,26 +553,30 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         with warehouse.connect() as con:
             # A day without any signal leaves no row, so the evaluated days are kept apart.
             days = days_to_compute(con, "churn_signals_evaluated_days", as_of)
-            metrics = with_config_metrics(
-                read_metrics(con, days), read_ticket_texts(con), health_config, signal_config
-            ).with_columns(
-                pl.col("days_since_last_login").cast(pl.Int64),
-                pl.col("open_tickets").cast(pl.Int64),
-            )
-            signals = detect_churn_signals(metrics, signal_config).join(
-                metrics.select("account_id", "as_of_date", "csm_id"),
-                on=["account_id", "as_of_date"],
-                how="left",
-            )
-            replace_days(con, "churn_signals_daily", signals, days)
-            replace_days(
-                con,
-                "churn_signals_evaluated_days",
-                pl.DataFrame({"as_of_date": days}, schema={"as_of_date": pl.Date}),
-                days,
-            )
+            tickets = read_ticket_texts(con)
+            written = 0
+            for chunk in chunks(days):
+                metrics = with_config_metrics(
+                    read_metrics(con, chunk), tickets, health_config, signal_config
+                ).with_columns(
+                    pl.col("days_since_last_login").cast(pl.Int64),
+                    pl.col("open_tickets").cast(pl.Int64),
+                )
+                signals = detect_churn_signals(metrics, signal_config).join(
+                    metrics.select("account_id", "as_of_date", "csm_id"),
+                    on=["account_id", "as_of_date"],
+                    how="left",
+                )
+                replace_days(con, "churn_signals_daily", signals, chunk)
+                replace_days(
+                    con,
+                    "churn_signals_evaluated_days",
+                    pl.DataFrame({"as_of_date": chunk}, schema={"as_of_date": pl.Date}),
+                    chunk,
+                )
+                written += signals.height
         return dg.MaterializeResult(
-            metadata={"days_evaluated": len(days), "signals_written": signals.height}
+            metadata={"days_evaluated": len(days), "signals_written": written}
         )
 
     @dg.asset(
@@ -476,56 +591,27 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         health_config = load_health_score_config()
+        as_of = as_of_date(context)
+        written = 0
         with warehouse.connect() as con:
-            scores = read_frame(con, "select * from transforms.health_scores_daily")
-            signals = read_frame(con, "select * from transforms.churn_signals_daily")
-            score_alerts = health_alerts(scores, scores, health_config).select(
-                "account_id",
-                "as_of_date",
-                "alert",
-                "severity",
-                "reason",
-                pl.lit(None, dtype=pl.String).alias("signal"),
-                pl.col("score").alias("value"),
-                pl.col("previous_score").alias("previous_value"),
-                pl.lit(None, dtype=pl.Float64).alias("threshold"),
-                "grade",
-                "previous_grade",
-                "config_version",
-            )
-            new_signals = new_high_severity_signals(signals, signals).select(
-                "account_id",
-                "as_of_date",
-                pl.lit("new_high_severity_signal").alias("alert"),
-                "severity",
-                pl.format(
-                    "{}: observed {} {} {}",
-                    "signal",
-                    "observed_value",
-                    "operator",
-                    "threshold",
-                ).alias("reason"),
-                "signal",
-                pl.col("observed_value").alias("value"),
-                pl.lit(None, dtype=pl.Float64).alias("previous_value"),
-                "threshold",
-                pl.lit(None, dtype=pl.String).alias("grade"),
-                pl.lit(None, dtype=pl.String).alias("previous_grade"),
-                "config_version",
-            )
-            # A signal's first day in the table has no previous day to compare with: only days
-            # whose previous day was evaluated can raise a "new" signal alert.
-            first_day = signals["as_of_date"].min() if signals.height else None
-            if first_day is not None:
-                new_signals = new_signals.filter(pl.col("as_of_date") > first_day)
-            csms = scores.select("account_id", "as_of_date", "csm_id")
-            alerts = (
-                pl.concat([score_alerts, new_signals], how="vertical_relaxed")
-                .join(csms, on=["account_id", "as_of_date"], how="left")
-                .sort("as_of_date", "account_id", "alert", "signal", nulls_last=True)
-            )
-            replace_table(con, "cs_alerts", alerts)
-        return dg.MaterializeResult(metadata={"alerts": alerts.height})
+            # Only the days this run scored: each day's alerts compare it with the day before.
+            days = days_to_compute(con, "cs_alerts_evaluated_days", as_of)
+            first_signal_day = None
+            if table_exists(con, "churn_signals_evaluated_days"):
+                first_signal_day = con.execute(
+                    "select min(as_of_date) from transforms.churn_signals_evaluated_days"
+                ).fetchall()[0][0]
+            for chunk in chunks(days):
+                alerts = _alerts_of_days(con, chunk, first_signal_day, health_config)
+                replace_days(con, "cs_alerts", alerts, chunk)
+                replace_days(
+                    con,
+                    "cs_alerts_evaluated_days",
+                    pl.DataFrame({"as_of_date": chunk}, schema={"as_of_date": pl.Date}),
+                    chunk,
+                )
+                written += alerts.height
+        return dg.MaterializeResult(metadata={"days_evaluated": len(days), "alerts": written})
 
     @dg.multi_asset(
         specs=[
@@ -570,13 +656,6 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                     days = days_to_compute(con, "__none__", as_of)
                     start = min(days)
             days = [d for d in days if d >= start]
-            metrics = read_metrics(con, days)
-            scores = read_frame(
-                con,
-                "select account_id, as_of_date, score as health_score, opportunities "
-                "from transforms.health_scores_daily where as_of_date in (select unnest(?::date[]))",
-                [days],
-            )
             steps = read_frame(
                 con,
                 "select account_id, step_id, cast(completed_at as date) as completed_on "
@@ -587,46 +666,39 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                 for r in health_config.opportunity_rules
                 if r.name in ("expansion", "upgrade_approaching_limits")
             ]
-            inputs = metrics.join(scores, on=["account_id", "as_of_date"], how="left").with_columns(
-                onboarding_completion(metrics, steps, onboarding_config),
-                pl.col("opportunities")
-                .list.eval(pl.element().is_in(expansion_rules))
-                .list.any()
-                .alias("expansion_opportunity"),
-            )
-            before_last = [d for d in days if d < as_of]
-            runs = []
-            if before_last:
-                runs.append(
-                    run_lifecycle(
-                        inputs.filter(pl.col("as_of_date").is_in(before_last)), state, config
-                    )
-                )
-                state = runs[-1].final_state
+            con.execute(f"create schema if not exists {SCHEMA}")
+            for table in ("lifecycle_daily", "lifecycle_transitions"):
+                if table_exists(con, table):
+                    con.execute(f"delete from {SCHEMA}.{table} where as_of_date >= ?", [start])
+            rows = transitions = 0
+
+            def walk(chunk: list[dt.date], state: pl.DataFrame) -> pl.DataFrame:
+                """Run the machine over `chunk` from `state`, write its rows, return the new state."""
+                nonlocal rows, transitions
+                inputs = _lifecycle_inputs(con, chunk, steps, expansion_rules, onboarding_config)
+                run = run_lifecycle(inputs, state, config)
+                replace_days(con, "lifecycle_daily", run.daily_stages, chunk)
+                replace_days(con, "lifecycle_transitions", run.transitions, chunk)
+                rows += run.daily_stages.height
+                transitions += run.transitions.height
+                return run.final_state
+
+            for chunk in chunks([d for d in days if d < as_of]):
+                state = walk(chunk, state)
             # The states before and after the as-of date, so a re-run of that day starts from the first.
             states = [state.with_columns(pl.lit(as_of - dt.timedelta(days=1)).alias("state_date"))]
             if as_of in days:
-                runs.append(
-                    run_lifecycle(inputs.filter(pl.col("as_of_date") == as_of), state, config)
-                )
-                states.append(runs[-1].final_state.with_columns(pl.lit(as_of).alias("state_date")))
-            daily = pl.concat([r.daily_stages for r in runs]) if runs else None
-            transitions = pl.concat([r.transitions for r in runs]) if runs else None
-            if daily is not None:
-                con.execute(f"create schema if not exists {SCHEMA}")
-                for table in ("lifecycle_daily", "lifecycle_transitions"):
-                    if table_exists(con, table):
-                        con.execute(f"delete from {SCHEMA}.{table} where as_of_date >= ?", [start])
-                replace_days(con, "lifecycle_daily", daily, days)
-                replace_days(con, "lifecycle_transitions", transitions, days)
+                state = walk([as_of], state)
+                states.append(state.with_columns(pl.lit(as_of).alias("state_date")))
+            if days:
                 replace_table(con, "lifecycle_state", pl.concat(states))
         yield dg.MaterializeResult(
             asset_key=LIFECYCLE_DAILY,
-            metadata={"days_evaluated": len(days), "rows": 0 if daily is None else daily.height},
+            metadata={"days_evaluated": len(days), "rows": rows},
         )
         yield dg.MaterializeResult(
             asset_key=LIFECYCLE_TRANSITIONS,
-            metadata={"transitions": 0 if transitions is None else transitions.height},
+            metadata={"transitions": transitions},
         )
 
     @dg.asset(
