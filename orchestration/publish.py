@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.settings import duckdb_memory_limit
+
 PUBLISHED_SCHEMAS = ("marts", "audit")
 HISTORY_KEEP = 5
 
@@ -51,7 +53,7 @@ def publish_build(build_db: Path, published_dir: Path, run_id: str) -> Publicati
         staging.unlink()
 
     counts: dict[str, int] = {}
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": duckdb_memory_limit()})
     try:
         catalog = "build"
         con.execute(f"attach '{build_db}' as build (read_only)")

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings, duckdb_memory_limit
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -30,7 +30,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """Open the build database read-write. DuckDB allows one writer per file; steps run in series."""
         path = self.settings.build_db
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config={"memory_limit": duckdb_memory_limit()})
         try:
             yield con
         finally:

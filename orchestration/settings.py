@@ -20,6 +20,16 @@ ENV_WAREHOUSE = "CSW_WAREHOUSE_DIR"
 # The dbt profile reads the same variable, so dbt and Dagster always open the same file.
 ENV_DUCKDB_PATH = "CSW_DUCKDB_PATH"
 ENV_PARTITIONS_START = "CSW_PARTITIONS_START"
+# DuckDB's memory budget for the build database, in DuckDB's notation ("3GB", "50%"); beyond it
+# DuckDB spills to disk. Unset: DuckDB's own default, 80% of the machine's memory.
+ENV_DUCKDB_MEMORY_LIMIT = "CSW_DUCKDB_MEMORY_LIMIT"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "80%"
+
+
+def duckdb_memory_limit() -> str:
+    """The memory budget every connection to the build database (ours and dbt's) is opened with."""
+    return os.environ.get(ENV_DUCKDB_MEMORY_LIMIT) or DEFAULT_DUCKDB_MEMORY_LIMIT
+
 
 DEFAULT_PARTITIONS_START = dt.date(2015, 1, 1)
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
