@@ -1,8 +1,9 @@
 """Ingest of one source's daily drop into DuckDB: contracts at the door, nothing lost, idempotent.
 
-Small files are read and checked before anything is written; large ones (Parquet events, JSON
-Lines) are checked batch by batch as they are written. Every write of a source drop happens in one
-transaction, so a file that cannot be read leaves nothing of that drop behind.
+Every file is read and checked before anything is written to raw.*: small ones in memory, large
+ones (Parquet events, JSON Lines) batch by batch into pending tables, so memory stays flat however
+large the file. The writes of a source drop then happen in one transaction, so a file that cannot
+be read leaves nothing of that drop behind.
 """
 
 from __future__ import annotations
@@ -185,14 +186,43 @@ def check_file(source: str, stem: str, path: Path) -> CheckedFile:
     return check_table(path, contracts[stem], required, frame, lines, pre)
 
 
-@dataclass(frozen=True)
-class _StreamedParquet:
-    path: Path
+PENDING_SCHEMA = "ingest_pending"
 
 
-@dataclass(frozen=True)
-class _StreamedJsonl:
-    path: Path
+@dataclass
+class _Staged:
+    """A large file checked batch by batch into pending tables (committed as they fill, so memory
+    stays flat); the drop's transaction then moves them into raw.* in one statement per table."""
+
+    pending: dict[str, str]  # raw table key -> pending table
+    rows_read: int = 0
+    quarantine: list[dict] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantine)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_read - self.rows_quarantined
+
+
+def _pending_tables(
+    con: duckdb.DuckDBPyConnection, source: str, stem: str, drop_date: datetime.date
+) -> dict[str, str]:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {PENDING_SCHEMA}")
+    pending = {}
+    for table in _file_tables(source)[stem]:
+        key = f"{source}__{table}"
+        name = f"{PENDING_SCHEMA}.{key}__{drop_date:%Y%m%d}"
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS FROM {RAW_TABLES[key].name} LIMIT 0")
+        pending[key] = name
+    return pending
+
+
+def _drop_pending(con: duckdb.DuckDBPyConnection, staged: _Staged) -> None:
+    for name in staged.pending.values():
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _jsonl_chunks(path: Path, lines_per_chunk: int):
@@ -215,14 +245,14 @@ def _jsonl_chunks(path: Path, lines_per_chunk: int):
             number += len(chunk)
 
 
-def _load_jsonl(
+def _stage_jsonl(
     con: duckdb.DuckDBPyConnection, source: str, stem: str, path: Path, meta: dict
-) -> tuple[int, int]:
-    """Check and insert a JSONL file chunk by chunk; returns (rows read, rows quarantined)."""
+) -> _Staged:
+    """Check a JSONL file chunk by chunk into pending tables (duplicates judged across chunks)."""
     module = stripe if source == "stripe" else ticketing
     contracts = _contracts_of(source)
+    staged = _Staged(_pending_tables(con, source, stem, meta["drop_date"]))
     seen: set = set()
-    read = quarantined = 0
     for first_line, text in _jsonl_chunks(path, JSONL_CHUNK_LINES):
         checked = check_jsonl(
             source,
@@ -236,11 +266,11 @@ def _load_jsonl(
             seen=seen,
         )
         for table, frame in checked.frames.items():
-            _insert_frame(con, f"{source}__{table}", frame, meta)
-        _insert_quarantine(con, checked.quarantine, meta)
-        read += checked.rows_read
-        quarantined += checked.rows_quarantined
-    return read, quarantined
+            key = f"{source}__{table}"
+            _insert_frame(con, key, frame, meta, into=staged.pending[key])
+        staged.rows_read += checked.rows_read
+        staged.quarantine += checked.quarantine
+    return staged
 
 
 def _sha256(path: Path) -> str:
@@ -260,14 +290,10 @@ def _parquet_file(path: Path):
         raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
 
 
-def _parquet_rows(path: Path) -> int:
-    return _parquet_file(path).metadata.num_rows
-
-
-def _load_parquet(
-    con: duckdb.DuckDBPyConnection, source: str, stem: str, table: str, path: Path, meta: dict
-) -> tuple[int, int]:
-    """Check and insert a Parquet file batch by batch; returns (rows loaded, rows quarantined).
+def _stage_parquet(
+    con: duckdb.DuckDBPyConnection, source: str, stem: str, path: Path, meta: dict
+) -> _Staged:
+    """Check a Parquet file batch by batch into a pending table.
 
     Each batch goes through the same contract as a whole file would (`check_table`, lines numbered
     across the file). A key repeated across batches is found afterwards in SQL and its later rows
@@ -275,53 +301,51 @@ def _load_parquet(
     """
     required = app_db.REQUIRED_COLUMNS[stem]
     contract = _contracts_of(source)[stem]
-    key_table = f"{source}__{table}"
-    offset = 0
-    quarantined = 0
+    staged = _Staged(_pending_tables(con, source, stem, meta["drop_date"]))
     batches = 0
     try:
         for batch in _parquet_file(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
             frame = pl.from_arrow(batch)
+            offset = staged.rows_read
             lines = pl.Series("_line", range(offset + 1, offset + frame.height + 1), dtype=pl.Int32)
-            offset += frame.height
+            staged.rows_read += frame.height
             checked = check_table(path, contract, required, frame, lines, [])
-            for name, typed in checked.frames.items():
-                _insert_frame(con, f"{source}__{name}", typed, meta)
-            _insert_quarantine(con, checked.quarantine, meta)
-            quarantined += checked.rows_quarantined
+            for table, typed in checked.frames.items():
+                key = f"{source}__{table}"
+                _insert_frame(con, key, typed, meta, into=staged.pending[key])
+            staged.quarantine += checked.quarantine
             batches += 1
     except ExtractFileError:
         raise
     except (OSError, ValueError) as exc:  # a damaged row group: the file cannot be read
         raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
     if batches > 1:
-        quarantined += _quarantine_cross_batch_duplicates(con, key_table, meta)
-    return offset - quarantined, quarantined
+        for key, name in staged.pending.items():
+            staged.quarantine += _cross_batch_duplicates(con, key, name)
+    return staged
 
 
-def _quarantine_cross_batch_duplicates(
-    con: duckdb.DuckDBPyConnection, table_key: str, meta: dict
-) -> int:
+def _cross_batch_duplicates(
+    con: duckdb.DuckDBPyConnection, table_key: str, pending: str
+) -> list[dict]:
+    """Remove from `pending` the later rows of a key seen in an earlier batch; their quarantine rows."""
     table = RAW_TABLES[table_key]
     key = list(table.key)
     keys = ", ".join(f'"{k}"' for k in key)
     on = " and ".join(f'r."{k}" = d."{k}"' for k in key)
     duplicates = pl.from_arrow(
-        con.execute(
+        con.sql(
             f"""
             with d as (
-                select {keys}, min(_line) as first_line from {table.name}
-                where _drop_date = ? and _file = ?
+                select {keys}, min(_line) as first_line from {pending}
                 group by {keys} having count(*) > 1
             )
-            select r.* from {table.name} r join d on {on}
-            where r._drop_date = ? and r._file = ? and r._line > d.first_line
-            """,
-            [meta["drop_date"], meta["file"], meta["drop_date"], meta["file"]],
+            select r.* from {pending} r join d on {on} where r._line > d.first_line
+            """
         ).to_arrow_table()
     )
     if duplicates.is_empty():
-        return 0
+        return []
     rows = []
     for row in duplicates.iter_rows(named=True):
         record = "|".join(str(row[k]) for k in key)
@@ -342,15 +366,10 @@ def _quarantine_cross_batch_duplicates(
         )
     con.register("_duplicate_lines", duplicates.select("_line").to_arrow())
     try:
-        con.execute(
-            f"delete from {table.name} where _drop_date = ? and _file = ? "
-            "and _line in (select _line from _duplicate_lines)",
-            [meta["drop_date"], meta["file"]],
-        )
+        con.execute(f"delete from {pending} where _line in (select _line from _duplicate_lines)")
     finally:
         con.unregister("_duplicate_lines")
-    _insert_quarantine(con, rows, meta)
-    return len(rows)
+    return rows
 
 
 def _locate(folder: Path, source: str, stem: str) -> Path | None:
@@ -381,7 +400,11 @@ def _previous_delivery(
 
 
 def _insert_frame(
-    con: duckdb.DuckDBPyConnection, table_key: str, frame: pl.DataFrame, meta: dict
+    con: duckdb.DuckDBPyConnection,
+    table_key: str,
+    frame: pl.DataFrame,
+    meta: dict,
+    into: str | None = None,
 ) -> None:
     if frame.is_empty():
         return
@@ -394,7 +417,7 @@ def _insert_frame(
     frame = frame.select([name for name, _, _ in table.all_columns])
     con.register("_ingest_frame", frame.to_arrow())
     try:
-        con.execute(f"INSERT INTO {table.name} BY NAME SELECT * FROM _ingest_frame")
+        con.execute(f"INSERT INTO {into or table.name} BY NAME SELECT * FROM _ingest_frame")
     finally:
         con.unregister("_ingest_frame")
 
@@ -528,18 +551,24 @@ def ingest_source_drop(
             entry.rows_read, entry.rows_loaded, entry.rows_quarantined = previous[1:]
             pending.append((entry, stem, None))
             continue
-        if path.suffix == ".parquet":
-            # Checked batch by batch while loading (phase 2); here only whether it can be read.
-            entry.rows_read = _parquet_rows(path)
-            checked = _StreamedParquet(path)
-        elif path.suffix == ".jsonl":
-            # Checked chunk by chunk while loading (phase 2): a read error there rolls back the drop.
-            checked = _StreamedJsonl(path)
+        meta = {"drop_date": drop_date, "file": path.name, "loaded_at": loaded_at}
+        if path.suffix in (".parquet", ".jsonl"):
+            stage = _stage_parquet if path.suffix == ".parquet" else _stage_jsonl
+            try:
+                checked = stage(con, source, stem, path, meta)
+            except BaseException:
+                for _, _, other in pending:
+                    if isinstance(other, _Staged):
+                        _drop_pending(con, other)
+                for table in _file_tables(source)[stem]:
+                    name = f"{PENDING_SCHEMA}.{source}__{table}__{drop_date:%Y%m%d}"
+                    con.execute(f"DROP TABLE IF EXISTS {name}")
+                raise
         else:
             checked = check_file(source, stem, path)
-            entry.rows_read = checked.rows_read
-            entry.rows_loaded = checked.rows_loaded
-            entry.rows_quarantined = checked.rows_quarantined
+        entry.rows_read = checked.rows_read
+        entry.rows_loaded = checked.rows_loaded
+        entry.rows_quarantined = checked.rows_quarantined
         if previous is not None:
             entry.status = "replaced"
             entry.message = f"re-delivered with different content (previous sha256 {previous[0]})"
@@ -569,16 +598,10 @@ def ingest_source_drop(
                     "DELETE FROM raw.quarantine WHERE source = ? AND drop_date = ? AND file = ?",
                     [source, drop_date, entry.file],
                 )
-            if isinstance(checked, _StreamedParquet):
-                tables = _file_tables(source)[stem]
-                entry.rows_loaded, entry.rows_quarantined = _load_parquet(
-                    con, source, stem, tables[0], checked.path, meta
-                )
-            elif isinstance(checked, _StreamedJsonl):
-                entry.rows_read, entry.rows_quarantined = _load_jsonl(
-                    con, source, stem, checked.path, meta
-                )
-                entry.rows_loaded = entry.rows_read - entry.rows_quarantined
+            if isinstance(checked, _Staged):
+                for key, name in checked.pending.items():
+                    con.execute(f"INSERT INTO {RAW_TABLES[key].name} BY NAME FROM {name}")
+                _insert_quarantine(con, checked.quarantine, meta)
             elif checked is not None:
                 for table, frame in checked.frames.items():
                     _insert_frame(con, f"{source}__{table}", frame, meta)
@@ -592,4 +615,8 @@ def ingest_source_drop(
     except BaseException:
         con.rollback()
         raise
+    finally:
+        for _, _, checked in pending:
+            if isinstance(checked, _Staged):
+                _drop_pending(con, checked)
     return result
