@@ -8,8 +8,10 @@ contracts, no quarantine, no version history, no lineage, no checks):
 - read extracts: every file of every drop into a table per extract (DuckDB's CSV, JSON and Parquet
   readers, all drops of a table in one statement);
 - daily usage metrics: events → account × day counts → a dense account × day grid from each
-  account's creation to the last drop with the 28/30-day windowed sums and the last login, the
-  heavy part of `int_account_daily_metrics`;
+  account's creation to the last drop with the 28/30-day windowed sums, the last login and the
+  distinct users and features of the last 30 days, kept for the last 400 days as the pipeline keeps
+  them: the heavy part of `int_account_events_daily`, `int_account_activity_windows` and
+  `int_account_daily_metrics` (without tickets, NPS, payments and coverage);
 - monthly MRR: each month-end valued from the newest subscription version of a drop on or before
   it (items × quantity × monthly factor, live statuses), months before the first drop from paid
   invoice lines covering the month-end, summed per customer and month.
@@ -95,24 +97,63 @@ grid as (
     select account_days.account_id, cast(days.day as date) as day
     from account_days, bounds,
         range(cast(account_days.created_on as timestamp), cast(bounds.last_drop as timestamp) + interval 1 day, interval 1 day) as days(day)
+),
+windowed as (
+    select
+        grid.account_id,
+        grid.day,
+        sum(coalesce(events_daily.logins, 0)) over last_28 as logins_28d,
+        sum(coalesce(events_daily.conversations, 0)) over last_30 as conversations_30d,
+        sum(coalesce(events_daily.conversations, 0)) over previous_30 as conversations_prev_30d,
+        sum(coalesce(events_daily.active_users, 0)) over last_30 as active_user_days_30d,
+        sum(coalesce(events_daily.features_used, 0)) over last_30 as features_used_30d,
+        sum(coalesce(events_daily.blocked_attempts, 0)) over last_30 as blocked_attempts_30d,
+        max(events_daily.last_login_at) over since_creation as last_login_at
+    from grid
+    left join events_daily on events_daily.account_id = grid.account_id and events_daily.day = grid.day
+    window
+        last_28 as (partition by grid.account_id order by grid.day rows between 27 preceding and current row),
+        last_30 as (partition by grid.account_id order by grid.day rows between 29 preceding and current row),
+        previous_30 as (partition by grid.account_id order by grid.day rows between 59 preceding and 30 preceding),
+        since_creation as (partition by grid.account_id order by grid.day rows unbounded preceding)
+),
+-- Distinct users and features of the last 30 days, over the published range (the last 400 days).
+use_days as (
+    select distinct account_id, 'user' as kind, user_id as key, cast(occurred_at as date) as day
+    from events where user_id is not null
+    union all
+    select distinct account_id, 'feature', feature_key, cast(occurred_at as date)
+    from events where event_type = 'feature_used' and feature_key is not null
+),
+-- A key used on days less than 30 apart stays "in the last 30 days" from its first use of the run
+-- to 29 days after its last: one interval per run, so a day's distinct count is a range join.
+runs as (
+    select *, sum(case when day - lag_day < 30 then 0 else 1 end)
+        over (partition by account_id, kind, key order by day) as run
+    from (
+        select *, lag(day) over (partition by account_id, kind, key order by day) as lag_day
+        from use_days
+    )
+),
+intervals as (
+    select account_id, kind, key, min(day) as first_day, max(day) + 29 as last_day
+    from runs group by all
+),
+distinct_30d as (
+    select grid.account_id, grid.day,
+        count(*) filter (where intervals.kind = 'user') as monthly_active_users,
+        count(*) filter (where intervals.kind = 'feature') as features_used_30d_count
+    from grid
+    join intervals
+        on intervals.account_id = grid.account_id
+        and grid.day between intervals.first_day and intervals.last_day
+    where grid.day > (select last_drop from bounds) - 400
+    group by all
 )
-select
-    grid.account_id,
-    grid.day,
-    sum(coalesce(events_daily.logins, 0)) over last_28 as logins_28d,
-    sum(coalesce(events_daily.conversations, 0)) over last_30 as conversations_30d,
-    sum(coalesce(events_daily.conversations, 0)) over previous_30 as conversations_prev_30d,
-    sum(coalesce(events_daily.active_users, 0)) over last_30 as active_user_days_30d,
-    sum(coalesce(events_daily.features_used, 0)) over last_30 as features_used_30d,
-    sum(coalesce(events_daily.blocked_attempts, 0)) over last_30 as blocked_attempts_30d,
-    max(events_daily.last_login_at) over since_creation as last_login_at
-from grid
-left join events_daily on events_daily.account_id = grid.account_id and events_daily.day = grid.day
-window
-    last_28 as (partition by grid.account_id order by grid.day rows between 27 preceding and current row),
-    last_30 as (partition by grid.account_id order by grid.day rows between 29 preceding and current row),
-    previous_30 as (partition by grid.account_id order by grid.day rows between 59 preceding and 30 preceding),
-    since_creation as (partition by grid.account_id order by grid.day rows unbounded preceding);
+select windowed.*, distinct_30d.monthly_active_users, distinct_30d.features_used_30d_count
+from windowed
+left join distinct_30d using (account_id, day)
+where windowed.day > (select last_drop from bounds) - 400;
 """
 
 MONTHLY_MRR = """
