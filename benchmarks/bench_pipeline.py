@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,7 +61,6 @@ def child_run(args: argparse.Namespace) -> None:
 
     settings = Settings(extracts_dir=args.extracts, warehouse_dir=args.warehouse)
     instance = dg.DagsterInstance.ephemeral()
-    started = time.time()
     outcome = run_daily_job(
         settings,
         dt.date.fromisoformat(args.date_from),
@@ -84,7 +82,7 @@ def child_run(args: argparse.Namespace) -> None:
                 steps.setdefault(event.step_key, [entry.timestamp, entry.timestamp])[1] = (
                     entry.timestamp
                 )
-    dbt_models = _dbt_model_times(started)
+    dbt_models = _dbt_model_times(outcome.run_id)
     write_json(
         args.timings,
         {
@@ -98,13 +96,14 @@ def child_run(args: argparse.Namespace) -> None:
     print(f"published={outcome.published} {outcome.reason}", flush=True)
 
 
-def _dbt_model_times(since: float) -> dict[str, float]:
-    """Execution time per dbt node from the run_results.json files dagster-dbt wrote in this run."""
+def _dbt_model_times(run_id: str | None) -> dict[str, float]:
+    """Execution time per dbt node from the run_results.json files of this run's dbt invocations
+    (dagster-dbt names each invocation's target folder `<step>-<run id[:7]>-<random>`)."""
     times: dict[str, float] = {}
+    if not run_id:
+        return times
     target = PROJECT_ROOT / "dbt_project" / "target"
-    for path in target.rglob("run_results.json"):
-        if path.stat().st_mtime < since:
-            continue
+    for path in target.glob(f"*-{run_id[:7]}-*/run_results.json"):
         for result in json.loads(path.read_text()).get("results", []):
             times[result["unique_id"]] = times.get(result["unique_id"], 0.0) + float(
                 result.get("execution_time") or 0.0
