@@ -262,9 +262,7 @@ def _gb(value: int | None) -> str:
 
 
 def _s(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1f}" if value < 600 else f"{value / 60:.1f} min"
+    return "–" if value is None else f"{value:.1f}"
 
 
 def report(work: Path) -> str:
@@ -276,7 +274,7 @@ def report(work: Path) -> str:
         if "generate" in results:
             sizes.append((root.name, results))
     lines = [
-        "| size (accounts × months) | events | stage | wall time | peak memory (GiB) |",
+        "| size (accounts × months) | events | stage | wall time (s) | peak memory (GiB) |",
         "| --- | ---: | --- | ---: | ---: |",
     ]
     for name, r in sizes:
@@ -341,7 +339,7 @@ def _ours(run: dict, floor_stage: str) -> float | None:
 
 def floor_table(sizes: list) -> list[str]:
     lines = [
-        "| size | stage | floor (hand-written DuckDB SQL) | ours (full build) | ours / floor | floor peak (GiB) |",
+        "| size | stage | floor: hand-written DuckDB SQL (s) | ours, full build (s) | ours / floor | floor peak (GiB) |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for name, r in sizes:
@@ -359,7 +357,7 @@ def floor_table(sizes: list) -> list[str]:
 
 def daily_table(sizes: list) -> list[str]:
     lines = [
-        "| size | full build | daily incremental run | daily / full |",
+        "| size | full build (s) | daily incremental run (s) | daily / full |",
         "| --- | ---: | ---: | ---: |",
     ]
     for name, r in sizes:
