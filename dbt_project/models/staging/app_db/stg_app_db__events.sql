@@ -1,8 +1,10 @@
 {#- One row per product usage event in drops dated <= the as-of date. Events are immutable, but a
     flawed extract can re-send one in a later drop, so each event_id keeps its newest row (and an
-    event whose newest row carries deleted_at is left out). Measured on 5M raw rows (2 cores): this
-    window adds about 1 s to a query over the view, against 2-4 s for DISTINCT ON, so a thin view
-    with row_number stays. -#}
+    event whose newest row carries deleted_at is left out). A table, not a view like the other
+    staging models: as a view, every model and test reading it (about a dozen per run) re-ran this
+    window over the whole event history — at 100k accounts (476M events) each pass spilled tens of
+    GB (BENCHMARKS.md). Built once per run, it is sorted once. -#}
+{{ config(materialized='table') }}
 with
 
 source as (
