@@ -307,7 +307,7 @@ def report(work: Path) -> str:
 FLOOR_PAIRS = {
     # floor stage: (our measure, how ours is read from the results)
     "read extracts": "ingest stage",
-    "daily usage metrics": "dbt models int_account_events_daily + int_account_activity_windows + int_account_daily_metrics",
+    "daily usage metrics": "dbt models stg_app_db__events (when a table) + int_account_events_daily + int_account_activity_windows + int_account_daily_metrics",
     "monthly MRR": "dbt models of intermediate/revenue + mrr_monthly",
 }
 
@@ -317,7 +317,10 @@ def _ours(run: dict, floor_stage: str) -> float | None:
         return run["stages"]["ingest"]["wall_s"]
     models = run.get("dbt_models", {})
     if floor_stage == "daily usage metrics":
+        # stg_app_db__events counts where it is a table (its newest-version window over the
+        # events is work the floor does not do; as a view its cost lands in the models above).
         names = (
+            "stg_app_db__events",
             "int_account_events_daily",
             "int_account_activity_windows",
             "int_account_daily_metrics",
@@ -352,6 +355,8 @@ def floor_table(sizes: list) -> list[str]:
                 f"| {name} | {stage} | {_s(figures['wall_s'])} | {_s(ours)} | {ratio} | "
                 f"{_gb(figures['peak_rss_bytes'])} |"
             )
+    lines.append("")
+    lines += [f"- {stage}: ours is the {ours}." for stage, ours in FLOOR_PAIRS.items()]
     return lines
 
 
