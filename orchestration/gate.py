@@ -505,6 +505,31 @@ def _tables(con: duckdb.DuckDBPyConnection, names: set[str]) -> dict[str, pl.Dat
     return found
 
 
+def _health_frame(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, wanted: list[str]
+) -> pl.DataFrame | None:
+    """The columns of a health table that rules 4 and 16 read (the tables hold one row per account
+    and day: reading every column took most of the gate's memory). features_used_30d, a list, is
+    read as whether it is present: rule 16 asks only that."""
+    if not _has(con, schema, table):
+        return None
+    present = set(_columns(con, schema, table))
+    columns = [
+        'features_used_30d is not null as "features_used_30d"'
+        if name == "features_used_30d"
+        else f'"{name}"'
+        for name in dict.fromkeys(wanted)
+        if name in present
+    ]
+    frame = _frame(con, f'select {", ".join(columns)} from {schema}."{table}"')
+    # rule 16 reads a missing list as NULL, not False
+    if "features_used_30d" in frame.columns:
+        frame = frame.with_columns(
+            pl.when(pl.col("features_used_30d")).then(True).alias("features_used_30d")
+        )
+    return frame
+
+
 def evaluate_rules(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, config: dict
 ) -> list[RuleResult]:
@@ -553,7 +578,13 @@ def evaluate_rules(
     results += validation.cohorts_consistent(mrr_monthly, _table(con, "marts", "revenue_cohorts"))
 
     health_config = _read_yaml(CONFIG_DIR / rules["r04_health_weights"]["config_file"])
-    health_scores = _table(con, "marts", "health_scores_daily")
+    health_scores = _health_frame(
+        con,
+        "marts",
+        "health_scores_daily",
+        ["account_id", "as_of_date", "coverage", "config_version"]
+        + [f"{name}_score" for name in (health_config or {}).get("components", {})],
+    )
     results += validation.health_weights_documented(health_config, health_scores)
     calibration = rules["r05_health_calibration"]
     results += validation.health_calibration(
@@ -642,7 +673,17 @@ def evaluate_rules(
     )
     results += validation.confidence_intervals(published, intervals)
     results += validation.period_comparison(published, periods)
-    health_metrics = _table(con, "intermediate", "int_account_daily_metrics")
+    health_metrics = _health_frame(
+        con,
+        "intermediate",
+        "int_account_daily_metrics",
+        ["account_id", "as_of_date", "plan", "features_used_30d"]
+        + [
+            metric
+            for spec in (health_config or {}).get("components", {}).values()
+            for metric in spec["metrics"]
+        ],
+    )
     results += validation.no_defaulted_inputs(
         published, defaults, health_scores, health_metrics, health_config
     )
