@@ -222,11 +222,20 @@ def cross_source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, 
 def independent_revenue_check(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, sample_size: int
 ) -> list[RuleResult]:
-    """Rule 12 on revenue: the as-of month's MRR per customer recomputed in Polars from staging."""
+    """Rule 12 on revenue: every month's MRR per customer recomputed in Polars from staging (months
+    on or after the first drop from the versions, earlier ones from invoice history, metered items
+    from their last invoiced amount), against the dbt intermediate and the mart: totals and churn
+    counts of every month, the seeded sample in every month."""
     rule = "r12_sample_verification"
     needed = [
         ("staging", "stg_stripe__subscription_versions"),
         ("staging", "stg_stripe__subscription_item_versions"),
+        ("staging", "stg_stripe__subscription_items"),
+        ("staging", "stg_stripe__subscription_discount_versions"),
+        ("staging", "stg_stripe__customer_discount_versions"),
+        ("staging", "stg_stripe__coupons"),
+        ("staging", "stg_stripe__invoices"),
+        ("staging", "stg_stripe__invoice_lines"),
         ("staging", "stg_fx_rates__fx_rates"),
         ("intermediate", "int_customer_mrr_monthly"),
         ("marts", "mrr_monthly"),
@@ -236,48 +245,6 @@ def independent_revenue_check(
         return [
             validation.not_applicable(rule, "marts.mrr_monthly", f"absent: {', '.join(absent)}")
         ]
-    month = as_of.replace(day=1)
-    subscriptions = _frame(
-        con,
-        "select subscription_id, customer_id, status, valid_from_drop, valid_to_drop "
-        "from staging.stg_stripe__subscription_versions",
-    )
-    items = _frame(
-        con,
-        "select subscription_id, subscription_item_id, quantity, unit_amount, recurring_interval, "
-        "recurring_interval_count, recurring_usage_type, currency, valid_from_drop, valid_to_drop "
-        "from staging.stg_stripe__subscription_item_versions",
-    )
-    discount_parts = []
-    for model, parent in (
-        ("stg_stripe__subscription_discounts", "subscription"),
-        ("stg_stripe__customer_discounts", "customer"),
-    ):
-        if _has(con, "staging", model):
-            discount_parts.append(
-                _frame(
-                    con,
-                    f"""
-                    select '{parent}' as parent_object, d.parent_id,
-                           cast(coalesce(d.coupon_percent_off, c.percent_off) as double) as percent_off,
-                           cast(coalesce(d.coupon_amount_off, c.amount_off) as double) as amount_off,
-                           coalesce(d.coupon_duration, c.duration) as duration,
-                           coalesce(d.coupon_duration_in_months, c.duration_in_months) as duration_in_months,
-                           cast(d.started_at as timestamp) as started_at,
-                           cast(d.ends_at as timestamp) as ends_at
-                    from staging.{model} d
-                    left join staging.stg_stripe__coupons c on c.coupon_id = d.coupon_id
-                    """,
-                )
-            )
-    discounts = pl.concat(discount_parts) if discount_parts else None
-    if discounts is None:
-        return [validation.not_applicable(rule, "marts.mrr_monthly", "no discount staging")]
-    fx = _frame(
-        con,
-        "select rate_date, currency, cast(rate_to_reporting as double) as rate_to_reporting "
-        "from staging.stg_fx_rates__fx_rates",
-    )
     currencies = con.execute("select distinct reporting_currency from marts.mrr_monthly").fetchall()
     if len(currencies) != 1:
         return [
@@ -285,118 +252,315 @@ def independent_revenue_check(
                 rule, "marts.mrr_monthly", f"{len(currencies)} reporting currencies, expected one"
             )
         ]
-    # Every month whose valuation date the staged versions cover (on or after the first drop);
-    # earlier months are valued from invoice history, which this path does not recompute.
+    subscriptions = _frame(
+        con,
+        "select subscription_id, customer_id, status, started_at, ended_at, trial_end_at, "
+        "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_versions",
+    )
     first_drop = subscriptions["valid_from_drop"].min()
-    valuations: list[tuple[dt.date, dt.date]] = []
-    month_start = as_of.replace(day=1)
-    while True:
-        next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
-        valuation = min(next_month - dt.timedelta(days=1), as_of)
-        if first_drop is None or valuation < first_drop:
-            break
-        valuations.append((month_start, valuation))
-        month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
-    valuations.reverse()
-    if not valuations:
+    first_start = subscriptions["started_at"].min()
+    if first_drop is None or first_start is None:
         return [validation.not_applicable(rule, "marts.mrr_monthly", "no staged Stripe versions")]
+    items = _frame(
+        con,
+        "select subscription_id, subscription_item_id, quantity, "
+        "coalesce(cast(unit_amount as double), cast(unit_amount_decimal as double)) as unit_amount, "
+        "recurring_interval, recurring_interval_count, recurring_usage_type, currency, "
+        "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_item_versions",
+    )
+    discounts = pl.concat(
+        [
+            _frame(
+                con,
+                f"""
+                select d.parent_object, d.parent_id,
+                       cast(coalesce(d.coupon_percent_off, c.percent_off) as double) as percent_off,
+                       cast(coalesce(d.coupon_amount_off, c.amount_off) as double) as amount_off,
+                       coalesce(d.coupon_duration, c.duration) as duration,
+                       cast(coalesce(d.coupon_duration_in_months, c.duration_in_months) as bigint)
+                           as duration_in_months,
+                       d.started_at, d.ends_at, d.valid_from_drop, d.valid_to_drop
+                from staging.{model} d
+                left join staging.stg_stripe__coupons c on c.coupon_id = d.coupon_id
+                """,
+            )
+            for model in (
+                "stg_stripe__subscription_discount_versions",
+                "stg_stripe__customer_discount_versions",
+            )
+        ]
+    )
+    invoice_lines = validation.independent_invoice_line_mrr(
+        _frame(
+            con,
+            "select invoice_id, subscription_id, status, created_at from staging.stg_stripe__invoices",
+        ),
+        _frame(
+            con,
+            "select invoice_line_id, invoice_id, subscription_id, subscription_item_id, price_id, "
+            "line_type, is_proration, recurring_interval, recurring_interval_count, currency, "
+            "amount, discount_amount, quantity, period_start_at, period_end_at "
+            "from staging.stg_stripe__invoice_lines",
+        ),
+        _frame(
+            con,
+            "select subscription_item_id, recurring_interval, recurring_interval_count "
+            "from staging.stg_stripe__subscription_items",
+        ),
+    )
+    fx = _frame(
+        con,
+        "select rate_date, currency, cast(rate_to_reporting as double) as rate_to_reporting "
+        "from staging.stg_fx_rates__fx_rates",
+    )
+    # Every month from the first subscription's start to the as-of month, valued at its last day
+    # (the as-of month at the as-of date).
+    valuations: list[tuple[dt.date, dt.date]] = []
+    month_start = first_start.date().replace(day=1)
+    while month_start <= as_of:
+        next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
+        valuations.append((month_start, min(next_month - dt.timedelta(days=1), as_of)))
+        month_start = next_month
     recomputed = {
         month: validation.independent_mrr(
-            subscriptions, items, discounts, fx, valuation, currencies[0][0]
+            subscriptions,
+            items,
+            discounts,
+            invoice_lines,
+            fx,
+            valuation,
+            first_drop,
+            currencies[0][0],
         )
         for month, valuation in valuations
     }
-    as_of_paying = recomputed[month].filter(~pl.col("metered") & (pl.col("mrr_minor") > 0))
+    as_of_month = as_of.replace(day=1)
+    as_of_paying = recomputed[as_of_month].filter(
+        ~pl.col("missing_rate") & (pl.col("mrr_minor") > 0)
+    )
     sample = validation.sample_accounts(as_of_paying["customer_id"].to_list(), as_of, sample_size)
+    intermediate_all = _frame(
+        con,
+        "select month, customer_id, cast(mrr_minor as double) as mrr_minor "
+        "from intermediate.int_customer_mrr_monthly",
+    )
+    published_all = _frame(
+        con,
+        "select month, stripe_customer_id as customer_id, mrr from marts.mrr_monthly "
+        "where stripe_customer_id is not null",
+    )
+    churned_by_month = (
+        dict(con.execute("select month, logos_churned from marts.mrr_movements_monthly").fetchall())
+        if _has(con, "marts", "mrr_movements_monthly")
+        else {}
+    )
     results: list[RuleResult] = []
+    previous: set[str] = set()
     for this_month, _ in valuations:
         independent = recomputed[this_month]
-        intermediate = _frame(
-            con,
-            "select customer_id, cast(mrr_minor as double) as mrr_minor "
-            "from intermediate.int_customer_mrr_monthly where month = ?",
-            [this_month],
-        )
-        published = _frame(
-            con,
-            "select stripe_customer_id as customer_id, mrr from marts.mrr_monthly where month = ?",
-            [this_month],
-        )
-        previous_month = (this_month - dt.timedelta(days=1)).replace(day=1)
-        if previous_month in recomputed:
-            previous = set(
-                recomputed[previous_month].filter(pl.col("mrr_minor") > 0.5)["customer_id"]
-            )
-        else:
-            # The previous month is valued from invoices: its paying customers come from the mart.
-            previous = set(
-                _frame(
-                    con,
-                    "select stripe_customer_id as customer_id from marts.mrr_monthly "
-                    "where month = ? and previous_mrr > 0",
-                    [this_month],
-                )["customer_id"]
-            )
-        churned_published = None
-        churned_independent = None
-        if _has(con, "marts", "mrr_movements_monthly"):
-            row = con.execute(
-                "select logos_churned from marts.mrr_movements_monthly where month = ?",
-                [this_month],
-            ).fetchall()
-            if row:
-                churned_published = int(row[0][0])
-                paying_now = set(independent.filter(pl.col("mrr_minor") > 0.5)["customer_id"])
-                churned_independent = len(previous - paying_now)
+        paying_now = set(independent.filter(pl.col("mrr_minor") > 0.5)["customer_id"])
+        churned_published = churned_by_month.get(this_month)
         results += validation.sample_verification(
             independent,
-            intermediate,
-            published,
-            churned_published,
-            churned_independent,
+            intermediate_all.filter(pl.col("month") == this_month).drop("month"),
+            published_all.filter(pl.col("month") == this_month).drop("month"),
+            None if churned_published is None else int(churned_published),
+            None if churned_published is None else len(previous - paying_now),
             sample,
             this_month,
             min_sample=10,
         )
+        previous = paying_now
     return results
 
 
 def independent_health_check(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, sample_size: int
 ) -> list[RuleResult]:
-    """Rule 12 on health inputs: sampled accounts' inputs of the as-of day recomputed from staging."""
+    """Rule 12 on health inputs: the sampled accounts' inputs of the as-of day recomputed in Polars
+    from staging. Only the sampled accounts' rows are read, and of the event-like tables only the
+    days their windows reach (the filters run in DuckDB), so the memory needed does not grow with
+    the number of accounts or events."""
     rule = "r12_sample_verification"
     target = "intermediate.int_account_daily_metrics sample"
     if not _has(con, "intermediate", "int_account_daily_metrics"):
         return [validation.not_applicable(rule, target, "no health inputs built yet")]
+    needed = [
+        "stg_app_db__accounts_with_deleted",
+        "stg_app_db__users",
+        "stg_app_db__events",
+        "stg_app_db__nps_responses",
+        "stg_app_db__cs_activities",
+        "stg_ticketing__organizations",
+        "stg_ticketing__tickets",
+        "stg_ticketing__satisfaction_ratings",
+        "stg_stripe__customers",
+        "stg_stripe__subscriptions",
+        "stg_stripe__invoices",
+        "stg_stripe__charges",
+        "stg_stripe__subscription_versions",
+        "stg_stripe__subscription_item_versions",
+    ]
+    absent = [f"staging.{name}" for name in needed if not _has(con, "staging", name)]
+    if absent:
+        return [validation.not_applicable(rule, target, f"absent: {', '.join(absent)}")]
+    accounts = [
+        row[0]
+        for row in con.execute(
+            "select account_id from intermediate.int_account_daily_metrics where as_of_date = ?",
+            [as_of],
+        ).fetchall()
+    ]
+    if len(accounts) < 10:
+        return [validation.not_applicable(rule, target, "fewer than 10 accounts with inputs")]
+    sample = validation.sample_accounts(accounts, as_of, sample_size)
+    present = set(_columns(con, "intermediate", "int_account_daily_metrics"))
+    missing = [c for c in validation.HEALTH_INPUTS if c not in present]
+    if missing:
+        return [
+            validation.RuleResult(
+                rule,
+                f"{target}, {as_of}",
+                "fail",
+                f"columns absent: {', '.join(missing)}",
+                "error on any mismatch",
+                "int_account_daily_metrics lacks inputs rule 12 verifies",
+            )
+        ]
     published = _frame(
         con,
-        "select account_id, open_tickets, days_since_last_login "
-        "from intermediate.int_account_daily_metrics where as_of_date = ?",
-        [as_of],
+        "select account_id, "
+        + ", ".join(
+            f'"{c}"'
+            if c in ("plan", "subscription_state", "features_used_30d")
+            else f'cast("{c}" as double) as "{c}"'
+            for c in validation.HEALTH_INPUTS
+        )
+        + " from intermediate.int_account_daily_metrics "
+        "where as_of_date = ? and account_id in (select unnest(?::varchar[]))",
+        [as_of, sample],
     )
-    if published.height < 10:
-        return [validation.not_applicable(rule, target, "fewer than 10 accounts with inputs")]
+
+    def since(days: int) -> dt.datetime:
+        return dt.datetime.combine(as_of - dt.timedelta(days=days - 1), dt.time())
+
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    mine = "(select unnest(?::varchar[]))"
+    account_rows = _frame(
+        con,
+        "select account_id, stripe_customer_id, plan, plan_conversation_limit, created_at "
+        f"from staging.stg_app_db__accounts_with_deleted where account_id in {mine}",
+        [sample],
+    )
+    customers = [c for c in account_rows["stripe_customer_id"].to_list() if c is not None]
+    organizations = _frame(
+        con,
+        "select organization_id, account_id from staging.stg_ticketing__organizations "
+        f"where account_id in {mine}",
+        [sample],
+    )
+    organization_ids = organizations["organization_id"].to_list()
+    ratings = _frame(
+        con,
+        """
+        select ticket_id, organization_id, rating, created_at
+        from staging.stg_ticketing__satisfaction_ratings
+        where created_at >= ? and created_at < ?
+            and (organization_id in (select unnest(?::bigint[]))
+                 or ticket_id in (select ticket_id from staging.stg_ticketing__tickets
+                                  where organization_id in (select unnest(?::bigint[]))))
+        """,
+        [
+            since(validation.HEALTH_LOOKBACK_DAYS["tickets"]),
+            end,
+            organization_ids,
+            organization_ids,
+        ],
+    )
+    tickets = _frame(
+        con,
+        "select ticket_id, organization_id, created_at, solved_at, priority, is_escalated "
+        "from staging.stg_ticketing__tickets where organization_id in (select unnest(?::bigint[])) "
+        "or ticket_id in (select unnest(?::bigint[]))",
+        [organization_ids, ratings["ticket_id"].to_list()],
+    )
+    # The windows reach back 60 days; the last login may be older (any date up to the day).
+    events = _frame(
+        con,
+        "select account_id, user_id, feature_key, event_type, occurred_at "
+        f"from staging.stg_app_db__events where account_id in {mine} and occurred_at < ? "
+        "and (occurred_at >= ? or event_type = 'login')",
+        [sample, end, since(validation.HEALTH_LOOKBACK_DAYS["events"])],
+    )
+    subscriptions = _frame(
+        con,
+        "select subscription_id, customer_id, status, created_at, started_at, ended_at, trial_end_at, "
+        "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_versions "
+        "where subscription_id in ("
+        "select subscription_id from staging.stg_stripe__subscription_versions "
+        "where customer_id in (select unnest(?::varchar[])))",
+        [customers],
+    )
+
+    def through(*models: str) -> dt.date | None:
+        dates = [
+            con.execute(f"select max(source_drop_date) from staging.{model}").fetchall()[0][0]
+            for model in models
+        ]
+        return max((d for d in dates if d is not None), default=None)
+
     independent = validation.independent_health_inputs(
-        _frame(
-            con,
-            "select account_id, cast(created_at as timestamp) as created_at "
-            "from staging.stg_app_db__accounts",
-        ),
-        _frame(con, "select organization_id, account_id from staging.stg_ticketing__organizations"),
-        _frame(
-            con,
-            "select organization_id, cast(created_at as timestamp) as created_at, "
-            "cast(solved_at as timestamp) as solved_at from staging.stg_ticketing__tickets",
-        ),
-        _frame(
-            con,
-            "select account_id, cast(occurred_at as timestamp) as occurred_at "
-            "from staging.stg_app_db__events where event_type = 'login'",
-        ),
         as_of,
+        account_rows,
+        organizations,
+        tickets,
+        ratings,
+        events,
+        _frame(
+            con,
+            "select account_id, score, submitted_at from staging.stg_app_db__nps_responses "
+            f"where account_id in {mine} and submitted_at >= ? and submitted_at < ?",
+            [sample, since(validation.HEALTH_LOOKBACK_DAYS["nps"]), end],
+        ),
+        _frame(
+            con,
+            "select account_id, activity_type, occurred_at from staging.stg_app_db__cs_activities "
+            f"where account_id in {mine} and occurred_at >= ? and occurred_at < ?",
+            [sample, since(validation.HEALTH_LOOKBACK_DAYS["activities"]), end],
+        ),
+        _frame(
+            con,
+            "select customer_id from staging.stg_stripe__customers "
+            "where customer_id in (select unnest(?::varchar[]))",
+            [customers],
+        ),
+        _frame(
+            con,
+            "select customer_id, status, created_at from staging.stg_stripe__charges "
+            "where customer_id in (select unnest(?::varchar[])) and created_at >= ? and created_at < ?",
+            [customers, since(validation.HEALTH_LOOKBACK_DAYS["charges"]), end],
+        ),
+        subscriptions,
+        _frame(
+            con,
+            "select subscription_id, recurring_interval, recurring_interval_count, valid_from_drop, "
+            "valid_to_drop from staging.stg_stripe__subscription_item_versions "
+            "where subscription_id in (select unnest(?::varchar[]))",
+            [subscriptions["subscription_id"].unique().to_list()],
+        ),
+        {
+            "app_db": through(
+                "stg_app_db__accounts_with_deleted", "stg_app_db__events", "stg_app_db__users"
+            ),
+            "stripe": through(
+                "stg_stripe__customers", "stg_stripe__subscriptions", "stg_stripe__invoices"
+            ),
+            "ticketing": through("stg_ticketing__tickets", "stg_ticketing__organizations"),
+            "stripe_first_drop": con.execute(
+                "select min(valid_from_drop) from staging.stg_stripe__subscription_versions"
+            ).fetchall()[0][0],
+        },
     )
-    sample = validation.sample_accounts(published["account_id"].to_list(), as_of, sample_size)
     return validation.health_inputs_verification(independent, published, sample, as_of)
 
 

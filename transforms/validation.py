@@ -715,126 +715,316 @@ def staged_counts(counts: pl.DataFrame) -> list[RuleResult]:
 
 # Monthly factor per recurring interval, divided by interval_count (metrics.md §1).
 MONTHLY_FACTOR = {"month": 1.0, "year": 1 / 12, "week": 52 / 12, "day": 365 / 12}
+LIVE_STATUSES = ["active", "past_due"]
+
+
+def _monthly_factor(interval: pl.Expr, count: pl.Expr) -> pl.Expr:
+    """1/interval_count of the interval's monthly factor (an interval_count of 0 or none counts as 1)."""
+    return interval.replace_strict(MONTHLY_FACTOR, default=None, return_dtype=pl.Float64) / (
+        pl.when(count.is_null() | (count == 0)).then(1).otherwise(count).cast(pl.Float64)
+    )
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The instant a date is valued at: 23:59:59.999 UTC (metrics.md conventions)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) - dt.timedelta(milliseconds=1)
+
+
+def _month_boundaries(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """Calendar months between two instants counted as month boundaries crossed."""
+    return (end.dt.year() * 12 + end.dt.month()) - (start.dt.year() * 12 + start.dt.month())
+
+
+def independent_invoice_line_mrr(
+    invoices: pl.DataFrame, invoice_lines: pl.DataFrame, current_items: pl.DataFrame
+) -> pl.DataFrame:
+    """The recurring subscription lines of paid or open invoices as monthly amounts in minor units
+    of the line's currency, unrounded (metrics.md §1 History; metered items' last invoiced amount):
+    (amount − its discounts) × the monthly factor of the line's period. Proration lines, one-time
+    invoice items and lines with an empty period are not MRR. The period is the price's recurring
+    interval the line carries, else the current item's, else the service period's length in whole
+    months (month boundaries crossed), else in days (365/12 ÷ days).
+
+    `invoices`: invoice_id, subscription_id, status, created_at. `invoice_lines`: invoice_line_id,
+    invoice_id, subscription_id, subscription_item_id, price_id, line_type, is_proration,
+    recurring_interval, recurring_interval_count, currency, amount, discount_amount, quantity,
+    period_start_at, period_end_at. `current_items`: subscription_item_id, recurring_interval,
+    recurring_interval_count (the newest version of each item).
+    Returns invoice_line_id, subscription_id, subscription_item_id, price_id, invoice_created_at,
+    period_start_at, period_end_at, currency, line_mrr_minor.
+    """
+    lines = (
+        invoice_lines.join(
+            invoices.select(
+                "invoice_id",
+                invoice_subscription_id="subscription_id",
+                invoice_status="status",
+                invoice_created_at="created_at",
+            ),
+            on="invoice_id",
+            how="inner",
+        )
+        .filter(
+            pl.col("invoice_status").is_in(["paid", "open"])
+            & (pl.col("line_type") == "subscription")
+            & ~pl.col("is_proration").fill_null(False)
+            & (pl.col("period_end_at") > pl.col("period_start_at"))
+        )
+        .join(
+            current_items.select(
+                "subscription_item_id",
+                item_interval="recurring_interval",
+                item_interval_count="recurring_interval_count",
+            ),
+            on="subscription_item_id",
+            how="left",
+        )
+    )
+    from_line = pl.col("recurring_interval").is_not_null()
+    interval = pl.when(from_line).then("recurring_interval").otherwise("item_interval")
+    count = pl.when(from_line).then("recurring_interval_count").otherwise("item_interval_count")
+    months = _month_boundaries(pl.col("period_start_at"), pl.col("period_end_at"))
+    days = (pl.col("period_end_at").dt.date() - pl.col("period_start_at").dt.date()).dt.total_days()
+    factor = (
+        pl.when(interval.is_not_null())
+        .then(_monthly_factor(interval, count))
+        .when(months >= 1)
+        .then(1.0 / months.cast(pl.Float64))
+        .when(days >= 1)
+        .then(365.0 / 12 / days.cast(pl.Float64))
+    )
+    return lines.select(
+        "invoice_line_id",
+        subscription_id=pl.coalesce("subscription_id", "invoice_subscription_id"),
+        subscription_item_id="subscription_item_id",
+        price_id="price_id",
+        invoice_created_at="invoice_created_at",
+        period_start_at="period_start_at",
+        period_end_at="period_end_at",
+        currency=pl.col("currency").str.to_uppercase(),
+        line_mrr_minor=(
+            pl.col("amount").cast(pl.Float64)
+            - pl.col("discount_amount").fill_null(0).cast(pl.Float64)
+        )
+        * factor,
+    )
+
+
+def _valid_on(frame: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    return frame.filter(
+        (pl.col("valid_from_drop") <= day)
+        & (pl.col("valid_to_drop").is_null() | (pl.col("valid_to_drop") > day))
+    )
 
 
 def independent_mrr(
     subscriptions: pl.DataFrame,
     items: pl.DataFrame,
     discounts: pl.DataFrame,
+    invoice_lines: pl.DataFrame,
     fx: pl.DataFrame,
     valuation_date: dt.date,
+    first_drop: dt.date,
     reporting_currency: str,
 ) -> pl.DataFrame:
     """MRR per Stripe customer at the end of a valuation date, in minor units of the reporting
-    currency, unrounded — recomputed from staged Stripe versions for rule 12, sharing no SQL with dbt.
+    currency, unrounded — recomputed from staged Stripe data for rule 12, sharing no SQL with dbt
+    (metrics.md §1).
 
-    `subscriptions`: subscription_id, customer_id, status, valid_from_drop, valid_to_drop.
-    `items`: subscription_id, subscription_item_id, quantity, unit_amount, recurring_interval,
+    Which subscriptions count: on a date covered by drops (on or after `first_drop`), the version
+    valid then with status active or past_due and its item versions valid then; before the first
+    drop, the subscription's dates (started ≤ d < ended, trial over) on its first version (never
+    started: incomplete, incomplete_expired, left out; first seen unpaid or paused: only where a
+    paid or open invoice line covers d), valued from the lines covering d (one per item, the newest
+    invoice's) or, where no line covers d, from the first version's items at their price.
+    A priced item: unit_amount × quantity × monthly factor less the recurring discounts applying
+    then (item-level percent and amount; the subscription's own replace its customer's); a
+    metered item or one with no unit amount: the last invoiced amount of the item (0 if none).
+    Conversion: the rate of the valuation date or the latest in the 7 days before it.
+
+    `subscriptions`: subscription_id, customer_id, status, started_at, ended_at, trial_end_at,
+    valid_from_drop, valid_to_drop. `items`: subscription_id, subscription_item_id, quantity,
+    unit_amount (the decimal amount where the integer one is absent), recurring_interval,
     recurring_interval_count, recurring_usage_type, currency, valid_from_drop, valid_to_drop.
-    `discounts`: parent_object ('subscription'/'customer'), parent_id, percent_off, amount_off,
-    duration, duration_in_months, started_at, ends_at.
-    `fx`: rate_date, currency, rate_to_reporting (the reporting currency itself converts at 1).
-    Returns customer_id, mrr_minor, metered (customers with a metered or unpriced item are flagged:
-    their MRR comes from invoices, which this path does not recompute).
+    `discounts`: parent_object ('subscription_item', 'subscription', 'customer'), parent_id,
+    percent_off, amount_off, duration, duration_in_months, started_at, ends_at, valid_from_drop,
+    valid_to_drop (NULL: not bounded by drops). `invoice_lines`: independent_invoice_line_mrr's
+    output. `fx`: rate_date, currency, rate_to_reporting.
+    Returns customer_id, mrr_minor, metered (an item valued at its last invoiced amount),
+    from_invoices (valued from invoice lines covering the date), missing_rate (an amount in a
+    currency with no rate in the 7 days: not convertible, never converted at 1).
     """
-
-    def valid(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.filter(
-            (pl.col("valid_from_drop") <= valuation_date)
-            & (pl.col("valid_to_drop").is_null() | (pl.col("valid_to_drop") > valuation_date))
+    valued_at = end_of_day(valuation_date)
+    covering = invoice_lines.filter(
+        (pl.col("period_start_at") <= valued_at) & (pl.col("period_end_at") > valued_at)
+    )
+    line_schema = {"customer_id": pl.String, "currency": pl.String, "mrr_minor": pl.Float64}
+    if valuation_date >= first_drop:
+        live = _valid_on(subscriptions, valuation_date).filter(
+            pl.col("status").is_in(LIVE_STATUSES)
         )
-
-    end = dt.datetime.combine(valuation_date + dt.timedelta(days=1), dt.time())
-    live = valid(subscriptions).filter(pl.col("status").is_in(["active", "past_due"]))
-    priced = (
-        valid(items)
-        .join(live.select("subscription_id", "customer_id"), on="subscription_id")
-        .with_columns(
-            factor=pl.col("recurring_interval").replace_strict(
-                MONTHLY_FACTOR, default=None, return_dtype=pl.Float64
+        counted = _valid_on(items, valuation_date).join(
+            live.select("subscription_id", "customer_id"), on="subscription_id"
+        )
+        from_lines = pl.DataFrame(schema=line_schema)
+    else:
+        first = subscriptions.sort("valid_from_drop").group_by("subscription_id").first()
+        by_dates = first.filter(
+            (pl.col("started_at") <= valued_at)
+            & (pl.col("ended_at").is_null() | (pl.col("ended_at") > valued_at))
+            & (pl.col("trial_end_at").is_null() | (pl.col("trial_end_at") <= valued_at))
+            & ~pl.col("status").is_in(["incomplete", "incomplete_expired"])
+            & (
+                ~pl.col("status").is_in(["unpaid", "paused"])
+                | pl.col("subscription_id").is_in(covering["subscription_id"].unique().implode())
             )
-            / pl.col("recurring_interval_count").cast(pl.Float64),
-            metered=(pl.col("recurring_usage_type") == "metered") | pl.col("unit_amount").is_null(),
         )
-        .with_columns(
-            gross=pl.col("unit_amount").cast(pl.Float64)
-            * pl.col("quantity").cast(pl.Float64)
+        invoiced = (
+            covering.join(by_dates.select("subscription_id", "customer_id"), on="subscription_id")
+            .with_columns(
+                line_key=pl.coalesce("subscription_item_id", "price_id", "invoice_line_id")
+            )
+            .sort("invoice_created_at", "invoice_line_id", descending=True)
+            .unique(["subscription_id", "line_key"], keep="first")
+        )
+        counted = items.join(
+            by_dates.filter(
+                ~pl.col("subscription_id").is_in(invoiced["subscription_id"].unique().implode())
+            ).select("subscription_id", "customer_id", "valid_from_drop"),
+            on=["subscription_id", "valid_from_drop"],
+        )
+        from_lines = invoiced.select(
+            "customer_id", "currency", mrr_minor=pl.col("line_mrr_minor")
+        ).cast(line_schema)
+    priced = counted.with_columns(
+        factor=_monthly_factor(pl.col("recurring_interval"), pl.col("recurring_interval_count")),
+        metered=(pl.col("recurring_usage_type").fill_null("licensed") == "metered")
+        | pl.col("unit_amount").is_null(),
+    ).with_columns(
+        gross=pl.when(~pl.col("metered")).then(
+            pl.col("unit_amount").cast(pl.Float64)
+            * pl.col("quantity").fill_null(1).cast(pl.Float64)
             * pl.col("factor")
         )
     )
-    active_discounts = discounts.with_columns(
-        ends=pl.coalesce(
-            pl.col("ends_at"),
-            pl.when(pl.col("duration") == "repeating").then(
-                pl.col("started_at").dt.offset_by(
-                    pl.format("{}mo", pl.col("duration_in_months").cast(pl.Int64))
-                )
-            ),
-        )
-    ).filter(
+    ends = pl.coalesce(
+        pl.col("ends_at"),
+        pl.when(pl.col("duration") == "repeating").then(
+            pl.col("started_at").dt.offset_by(
+                pl.format("{}mo", pl.col("duration_in_months").cast(pl.Int64))
+            )
+        ),
+    )
+    active = discounts.filter(
         pl.col("duration").is_in(["forever", "repeating"])
-        & (pl.col("started_at") <= end)
-        & (pl.col("ends").is_null() | (pl.col("ends") > end))
+        & (pl.col("started_at") <= valued_at)
+        & (ends.is_null() | (ends > valued_at))
+        & (pl.col("valid_from_drop").is_null() | (pl.col("valid_from_drop") <= valuation_date))
+        & (pl.col("valid_to_drop").is_null() | (pl.col("valid_to_drop") > valuation_date))
     )
-    sub_discounts = active_discounts.filter(pl.col("parent_object") == "subscription")
-    customer_discounts = active_discounts.filter(pl.col("parent_object") == "customer")
-    per_sub = priced.group_by("subscription_id", "customer_id").agg(sub_gross=pl.col("gross").sum())
-    # A subscription's own discounts replace its customer's, as in Stripe.
-    own = sub_discounts.group_by(pl.col("parent_id").alias("subscription_id")).agg(
-        percent=pl.col("percent_off").fill_null(0).sum(),
-        amount=pl.col("amount_off").fill_null(0).sum(),
-    )
-    inherited = customer_discounts.group_by(pl.col("parent_id").alias("customer_id")).agg(
-        c_percent=pl.col("percent_off").fill_null(0).sum(),
-        c_amount=pl.col("amount_off").fill_null(0).sum(),
-    )
-    per_sub = (
-        per_sub.join(own, on="subscription_id", how="left")
-        .join(inherited, on="customer_id", how="left")
+
+    def per_parent(kind: str, key: str, prefix: str) -> pl.DataFrame:
+        return (
+            active.filter(pl.col("parent_object") == kind)
+            .group_by(pl.col("parent_id").alias(key))
+            .agg(
+                pl.col("percent_off").sum().alias(f"{prefix}_percent"),
+                pl.col("amount_off").cast(pl.Float64).sum().alias(f"{prefix}_amount"),
+                pl.len().alias(f"{prefix}_discounts"),
+            )
+        )
+
+    has_own = pl.col("sub_discounts").fill_null(0) > 0
+    discounted = (
+        priced.with_columns(sub_gross=pl.col("gross").sum().over("subscription_id"))
+        .join(
+            per_parent("subscription_item", "subscription_item_id", "item"),
+            on="subscription_item_id",
+            how="left",
+        )
+        .join(
+            per_parent("subscription", "subscription_id", "sub"), on="subscription_id", how="left"
+        )
+        .join(per_parent("customer", "customer_id", "cust"), on="customer_id", how="left")
         .with_columns(
-            has_own=pl.col("percent").is_not_null(),
-        )
-        .select(
-            "subscription_id",
-            "sub_gross",
-            percent=pl.when("has_own").then("percent").otherwise("c_percent").fill_null(0.0),
-            amount=pl.when("has_own").then("amount").otherwise("c_amount").fill_null(0.0),
-        )
-    )
-    rates = (
-        fx.filter(pl.col("rate_date") <= valuation_date)
-        .sort("rate_date")
-        .group_by(pl.col("currency").str.to_uppercase())
-        .agg(pl.col("rate_to_reporting").last())
-    )
-    rates = pl.concat(
-        [
-            rates.filter(pl.col("currency") != reporting_currency.upper()),
-            pl.DataFrame(
-                {"currency": [reporting_currency.upper()], "rate_to_reporting": [1.0]},
-                schema=rates.schema,
+            item_percent=pl.min_horizontal(pl.col("item_percent").fill_null(0.0), 100.0),
+            item_amount=pl.col("item_amount").fill_null(0.0),
+            order_percent=pl.min_horizontal(
+                pl.when(has_own).then("sub_percent").otherwise("cust_percent").fill_null(0.0),
+                100.0,
             ),
-        ]
-    )
-    netted = (
-        priced.join(per_sub, on="subscription_id")
-        .with_columns(currency=pl.col("currency").str.to_uppercase())
-        .join(rates, on="currency", how="left")
+            order_amount=pl.when(has_own)
+            .then("sub_amount")
+            .otherwise("cust_amount")
+            .fill_null(0.0),
+        )
         .with_columns(
             net=(
-                pl.col("gross") * (1 - pl.min_horizontal(pl.col("percent"), 100.0) / 100)
+                pl.col("gross")
+                * (1 - pl.col("item_percent") / 100)
+                * (1 - pl.col("order_percent") / 100)
+                - pl.col("item_amount") * pl.col("factor")
                 - pl.when(pl.col("sub_gross") > 0)
-                .then(pl.col("amount") * pl.col("factor") * pl.col("gross") / pl.col("sub_gross"))
+                .then(
+                    pl.col("order_amount")
+                    * pl.col("factor")
+                    * pl.col("gross")
+                    / pl.col("sub_gross")
+                )
                 .otherwise(0.0)
             ).clip(lower_bound=0.0)
         )
-        .with_columns(mrr_minor=pl.col("net") * pl.col("rate_to_reporting"))
+    )
+    last_invoiced = (
+        invoice_lines.filter(pl.col("period_start_at") <= valued_at)
+        .join(
+            discounted.filter("metered").select("subscription_item_id").unique(),
+            on="subscription_item_id",
+        )
+        .sort("period_end_at", "invoice_created_at", "invoice_line_id", descending=True)
+        .unique("subscription_item_id", keep="first")
+        .select("subscription_item_id", "line_mrr_minor")
+    )
+    from_items = discounted.join(last_invoiced, on="subscription_item_id", how="left").select(
+        "customer_id",
+        "metered",
+        currency=pl.col("currency").str.to_uppercase(),
+        mrr_minor=pl.when("metered").then(pl.col("line_mrr_minor").fill_null(0.0)).otherwise("net"),
+    )
+    valued = pl.concat(
+        [
+            from_items.with_columns(from_invoices=pl.lit(False)),
+            from_lines.with_columns(metered=pl.lit(False), from_invoices=pl.lit(True)),
+        ],
+        how="diagonal",
+    )
+    reporting = reporting_currency.upper()
+    rates = (
+        fx.with_columns(currency=pl.col("currency").str.to_uppercase())
+        .filter(
+            (pl.col("rate_date") <= valuation_date)
+            & (pl.col("rate_date") >= valuation_date - dt.timedelta(days=7))
+            & (pl.col("currency") != reporting)
+        )
+        .sort("rate_date")
+        .group_by("currency")
+        .agg(pl.col("rate_to_reporting").last().cast(pl.Float64))
+    )
+    rates = pl.concat(
+        [
+            rates,
+            pl.DataFrame(
+                {"currency": [reporting], "rate_to_reporting": [1.0]}, schema=rates.schema
+            ),
+        ]
     )
     return (
-        netted.group_by("customer_id")
+        valued.join(rates, on="currency", how="left")
+        .group_by("customer_id")
         .agg(
-            mrr_minor=pl.col("mrr_minor").sum(),
+            mrr_minor=(pl.col("mrr_minor") * pl.col("rate_to_reporting")).sum(),
             metered=pl.col("metered").any(),
+            from_invoices=pl.col("from_invoices").any(),
             missing_rate=pl.col("rate_to_reporting").is_null().any(),
         )
         .sort("customer_id")
@@ -864,15 +1054,19 @@ def sample_verification(
     dbt intermediate and the published cent-rounded mart, for the month total, the seeded sample
     and the month's churn count.
 
-    `independent`: customer_id, mrr_minor, metered; `intermediate`: customer_id, mrr_minor;
-    `published`: customer_id, mrr (major units). Customers with metered items are left out on
-    both sides (their MRR comes from invoices, which this path does not recompute).
+    `independent`: customer_id, mrr_minor, metered, from_invoices, missing_rate;
+    `intermediate`: customer_id, mrr_minor; `published`: customer_id, mrr (major units). Every
+    customer is compared, metered ones and months valued from invoices included, except one with an
+    amount in a currency that has no FX rate within the 7 days before the valuation date: it cannot
+    be converted (dbt's build fails on it), so it is left out on both sides and counted in the text.
     """
     rule = "r12_sample_verification"
     threshold = (
         "error on any mismatch (unrounded: 1e-6 minor units; published: the cent's rounding)"
     )
-    excluded = set(independent.filter(pl.col("metered") | pl.col("missing_rate"))["customer_id"])
+    excluded = set(independent.filter(pl.col("missing_rate"))["customer_id"])
+    metered = independent.filter(pl.col("metered") & ~pl.col("missing_rate")).height
+    from_invoices = independent.filter(pl.col("from_invoices") & ~pl.col("missing_rate")).height
     ind = independent.filter(~pl.col("customer_id").is_in(list(excluded))).select(
         "customer_id", ind=pl.col("mrr_minor")
     )
@@ -902,7 +1096,8 @@ def sample_verification(
             "pass" if total_ok else "fail",
             f"independent {totals['ind'] / 100:.6f}, dbt unrounded {totals['inter'] / 100:.6f}, "
             f"published {totals['pub']:.2f} over {joined.height} customers "
-            f"({len(excluded)} metered left out)",
+            f"({metered} with metered items, {from_invoices} valued from invoice lines; "
+            f"{len(excluded)} left out: no FX rate within 7 days)",
             threshold,
             "monthly MRR total reproduced independently"
             if total_ok
@@ -1354,52 +1549,391 @@ def no_defaulted_inputs(
     return results
 
 
+#: The inputs of int_account_daily_metrics that rule 12 recomputes (metrics.md §2, §4, §5): the
+#: fifteen health-score metrics (features_used_30d stands for feature_adoption, which the health
+#: transform derives from it and the plan), usage_vs_limit, the churn-signal counts and the
+#: lifecycle inputs that are counts or states.
+HEALTH_INPUTS = [
+    "plan",
+    "dau_mau_ratio",
+    "features_used_30d",
+    "conversations_per_week",
+    "days_since_last_login",
+    "logins_per_week",
+    "features_used_this_month",
+    "open_tickets",
+    "avg_csat",
+    "escalations",
+    "nps_score",
+    "meetings_attended",
+    "responses_to_outreach",
+    "payment_health",
+    "growth_potential",
+    "contract_length",
+    "usage_vs_limit",
+    "usage_30d",
+    "usage_prev_30d",
+    "failed_payments_30d",
+    "blocked_feature_attempts_30d",
+    "days_without_login",
+    "high_urgent_open_tickets",
+    "tenure_days",
+    "term_months",
+    "subscription_state",
+]
+#: Committed months of a billing interval (contract_length, metrics.md §2).
+TERM_MONTHS = {"year": 12.0, "month": 1.0, "week": 12 / 52, "day": 12 / 365}
+#: The earliest day a window reaches back (previous_30_days: days 31–60 back).
+HEALTH_LOOKBACK_DAYS = {"events": 60, "tickets": 90, "nps": 180, "activities": 90, "charges": 90}
+
+
+def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """numerator / denominator, NULL where the denominator is 0 (an undefined rate)."""
+    return pl.when(denominator != 0).then(numerator.cast(pl.Float64) / denominator.cast(pl.Float64))
+
+
 def independent_health_inputs(
+    day: dt.date,
     accounts: pl.DataFrame,
     organizations: pl.DataFrame,
     tickets: pl.DataFrame,
-    logins: pl.DataFrame,
-    day: dt.date,
+    ratings: pl.DataFrame,
+    events: pl.DataFrame,
+    nps_responses: pl.DataFrame,
+    cs_activities: pl.DataFrame,
+    stripe_customers: pl.DataFrame,
+    charges: pl.DataFrame,
+    subscriptions: pl.DataFrame,
+    items: pl.DataFrame,
+    covered_through: dict[str, dt.date | None],
 ) -> pl.DataFrame:
-    """Rule 12 (health inputs): open_tickets and days_since_last_login per account at the end of a
-    day, recomputed from staging in Polars (metrics.md §2), sharing no SQL with dbt.
+    """Rule 12 (health inputs): the HEALTH_INPUTS of `accounts` at the end of `day`, recomputed from
+    staging in Polars (metrics.md §2, §4, §5), sharing no SQL with dbt.
 
-    `accounts`: account_id, created_at; `organizations`: organization_id, account_id; `tickets`:
-    organization_id, created_at, solved_at; `logins`: account_id, occurred_at (login events).
-    open_tickets is NULL for an account no ticket organisation maps to (the helpdesk does not cover it).
+    A window of N days is the calendar days day−N+1 … day from the account's creation on (activity
+    dated before the account existed is not the account's); "distinct users / features in the last
+    30 days" count any event of those days. Coverage: a source covers the days up to its newest
+    drop (`covered_through`: app_db, stripe, ticketing; None: never delivered). An input whose
+    source does not cover the account is NULL — the application database's inputs when `day` is
+    after its newest drop; the helpdesk's when no organisation maps to the account or `day` is
+    after its newest drop; payments when the account's Stripe customer is unknown to Stripe or
+    `day` is after Stripe's newest drop — and a covered account with no activity gets 0 (days since
+    the last login then count from the account's creation). Rates with no denominator are NULL, and
+    so is usage_prev_30d (days 31–60 back) for an account created after all of those days.
+    contract_length is the longest billing interval (in committed months) of the items valid on the
+    day of the customer's subscriptions (created by then) whose version valid then is live
+    (active, past_due, trialing); subscription_state the best of those statuses, `none` without a
+    Stripe customer known and covered. Before the first Stripe drop (`stripe_first_drop`) a
+    subscription's state comes from its first version's dates (started, trial over, ended; never
+    started: incomplete) and the interval from the items of the first drop.
+
+    Frames (only the rows of the accounts checked are needed, and of the windows above):
+    `accounts`: account_id, created_at, stripe_customer_id, plan, plan_conversation_limit;
+    `organizations`: organization_id, account_id; `tickets`: ticket_id, organization_id,
+    created_at, solved_at, priority, is_escalated; `ratings`: ticket_id, organization_id, rating,
+    created_at; `events`: account_id, user_id, feature_key, event_type, occurred_at;
+    `nps_responses`: account_id, score, submitted_at; `cs_activities`: account_id, activity_type,
+    occurred_at; `stripe_customers`: customer_id; `charges`: customer_id, status, created_at;
+    `subscriptions`: subscription_id, customer_id, status, created_at, started_at, ended_at,
+    trial_end_at, valid_from_drop, valid_to_drop; `items`: subscription_id, recurring_interval, recurring_interval_count,
+    valid_from_drop, valid_to_drop (versions).
     """
+    first_stripe_drop = covered_through.get("stripe_first_drop")
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    open_ = (
-        tickets.filter(
-            (pl.col("created_at") < end)
-            & (pl.col("solved_at").is_null() | (pl.col("solved_at") >= end))
-        )
-        .group_by("organization_id")
-        .agg(open_tickets=pl.len().cast(pl.Float64))
+
+    def covers(source: str) -> bool:
+        through = covered_through.get(source)
+        return through is not None and day <= through
+
+    app_db, stripe, ticketing = covers("app_db"), covers("stripe"), covers("ticketing")
+    base = accounts.select(
+        "account_id",
+        "stripe_customer_id",
+        "plan",
+        "plan_conversation_limit",
+        created_on=pl.col("created_at").dt.date(),
     )
-    covered = (
-        organizations.filter(pl.col("account_id").is_not_null())
-        .join(open_, on="organization_id", how="left")
+    created = base.select("account_id", "created_on")
+
+    def since(frame: pl.DataFrame, at: str, days: int, bounded: bool = True) -> pl.DataFrame:
+        """Rows of `frame` dated in the last `days` days (from the account's creation)."""
+        on = pl.col(at).dt.date()
+        kept = frame.filter((pl.col(at) < end) & (on >= day - dt.timedelta(days=days - 1))).join(
+            created, on="account_id"
+        )
+        return kept.filter(on >= pl.col("created_on")) if bounded else kept
+
+    def counts(frame: pl.DataFrame, **named: pl.Expr) -> pl.DataFrame:
+        return frame.group_by("account_id").agg(
+            **{name: expr.sum().cast(pl.Int64) for name, expr in named.items()}
+        )
+
+    # ---------------------------------------------------------------- product usage, engagement
+    kind = pl.col("event_type")
+    on = pl.col("occurred_at").dt.date()
+    usage = counts(
+        since(events, "occurred_at", 60),
+        logins_28d=(kind == "login") & (on >= day - dt.timedelta(days=27)),
+        conversations_28d=(kind == "conversation_handled") & (on >= day - dt.timedelta(days=27)),
+        conversations_30d=(kind == "conversation_handled") & (on >= day - dt.timedelta(days=29)),
+        conversations_prev_30d=(kind == "conversation_handled")
+        & (on <= day - dt.timedelta(days=30)),
+        blocked_30d=(kind == "blocked_feature_attempt") & (on >= day - dt.timedelta(days=29)),
+    )
+    active_user_days = (
+        since(events, "occurred_at", 30)
+        .filter(pl.col("user_id").is_not_null())
+        .group_by("account_id", on.alias("on"))
+        .agg(users=pl.col("user_id").n_unique())
         .group_by("account_id")
-        .agg(open_tickets=pl.col("open_tickets").fill_null(0.0).sum())
+        .agg(active_user_days=pl.col("users").sum())
+    )
+    last_30 = since(events, "occurred_at", 30, bounded=False)
+    monthly_users = (
+        last_30.filter(pl.col("user_id").is_not_null())
+        .group_by("account_id")
+        .agg(monthly_active_users=pl.col("user_id").n_unique())
+    )
+    features = (
+        last_30.filter((kind == "feature_used") & pl.col("feature_key").is_not_null())
+        .group_by("account_id")
+        .agg(features=pl.col("feature_key").unique().sort())
     )
     last_login = (
-        logins.filter(pl.col("occurred_at") < end)
+        events.filter((kind == "login") & (pl.col("occurred_at") < end))
+        .join(created, on="account_id")
+        .filter(on >= pl.col("created_on"))
         .group_by("account_id")
-        .agg(last_login=pl.col("occurred_at").max().dt.date())
+        .agg(last_login_on=on.max())
     )
-    return (
-        accounts.join(last_login, on="account_id", how="left")
-        .join(covered, on="account_id", how="left")
-        .select(
-            "account_id",
-            "open_tickets",
-            days_since_last_login=(
-                pl.lit(day) - pl.coalesce(pl.col("last_login"), pl.col("created_at").dt.date())
-            )
-            .dt.total_days()
-            .cast(pl.Float64),
+
+    # ---------------------------------------------------------------- support
+    mapped = organizations.filter(pl.col("account_id").is_not_null()).select(
+        "organization_id", "account_id"
+    )
+    account_tickets = tickets.join(mapped, on="organization_id")
+    is_open = (pl.col("created_at") < end) & (
+        pl.col("solved_at").is_null() | (pl.col("solved_at") >= end)
+    )
+    high = pl.col("priority").is_in(["high", "urgent"])
+    open_tickets = counts(
+        account_tickets, open_tickets=is_open, high_urgent_open_tickets=is_open & high
+    )
+    escalations = counts(
+        since(account_tickets, "created_at", 90),
+        escalations=pl.col("is_escalated").fill_null(False),
+    )
+    rated = (
+        ratings.filter(pl.col("rating").is_between(1, 5))
+        .join(
+            tickets.select("ticket_id", ticket_organization_id="organization_id"),
+            on="ticket_id",
         )
+        .with_columns(organization_id=pl.coalesce("organization_id", "ticket_organization_id"))
+        .join(mapped, on="organization_id")
+    )
+    csat = (
+        since(rated, "created_at", 90)
+        .group_by("account_id")
+        .agg(avg_csat=pl.col("rating").cast(pl.Float64).mean())
+    )
+    has_organization = mapped.group_by("account_id").agg(has_organization=pl.lit(True))
+
+    # ---------------------------------------------------------------- relationship
+    nps = (
+        since(
+            nps_responses.filter(
+                pl.col("account_id").is_not_null() & pl.col("score").is_not_null()
+            ),
+            "submitted_at",
+            180,
+        )
+        .sort("submitted_at", "score", descending=True)
+        .group_by("account_id")
+        .agg(nps_score=pl.col("score").first().cast(pl.Float64))
+    )
+    activity = pl.col("activity_type")
+    activities = counts(
+        since(cs_activities.filter(pl.col("account_id").is_not_null()), "occurred_at", 90),
+        attended=activity == "meeting_attended",
+        no_show=activity == "meeting_no_show",
+        sent=activity == "outreach_sent",
+        answered=activity == "outreach_answered",
+    )
+
+    # ---------------------------------------------------------------- financial
+    known = base.select("account_id", customer_id="stripe_customer_id").join(
+        stripe_customers.select("customer_id").unique(), on="customer_id"
+    )
+    account_charges = charges.join(known, on="customer_id")
+    payments = counts(
+        since(account_charges, "created_at", 90),
+        succeeded=pl.col("status") == "succeeded",
+        failed=pl.col("status") == "failed",
+        failed_30d=(pl.col("status") == "failed")
+        & (pl.col("created_at").dt.date() >= day - dt.timedelta(days=29)),
+    )
+    first_versions = subscriptions.sort("valid_from_drop").group_by("subscription_id").first()
+    valued_at = end_of_day(day)
+    if first_stripe_drop is not None and day < first_stripe_drop:
+        # Before the first drop the subscription's own dates give its state, and the items the
+        # first drop brought give the billing interval (no earlier state of them is known).
+        states = first_versions.select(
+            "subscription_id",
+            status=pl.when(pl.col("status").is_in(["incomplete", "incomplete_expired"]))
+            .then(None)
+            .when(pl.col("started_at") > valued_at)
+            .then(None)
+            .when(pl.col("ended_at") <= valued_at)
+            .then(pl.lit("canceled"))
+            .when(pl.col("trial_end_at") > valued_at)
+            .then(pl.lit("trialing"))
+            .otherwise(pl.lit("active")),
+        )
+        item_terms = items.filter(pl.col("valid_from_drop") == first_stripe_drop)
+    else:
+        states = _valid_on(subscriptions, day).select("subscription_id", "status")
+        item_terms = _valid_on(items, day)
+    live = (
+        first_versions.filter(pl.col("created_at").dt.date() <= day)
+        .select("subscription_id", customer_id="customer_id")
+        .join(states, on="subscription_id")
+        .filter(pl.col("status").is_in(["active", "past_due", "trialing"]))
+        .join(
+            base.select("account_id", customer_id="stripe_customer_id"),
+            on="customer_id",
+        )
+    )
+    terms = (
+        live.join(
+            item_terms.select(
+                "subscription_id",
+                term=pl.col("recurring_interval").replace_strict(
+                    TERM_MONTHS, default=None, return_dtype=pl.Float64
+                )
+                * pl.col("recurring_interval_count").fill_null(1).cast(pl.Float64),
+            ),
+            on="subscription_id",
+            how="left",
+        )
+        .group_by("account_id")
+        .agg(
+            contract_length=pl.col("term").max(),
+            subscription_state=pl.when((pl.col("status") == "active").any())
+            .then(pl.lit("active"))
+            .when((pl.col("status") == "past_due").any())
+            .then(pl.lit("past_due"))
+            .otherwise(pl.lit("trialing")),
+        )
+    )
+
+    # ---------------------------------------------------------------- assembly
+    frame = base
+    for part in (
+        usage,
+        active_user_days,
+        monthly_users,
+        features,
+        last_login,
+        open_tickets,
+        escalations,
+        csat,
+        has_organization,
+        nps,
+        activities,
+        payments,
+        known.select("account_id", is_known=pl.lit(True)),
+        terms,
+    ):
+        frame = frame.join(part, on="account_id", how="left")
+    zero = [
+        "logins_28d",
+        "conversations_28d",
+        "conversations_30d",
+        "conversations_prev_30d",
+        "blocked_30d",
+        "active_user_days",
+        "monthly_active_users",
+        "open_tickets",
+        "high_urgent_open_tickets",
+        "escalations",
+        "attended",
+        "no_show",
+        "sent",
+        "answered",
+        "succeeded",
+        "failed",
+        "failed_30d",
+    ]
+    frame = frame.with_columns(pl.col(zero).fill_null(0)).with_columns(
+        days_since_login=(pl.lit(day) - pl.coalesce("last_login_on", "created_on")).dt.total_days(),
+        days_in_window=pl.min_horizontal(
+            pl.lit(30), (pl.lit(day) - pl.col("created_on")).dt.total_days() + 1
+        ),
+        limit=pl.col("plan_conversation_limit").cast(pl.Float64),
+    )
+    app = pl.lit(app_db)
+    support = pl.lit(ticketing) & pl.col("has_organization").fill_null(False)
+    paid = pl.lit(stripe) & pl.col("is_known").fill_null(False)
+    f64 = pl.Float64
+    return frame.select(
+        "account_id",
+        "plan",
+        dau_mau_ratio=pl.when(app).then(
+            pl.when(pl.col("monthly_active_users") == 0)
+            .then(0.0)
+            .otherwise(
+                pl.min_horizontal(
+                    1.0,
+                    pl.col("active_user_days").cast(f64)
+                    / pl.col("days_in_window").cast(f64)
+                    / pl.col("monthly_active_users").cast(f64),
+                )
+            )
+        ),
+        features_used_30d=pl.when(app).then(
+            pl.col("features").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        ),
+        conversations_per_week=pl.when(app).then(pl.col("conversations_28d") / 4.0),
+        days_since_last_login=pl.when(app).then(pl.col("days_since_login").cast(f64)),
+        logins_per_week=pl.when(app).then(pl.col("logins_28d") / 4.0),
+        features_used_this_month=pl.when(app).then(
+            pl.col("features").list.len().fill_null(0).cast(f64)
+        ),
+        open_tickets=pl.when(support).then(pl.col("open_tickets").cast(f64)),
+        avg_csat=pl.when(support).then("avg_csat"),
+        escalations=pl.when(support).then(pl.col("escalations").cast(f64)),
+        nps_score=pl.when(app).then("nps_score"),
+        meetings_attended=pl.when(app).then(
+            _ratio(pl.col("attended"), pl.col("attended") + pl.col("no_show"))
+        ),
+        responses_to_outreach=pl.when(app & (pl.col("sent") > 0)).then(
+            pl.min_horizontal(1.0, _ratio(pl.col("answered"), pl.col("sent")))
+        ),
+        payment_health=pl.when(paid).then(
+            _ratio(pl.col("succeeded"), pl.col("succeeded") + pl.col("failed"))
+        ),
+        growth_potential=pl.when(app & (pl.col("limit") > 0)).then(
+            pl.min_horizontal(1.0, pl.col("conversations_30d").cast(f64) / pl.col("limit"))
+        ),
+        contract_length=pl.col("contract_length"),
+        usage_vs_limit=pl.when(app).then(_ratio(pl.col("conversations_30d"), pl.col("limit"))),
+        usage_30d=pl.when(app).then(pl.col("conversations_30d").cast(f64)),
+        # The 30 days before those: NULL for an account that did not exist on any of them.
+        usage_prev_30d=pl.when(app & (pl.col("created_on") <= day - dt.timedelta(days=30))).then(
+            pl.col("conversations_prev_30d").cast(f64)
+        ),
+        failed_payments_30d=pl.when(paid).then(pl.col("failed_30d").cast(f64)),
+        blocked_feature_attempts_30d=pl.when(app).then(pl.col("blocked_30d").cast(f64)),
+        days_without_login=pl.when(app).then(pl.col("days_since_login").cast(f64)),
+        high_urgent_open_tickets=pl.when(support).then(
+            pl.col("high_urgent_open_tickets").cast(f64)
+        ),
+        tenure_days=(pl.lit(day) - pl.col("created_on")).dt.total_days().cast(f64),
+        term_months=pl.col("contract_length").ceil(),
+        subscription_state=pl.when(paid)
+        .then(pl.col("subscription_state").fill_null("none"))
+        .otherwise(pl.lit("none")),
     )
 
 
@@ -1407,14 +1941,23 @@ def health_inputs_verification(
     independent: pl.DataFrame, published: pl.DataFrame, sample: list[str], day: dt.date
 ) -> list[RuleResult]:
     """Rule 12 (health inputs): the sampled accounts' independently recomputed inputs equal the
-    published int_account_daily_metrics values of the day (both: account_id and the input columns)."""
+    published int_account_daily_metrics values of the day (both: account_id and the input columns;
+    numbers within 1e-9, NULL only where NULL; texts equal; lists as sets)."""
     rule = "r12_sample_verification"
     metrics = [c for c in independent.columns if c != "account_id"]
+
+    def comparable(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(
+            pl.col(c).list.sort().list.join(",")
+            for c in metrics
+            if isinstance(frame.schema[c], pl.List)
+        )
+
     joined = (
         pl.DataFrame({"account_id": sample}, schema={"account_id": pl.String})
-        .join(independent, on="account_id", how="left")
+        .join(comparable(independent), on="account_id", how="left")
         .join(
-            published.select("account_id", *metrics),
+            comparable(published.select("account_id", *metrics)),
             on="account_id",
             how="left",
             suffix="_published",
@@ -1423,12 +1966,15 @@ def health_inputs_verification(
     figures: list[str] = []
     for metric in metrics:
         mine, theirs = pl.col(metric), pl.col(f"{metric}_published")
-        differing = joined.filter(
-            (mine.is_null() != theirs.is_null()) | ((mine - theirs).abs() > 1e-9).fill_null(False)
-        )
+        if joined.schema[metric].is_numeric():
+            differing = (mine.is_null() != theirs.is_null()) | (
+                (mine - theirs).abs() > 1e-9
+            ).fill_null(False)
+        else:
+            differing = mine.cast(pl.String).ne_missing(theirs.cast(pl.String))
         figures += [
             f"{r['account_id']} {metric}: independent {r[metric]}, published {r[f'{metric}_published']}"
-            for r in differing.iter_rows(named=True)
+            for r in joined.filter(differing).iter_rows(named=True)
         ]
     return [
         _result(

@@ -372,6 +372,22 @@ def test_staged_counts_against_raw_deduplicated() -> None:
     assert results["staging models"].observed == "2 models compared, 1 differ"
 
 
+def _no_lines() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "invoice_line_id": pl.String,
+            "subscription_id": pl.String,
+            "subscription_item_id": pl.String,
+            "price_id": pl.String,
+            "invoice_created_at": pl.Datetime,
+            "period_start_at": pl.Datetime,
+            "period_end_at": pl.Datetime,
+            "currency": pl.String,
+            "line_mrr_minor": pl.Float64,
+        }
+    )
+
+
 def test_independent_mrr_by_hand() -> None:
     day = dt.date(2026, 11, 20)
     subs = pl.DataFrame(
@@ -379,10 +395,17 @@ def test_independent_mrr_by_hand() -> None:
             "subscription_id": ["s1", "s2", "s3"],
             "customer_id": ["c1", "c2", "c1"],
             "status": ["active", "active", "canceled"],
+            "started_at": [dt.datetime(2026, 1, 1)] * 3,
+            "ended_at": [None, None, None],
+            "trial_end_at": [None, None, None],
             "valid_from_drop": [dt.date(2026, 11, 1)] * 3,
             "valid_to_drop": [None, None, None],
         },
-        schema_overrides={"valid_to_drop": pl.Date},
+        schema_overrides={
+            "valid_to_drop": pl.Date,
+            "ended_at": pl.Datetime,
+            "trial_end_at": pl.Datetime,
+        },
     )
     items = pl.DataFrame(
         {
@@ -409,8 +432,15 @@ def test_independent_mrr_by_hand() -> None:
             "duration_in_months": [None, None],
             "started_at": [dt.datetime(2026, 1, 1)] * 2,
             "ends_at": [None, None],
+            "valid_from_drop": [None, None],
+            "valid_to_drop": [None, None],
         },
-        schema_overrides={"ends_at": pl.Datetime, "duration_in_months": pl.Int64},
+        schema_overrides={
+            "ends_at": pl.Datetime,
+            "duration_in_months": pl.Int64,
+            "valid_from_drop": pl.Date,
+            "valid_to_drop": pl.Date,
+        },
     )
     fx = pl.DataFrame(
         {
@@ -420,7 +450,9 @@ def test_independent_mrr_by_hand() -> None:
         }
     )
     result = dict(
-        validation.independent_mrr(subs, items, discounts, fx, day, "USD")
+        validation.independent_mrr(
+            subs, items, discounts, _no_lines(), fx, day, dt.date(2026, 11, 1), "USD"
+        )
         .select("customer_id", "mrr_minor")
         .iter_rows()
     )
@@ -564,72 +596,3 @@ def test_health_coverage_must_match_the_inputs_present() -> None:
     assert result.status == "fail"
     assert result.observed.startswith("1 of 2 scores with coverage ≠ inputs present")
     assert "1 component scores with none of their inputs" in result.observed
-
-
-def test_independent_health_inputs_by_hand() -> None:
-    day = dt.date(2026, 11, 20)
-    accounts = pl.DataFrame(
-        {
-            "account_id": ["a", "b", "c"],
-            "created_at": [
-                dt.datetime(2026, 1, 1),
-                dt.datetime(2026, 11, 1, 9),
-                dt.datetime(2026, 5, 5),
-            ],
-        }
-    )
-    organizations = pl.DataFrame({"organization_id": [1, 2], "account_id": ["a", "b"]})
-    tickets = pl.DataFrame(
-        {
-            "organization_id": [1, 1, 1, 2],
-            "created_at": [
-                dt.datetime(2026, 11, 19),  # open: solved after the day
-                dt.datetime(2026, 11, 18),  # solved within the day: closed
-                dt.datetime(2026, 11, 21),  # created after the day: not yet a ticket
-                dt.datetime(2026, 11, 2),  # open, never solved
-            ],
-            "solved_at": [
-                dt.datetime(2026, 11, 21, 0, 0, 1),
-                dt.datetime(2026, 11, 20, 23, 59),
-                None,
-                None,
-            ],
-        }
-    )
-    logins = pl.DataFrame(
-        {
-            "account_id": ["a", "a", "b"],
-            "occurred_at": [
-                dt.datetime(2026, 11, 17, 8),
-                dt.datetime(2026, 11, 21, 0, 0, 1),
-                dt.datetime(2026, 11, 21, 1),
-            ],
-        }
-    )
-    result = {
-        r["account_id"]: (r["open_tickets"], r["days_since_last_login"])
-        for r in validation.independent_health_inputs(
-            accounts, organizations, tickets, logins, day
-        ).iter_rows(named=True)
-    }
-    # a: 1 open; last login the 17th (the 21st is after the day) → 3 days.
-    # b: 1 open; its only login is after the day → counted from creation on the 1st: 19 days.
-    # c: no ticket organisation → NULL open tickets; no login → since 2026-05-05: 199 days.
-    assert result == {"a": (1.0, 3.0), "b": (1.0, 19.0), "c": (None, 199.0)}
-    published = pl.DataFrame(
-        {
-            "account_id": ["a", "b", "c"],
-            "open_tickets": [1.0, 0.0, None],
-            "days_since_last_login": [3.0, 19.0, 199.0],
-        }
-    )
-    check = validation.health_inputs_verification(
-        validation.independent_health_inputs(accounts, organizations, tickets, logins, day),
-        published,
-        ["a", "b", "c"],
-        day,
-    )[0]
-    assert (
-        check.status == "fail"
-        and "b open_tickets: independent 1.0, published 0.0" in check.observed
-    )
