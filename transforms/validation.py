@@ -1964,6 +1964,7 @@ def health_inputs_verification(
         )
     )
     figures: list[str] = []
+    by_input: list[str] = []
     for metric in metrics:
         mine, theirs = pl.col(metric), pl.col(f"{metric}_published")
         if joined.schema[metric].is_numeric():
@@ -1972,17 +1973,24 @@ def health_inputs_verification(
             ).fill_null(False)
         else:
             differing = mine.cast(pl.String).ne_missing(theirs.cast(pl.String))
-        figures += [
+        found = [
             f"{r['account_id']} {metric}: independent {r[metric]}, published {r[f'{metric}_published']}"
             for r in joined.filter(differing).iter_rows(named=True)
         ]
+        if found:
+            by_input.append(f"{metric} {len(found)}")
+        figures += found
     return [
         _result(
             rule,
             f"intermediate.int_account_daily_metrics sample, {day}",
             "fail" if figures else "pass",
             f"{len(figures)} differences over {len(sample)} accounts × {len(metrics)} inputs"
-            + (f": {_listed(figures, 3)}" if figures else ""),
+            + (
+                f" (accounts per input: {', '.join(by_input)}): {_listed(figures, 3)}"
+                if figures
+                else ""
+            ),
             "error on any mismatch",
             "sampled health inputs differ from the independent recomputation"
             if figures

@@ -372,3 +372,87 @@ def test_r12_health_inputs_differing_from_staging_block(built: Built, warehouse_
         f"where as_of_date = date '{built.as_of}'",
     )
     assert "open_tickets: independent" in reason
+
+
+def _r12_sample(built: Built, warehouse: Path) -> tuple[list[str], dt.date]:
+    """The customers rule 12 samples (paying in the as-of month, seeded from the as-of date) and
+    the first Stripe drop, read from the unbroken copy."""
+    from transforms.validation import sample_accounts
+
+    con = duckdb.connect(str(warehouse / "build" / "warehouse.duckdb"), read_only=True)
+    try:
+        paying = [
+            row[0]
+            for row in con.execute(
+                "select stripe_customer_id from marts.mrr_monthly "
+                "where month = ? and mrr > 0 and stripe_customer_id is not null",
+                [built.as_of.replace(day=1)],
+            ).fetchall()
+        ]
+        first_drop = con.execute(
+            "select min(valid_from_drop) from staging.stg_stripe__subscription_versions"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    return sample_accounts(paying, built.as_of, 12), first_drop
+
+
+def test_r12_health_inputs_beyond_tickets_and_logins_block(
+    built: Built, warehouse_copy: Path
+) -> None:
+    # Every account of the as-of day: logins a quarter per week too many, and a missing CSAT
+    # (no 1–5 rating in 90 days) published as 0 — a default filled where the input is absent.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r12_sample_verification",
+        "update intermediate.int_account_daily_metrics set logins_per_week = logins_per_week + 0.25, "
+        f"avg_csat = coalesce(avg_csat, 0) where as_of_date = date '{built.as_of}'",
+    )
+    assert (
+        f"r12_sample_verification failed on intermediate.int_account_daily_metrics sample, {built.as_of}"
+        in reason
+    )
+    assert "accounts per input: logins_per_week 12, avg_csat " in reason
+    assert "logins_per_week: independent " in reason
+
+
+def test_r12_mrr_of_a_month_before_the_first_drop_blocks(
+    built: Built, warehouse_copy: Path
+) -> None:
+    sample, first_drop = _r12_sample(built, warehouse_copy)
+    # The month before the first drop's month is valued from invoice history only.
+    month = (first_drop.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r12_sample_verification",
+        "update intermediate.int_customer_mrr_monthly set mrr_minor = mrr_minor * 1.01 "
+        f"where month = date '{month}' and mrr_minor > 0",
+    )
+    assert f"r12_sample_verification failed on marts.mrr_monthly total, month {month}" in reason
+    assert "valued from invoice lines" in reason
+    assert f"failed on marts.mrr_monthly sample, month {month}: " in reason
+    assert any(f"{customer}: independent " in reason for customer in sample), reason
+
+
+def test_r12_mrr_of_a_metered_customer_blocks(built: Built, warehouse_copy: Path) -> None:
+    sample, _ = _r12_sample(built, warehouse_copy)
+    customer = sample[0]
+    month = built.as_of.replace(day=1)
+    # The customer's items become metered at the source (every drop), and dbt's output values the
+    # customer at 0, as it would if it missed the items' invoices: the independent path values
+    # them at their last invoiced amount.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r12_sample_verification",
+        "update raw.stripe__subscription_items set price_recurring_usage_type = 'metered' "
+        "where subscription_id in (select subscription_id from staging.stg_stripe__subscription_versions "
+        f"where customer_id = '{customer}')",
+        f"update intermediate.int_customer_mrr_monthly set mrr_minor = 0 "
+        f"where month = date '{month}' and customer_id = '{customer}'",
+    )
+    assert f"r12_sample_verification failed on marts.mrr_monthly sample, month {month}" in reason
+    assert f"{customer}: independent " in reason and "dbt 0.000000" in reason
+    assert "1 with metered items" in reason

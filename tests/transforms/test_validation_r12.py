@@ -539,7 +539,10 @@ def test_health_verification_names_each_differing_input() -> None:
         independent, published, ["a", "b", "c"], dt.date(2026, 11, 20)
     )[0]
     assert check.status == "fail"
-    assert check.observed.startswith("2 differences over 3 accounts × 26 inputs: ")
+    assert check.observed.startswith(
+        "2 differences over 3 accounts × 26 inputs "
+        "(accounts per input: escalations 1, subscription_state 1): "
+    )
     assert "b escalations: independent 0.0, published None" in check.observed
     assert "c subscription_state: independent none, published active" in check.observed
     same = validation.health_inputs_verification(
