@@ -299,7 +299,7 @@ def independent_revenue_check(
             con,
             "select invoice_line_id, invoice_id, subscription_id, subscription_item_id, price_id, "
             "line_type, is_proration, recurring_interval, recurring_interval_count, currency, "
-            "amount, discount_amount, quantity, period_start_at, period_end_at "
+            "amount, discount_amount, period_start_at, period_end_at "
             "from staging.stg_stripe__invoice_lines",
         ),
         _frame(

@@ -747,7 +747,7 @@ def independent_invoice_line_mrr(
 
     `invoices`: invoice_id, subscription_id, status, created_at. `invoice_lines`: invoice_line_id,
     invoice_id, subscription_id, subscription_item_id, price_id, line_type, is_proration,
-    recurring_interval, recurring_interval_count, currency, amount, discount_amount, quantity,
+    recurring_interval, recurring_interval_count, currency, amount, discount_amount,
     period_start_at, period_end_at. `current_items`: subscription_item_id, recurring_interval,
     recurring_interval_count (the newest version of each item).
     Returns invoice_line_id, subscription_id, subscription_item_id, price_id, invoice_created_at,

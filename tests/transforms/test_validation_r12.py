@@ -67,7 +67,6 @@ def test_invoice_lines_as_monthly_amounts() -> None:
         "currency": "usd",
         "amount": 1000,
         "discount_amount": None,
-        "quantity": 1,
         "period_start_at": T(2025, 2, 1),
         "period_end_at": T(2025, 3, 1),
     }
