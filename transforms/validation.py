@@ -1622,8 +1622,9 @@ def independent_health_inputs(
     so is usage_prev_30d (days 31–60 back) for an account created after all of those days.
     contract_length is the longest billing interval (in committed months) of the items valid on the
     day of the customer's subscriptions (created by then) whose version valid then is live
-    (active, past_due, trialing); subscription_state the best of those statuses, `none` without a
-    Stripe customer known and covered. Before the first Stripe drop (`stripe_first_drop`) a
+    (active, past_due, trialing), NULL like the payments when Stripe does not cover the day;
+    subscription_state the best of those statuses, `none` without a Stripe customer known and
+    covered. Before the first Stripe drop (`stripe_first_drop`) a
     subscription's state comes from its first version's dates (started, trial over, ended; never
     started: incomplete) and the interval from the items of the first drop.
 
@@ -1916,7 +1917,7 @@ def independent_health_inputs(
         growth_potential=pl.when(app & (pl.col("limit") > 0)).then(
             pl.min_horizontal(1.0, pl.col("conversations_30d").cast(f64) / pl.col("limit"))
         ),
-        contract_length=pl.col("contract_length"),
+        contract_length=pl.when(paid).then("contract_length"),
         usage_vs_limit=pl.when(app).then(_ratio(pl.col("conversations_30d"), pl.col("limit"))),
         usage_30d=pl.when(app).then(pl.col("conversations_30d").cast(f64)),
         # The 30 days before those: NULL for an account that did not exist on any of them.
@@ -1930,7 +1931,7 @@ def independent_health_inputs(
             pl.col("high_urgent_open_tickets").cast(f64)
         ),
         tenure_days=(pl.lit(day) - pl.col("created_on")).dt.total_days().cast(f64),
-        term_months=pl.col("contract_length").ceil(),
+        term_months=pl.when(paid).then(pl.col("contract_length").ceil()),
         subscription_state=pl.when(paid)
         .then(pl.col("subscription_state").fill_null("none"))
         .otherwise(pl.lit("none")),

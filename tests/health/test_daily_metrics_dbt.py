@@ -16,6 +16,8 @@ no tickets, no Stripe customer):
   2026-11-15 and growth (limit 2000) in the drop of 2026-11-20.
 - acc_gone: no activity; seen in the drop of 2026-11-15, deleted at the source on 2026-11-18 12:00
   (its row in the drop of 2026-11-20 carries deleted_at).
+- acc_paid: no activity, mapped to Stripe customer cus_paid whose yearly subscription comes in
+  Stripe's only drop, 2026-11-15: Stripe covers the days up to 2026-11-15 and is stale after.
 """
 
 from __future__ import annotations
@@ -110,8 +112,10 @@ def build_raw(db_path: Path) -> None:
         con,
         "app_db__accounts",
         [account(a, "starter", 1000) for a in ACCOUNTS if a != "acc_edge"]
-        + [account("acc_edge", "growth", 2000)],
+        + [account("acc_edge", "growth", 2000)]
+        + [account("acc_paid", "starter", 1000) | {"stripe_customer_id": "cus_paid"}],
     )
+    insert_stripe_yearly_subscription(con)
     insert_rows(
         con,
         "app_db__users",
@@ -143,6 +147,60 @@ def build_raw(db_path: Path) -> None:
         ],
     )
     con.close()
+
+
+def insert_stripe_yearly_subscription(con: duckdb.DuckDBPyConnection) -> None:
+    """cus_paid's active yearly subscription (one item, 1 200.00 USD a year), in the drop of
+    PLAN_DROP only: Stripe's newest drop is 2026-11-15."""
+    created = int(CREATED.replace(tzinfo=dt.UTC).timestamp())
+    period_end = int(dt.datetime(2027, 10, 1, tzinfo=dt.UTC).timestamp())
+    insert_rows(con, "stripe__customers", [dict(id="cus_paid", created=created)], PLAN_DROP)
+    subscriptions_file = f"{RAW_TABLES['stripe__subscriptions'].file_stem}.jsonl"
+    insert_rows(
+        con,
+        "stripe__subscriptions",
+        [
+            dict(
+                id="sub_paid",
+                customer="cus_paid",
+                status="active",
+                currency="usd",
+                created=created,
+                start_date=created,
+                current_period_start=created,
+                current_period_end=period_end,
+                cancel_at_period_end=False,
+                item_count=1,
+                _file=subscriptions_file,
+            )
+        ],
+        PLAN_DROP,
+    )
+    insert_rows(
+        con,
+        "stripe__subscription_items",
+        [
+            dict(
+                subscription_id="sub_paid",
+                item_index=0,
+                id="si_paid",
+                created=created,
+                quantity=1,
+                current_period_start=created,
+                current_period_end=period_end,
+                price_id="price_yearly",
+                price_currency="usd",
+                price_unit_amount=120000,
+                price_type="recurring",
+                price_billing_scheme="per_unit",
+                price_recurring_interval="year",
+                price_recurring_interval_count=1,
+                price_recurring_usage_type="licensed",
+                _file=subscriptions_file,
+            )
+        ],
+        PLAN_DROP,
+    )
 
 
 def run_dbt(args: list[str], db_path: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -293,3 +351,19 @@ def test_a_deleted_account_keeps_its_days_before_the_deletion(metrics: pl.DataFr
     days = metrics.filter(pl.col("account_id") == "acc_gone")["as_of_date"].sort()
     assert days.len() == 48
     assert (days.min(), days.max()) == (dt.date(2026, 10, 1), dt.date(2026, 11, 17))
+
+
+def test_the_contract_length_is_missing_once_stripe_is_stale(metrics: pl.DataFrame) -> None:
+    # Stripe's newest drop (2026-11-15) covers that day: a yearly item → 12 committed months.
+    covered = row(metrics, "acc_paid", "2026-11-15")
+    assert (covered["contract_length"], covered["term_months"]) == (12.0, 12)
+    assert covered["subscription_state"] == "active"
+    # Five days later Stripe has not re-confirmed the subscription: stale is missing, as for the
+    # other Stripe inputs (metrics.md), not the last interval seen.
+    stale = row(metrics, "acc_paid", AS_OF)
+    assert (stale["contract_length"], stale["term_months"], stale["payment_health"]) == (
+        None,
+        None,
+        None,
+    )
+    assert stale["subscription_state"] == "none"

@@ -519,6 +519,14 @@ def test_health_inputs_of_a_source_not_covering_the_day_are_null() -> None:
     assert a["payment_health"] == pytest.approx(2 / 3) and a["tenure_days"] == 323.0
 
 
+def test_stripe_inputs_of_a_stale_day_are_null_the_contract_length_too() -> None:
+    # Stripe's newest drop is the day before: its subscriptions are not known on the day.
+    a = _health({**COVERED, "stripe": dt.date(2026, 11, 19)})["a"]
+    assert (a["payment_health"], a["failed_payments_30d"]) == (None, None)
+    assert (a["contract_length"], a["term_months"], a["subscription_state"]) == (None, None, "none")
+    assert a["dau_mau_ratio"] == pytest.approx(0.1)
+
+
 def test_health_verification_names_each_differing_input() -> None:
     independent = validation.independent_health_inputs(
         dt.date(2026, 11, 20), ACCOUNTS, **_health_sources(), covered_through=COVERED

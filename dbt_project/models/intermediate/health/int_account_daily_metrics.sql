@@ -585,7 +585,11 @@ final as (
         case when grid.as_of_date <= coverage.app_db_through and grid.plan_conversation_limit > 0 then
             least(1.0, {{ safe_ratio('usage_windows.conversations_30d', 'grid.plan_conversation_limit') }})
         end as growth_potential,
-        cast(account_subscriptions.contract_length as {{ type_double() }}) as contract_length,
+        -- Stale is missing (metrics.md): the interval of a version Stripe has not re-confirmed by
+        -- the day is not known on the day, like the other Stripe inputs.
+        case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
+            cast(account_subscriptions.contract_length as {{ type_double() }})
+        end as contract_length,
         case when grid.as_of_date <= coverage.app_db_through then
             {{ safe_ratio('usage_windows.conversations_30d', 'grid.plan_conversation_limit') }}
         end as usage_vs_limit,
@@ -623,7 +627,9 @@ final as (
             support_windows.high_urgent_open_tickets
         end as high_urgent_open_tickets,
         cast({{ dbt.datediff('grid.created_on', 'grid.as_of_date', 'day') }} as {{ dbt.type_bigint() }}) as tenure_days,
-        cast(ceil(account_subscriptions.contract_length) as {{ dbt.type_bigint() }}) as term_months,
+        case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
+            cast(ceil(account_subscriptions.contract_length) as {{ dbt.type_bigint() }})
+        end as term_months,
         account_subscriptions.current_period_end,
         case when grid.is_known_to_stripe and mrr_valuations.previous_mrr_minor is not null then
             mrr_valuations.mrr_minor > mrr_valuations.previous_mrr_minor
