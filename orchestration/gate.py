@@ -669,12 +669,16 @@ def _tables(con: duckdb.DuckDBPyConnection, names: set[str]) -> dict[str, pl.Dat
     return found
 
 
+#: Rows of a health table the gate holds at once for rules 4 and 16 (one row per account and day:
+#: 3.2M at 10k accounts, ~32M at 100k, so the tables are read a slice of accounts at a time).
+HEALTH_ROWS_PER_SLICE = 2_000_000
+
+
 def _health_frame(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, wanted: list[str]
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, wanted: list[str], where: str = "true"
 ) -> pl.DataFrame | None:
-    """The columns of a health table that rules 4 and 16 read (the tables hold one row per account
-    and day: reading every column took most of the gate's memory). features_used_30d, a list, is
-    read as whether it is present: rule 16 asks only that."""
+    """The columns of a health table that rules 4 and 16 read, for the rows `where` selects.
+    features_used_30d, a list, is read as whether it is present: rule 16 asks only that."""
     if not _has(con, schema, table):
         return None
     present = set(_columns(con, schema, table))
@@ -685,13 +689,55 @@ def _health_frame(
         for name in dict.fromkeys(wanted)
         if name in present
     ]
-    frame = _frame(con, f'select {", ".join(columns)} from {schema}."{table}"')
+    frame = _frame(con, f'select {", ".join(columns)} from {schema}."{table}" where {where}')
     # rule 16 reads a missing list as NULL, not False
     if "features_used_30d" in frame.columns:
         frame = frame.with_columns(
             pl.when(pl.col("features_used_30d")).then(True).alias("features_used_30d")
         )
     return frame
+
+
+def health_tally(
+    con: duckdb.DuckDBPyConnection,
+    health_config: dict | None,
+    rows_per_slice: int = HEALTH_ROWS_PER_SLICE,
+) -> validation.HealthTally | None:
+    """Rules 4 and 16 over marts.health_scores_daily and intermediate.int_account_daily_metrics, a
+    slice of accounts (hash of account_id) at a time, so the memory they take does not grow with
+    the number of accounts. None when no health scores are built."""
+    if not _has(con, "marts", "health_scores_daily"):
+        return None
+    components = (health_config or {}).get("components", {})
+    score_columns = ["account_id", "as_of_date", "coverage", "config_version"] + [
+        f"{name}_score" for name in components
+    ]
+    metric_columns = ["account_id", "as_of_date", "plan", "features_used_30d"] + [
+        metric for spec in components.values() for metric in spec["metrics"]
+    ]
+    with_inputs = health_config is not None and _has(
+        con, "intermediate", "int_account_daily_metrics"
+    )
+    window_days = (
+        _frame(con, "select distinct as_of_date from intermediate.int_account_daily_metrics")[
+            "as_of_date"
+        ]
+        if with_inputs
+        else None
+    )
+    rows = con.execute("select count(*) from marts.health_scores_daily").fetchone()[0]
+    slices = max(1, -(-rows // rows_per_slice))
+    tally = validation.HealthTally()
+    for index in range(slices):
+        where = f"hash(account_id) % {slices} = {index}"
+        scores = _health_frame(con, "marts", "health_scores_daily", score_columns, where)
+        metrics = (
+            _health_frame(con, "intermediate", "int_account_daily_metrics", metric_columns, where)
+            if with_inputs
+            else None
+        )
+        tally.add(validation.tally_health(scores, metrics, health_config, window_days))
+    return tally
 
 
 def evaluate_rules(
@@ -742,14 +788,8 @@ def evaluate_rules(
     results += validation.cohorts_consistent(mrr_monthly, _table(con, "marts", "revenue_cohorts"))
 
     health_config = _read_yaml(CONFIG_DIR / rules["r04_health_weights"]["config_file"])
-    health_scores = _health_frame(
-        con,
-        "marts",
-        "health_scores_daily",
-        ["account_id", "as_of_date", "coverage", "config_version"]
-        + [f"{name}_score" for name in (health_config or {}).get("components", {})],
-    )
-    results += validation.health_weights_documented(health_config, health_scores)
+    health = health_tally(con, health_config)
+    results += validation.health_weights_documented(health_config, health)
     calibration = rules["r05_health_calibration"]
     results += validation.health_calibration(
         _table(con, "audit", "health_calibration"),
@@ -837,20 +877,7 @@ def evaluate_rules(
     )
     results += validation.confidence_intervals(published, intervals)
     results += validation.period_comparison(published, periods)
-    health_metrics = _health_frame(
-        con,
-        "intermediate",
-        "int_account_daily_metrics",
-        ["account_id", "as_of_date", "plan", "features_used_30d"]
-        + [
-            metric
-            for spec in (health_config or {}).get("components", {}).values()
-            for metric in spec["metrics"]
-        ],
-    )
-    results += validation.no_defaulted_inputs(
-        published, defaults, health_scores, health_metrics, health_config
-    )
+    results += validation.no_defaulted_inputs(published, defaults, health, None, health_config)
     results += validation.personal_data(email_hits(con, rules["r17_personal_data"]["schemas"]))
     return results
 

@@ -8,7 +8,7 @@ audit.check_results and blocks publication on any ERROR.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
@@ -371,12 +371,124 @@ def cohorts_consistent(
     ]
 
 
+@dataclass
+class HealthTally:
+    """What rules 4 and 16 count over the health tables, added up chunk by chunk: the tables hold
+    one row per account and day (tens of millions at 100k accounts), so the gate reads them a slice
+    of accounts at a time (`tally_health` per slice, `add` to sum) instead of whole."""
+
+    scores: int = 0  # score rows read
+    unversioned: int = 0  # rule 4: scores without their config version
+    judged: int = 0  # rule 16: scores dated on a day the inputs hold, compared with them
+    wrong: int = 0  # ... whose coverage is not the weight of the inputs present
+    no_inputs: int = 0  # ... with no input row for their account and day
+    before_window: int = 0  # scores dated outside the inputs' days (not judged)
+    zero_without_input: int = 0  # component scores with none of their inputs present
+    sample: list[str] = field(default_factory=list)  # a few "account day" of wrong coverage
+    compared: bool = False  # rule 16 had inputs to compare with
+
+    def add(self, other: HealthTally) -> None:
+        for name in (
+            "scores",
+            "unversioned",
+            "judged",
+            "wrong",
+            "no_inputs",
+            "before_window",
+            "zero_without_input",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sample = (self.sample + other.sample)[:3]
+        self.compared = self.compared or other.compared
+
+
+def tally_health(
+    scores: pl.DataFrame,
+    metrics: pl.DataFrame | None = None,
+    health_config: dict | None = None,
+    window_days: pl.Series | None = None,
+) -> HealthTally:
+    """Rules 4 and 16 over one slice of the health scores (account_id, as_of_date, coverage,
+    config_version, <component>_score) and the inputs of the same accounts (account_id,
+    as_of_date, one column per metric; see `no_defaulted_inputs`). `window_days`: the days the
+    whole inputs table holds (default: the days of this slice's inputs)."""
+    tally = HealthTally(
+        scores=scores.height,
+        unversioned=scores.filter(
+            pl.col("config_version").is_null() | (pl.col("config_version") == "")
+        ).height
+        if "config_version" in scores.columns
+        else scores.height,
+    )
+    if metrics is None or health_config is None:
+        return tally
+    components = health_config["components"]
+    if "feature_adoption" not in metrics.columns and {"features_used_30d", "plan"} <= set(
+        metrics.columns
+    ):
+        plans_with_core = list((health_config.get("core_features") or {}).keys())
+        metrics = metrics.with_columns(
+            pl.when(
+                pl.col("features_used_30d").is_not_null() & pl.col("plan").is_in(plans_with_core)
+            )
+            .then(pl.lit(1.0))
+            .alias("feature_adoption")
+        )
+    contributions = [
+        pl.when(pl.col(metric).is_not_null())
+        .then(float(spec["weight"]) * float(m["weight"]))
+        .otherwise(0.0)
+        for spec in components.values()
+        for metric, m in spec["metrics"].items()
+    ]
+    present_by_component = {
+        name: pl.any_horizontal([pl.col(m).is_not_null() for m in spec["metrics"]]).alias(
+            f"{name}__present"
+        )
+        for name, spec in components.items()
+    }
+    expected = metrics.select(
+        "account_id",
+        "as_of_date",
+        pl.sum_horizontal(contributions).alias("expected_coverage"),
+        *present_by_component.values(),
+    )
+    # int_account_daily_metrics holds a rolling window of days while the scores keep their history:
+    # a score dated before the window cannot be compared with today's inputs, so it is not judged.
+    days = (window_days if window_days is not None else metrics["as_of_date"]).unique()
+    in_window = scores.filter(pl.col("as_of_date").is_in(days.implode()))
+    joined = in_window.join(expected, on=["account_id", "as_of_date"], how="left")
+    wrong = joined.filter(
+        (pl.col("coverage") - pl.col("expected_coverage").fill_null(0.0)).abs() > 1e-9
+    )
+    zero_without_input = 0
+    for name in components:
+        column = f"{name}_score"
+        if column in joined.columns:
+            zero_without_input += joined.filter(
+                pl.col(column).is_not_null() & ~pl.col(f"{name}__present").fill_null(False)
+            ).height
+    tally.judged = joined.height
+    tally.wrong = wrong.height
+    tally.no_inputs = joined.filter(pl.col("expected_coverage").is_null()).height
+    tally.before_window = scores.height - in_window.height
+    tally.zero_without_input = zero_without_input
+    tally.sample = [
+        f"{r['account_id']} {r['as_of_date']}" for r in wrong.head(3).iter_rows(named=True)
+    ]
+    tally.compared = True
+    return tally
+
+
 def health_weights_documented(
-    health_config: dict | None, scores: pl.DataFrame | None, tolerance: float = 1e-9
+    health_config: dict | None,
+    scores: pl.DataFrame | HealthTally | None,
+    tolerance: float = 1e-9,
 ) -> list[RuleResult]:
     """Rule 4: component weights and each component's metric weights sum to 1, every factor has a
     definition (label; ideal, weight and direction per metric), and every score row carries its
-    config version. `scores` has config_version (None: no health scores built yet)."""
+    config version. `scores` has config_version, or is the gate's tally of it (None: no health
+    scores built yet)."""
     rule = "r04_health_weights"
     if health_config is None:
         return [not_applicable(rule, "config/health_score.yml", "no health-score configuration")]
@@ -414,20 +526,19 @@ def health_weights_documented(
             else "factors and weights documented",
         )
     ]
-    if scores is None:
+    tally = scores if isinstance(scores, HealthTally) or scores is None else tally_health(scores)
+    if tally is None:
         results.append(
             not_applicable(rule, "marts.health_scores_daily", "no health scores built yet")
         )
     else:
-        unversioned = scores.filter(
-            pl.col("config_version").is_null() | (pl.col("config_version") == "")
-        ).height
+        unversioned = tally.unversioned
         results.append(
             _result(
                 rule,
                 "marts.health_scores_daily",
                 "fail" if unversioned else "pass",
-                f"{unversioned} of {scores.height} scores without config_version",
+                f"{unversioned} of {tally.scores} scores without config_version",
                 "error on any score without its config version",
                 "every score must carry the config version it was computed with"
                 if unversioned
@@ -1429,7 +1540,7 @@ def period_comparison(
 def no_defaulted_inputs(
     tables: dict[str, pl.DataFrame],
     rate_inputs: dict[str, str],
-    health_scores: pl.DataFrame | None,
+    health_scores: pl.DataFrame | HealthTally | None,
     health_metrics: pl.DataFrame | None,
     health_config: dict | None,
 ) -> list[RuleResult]:
@@ -1444,6 +1555,9 @@ def no_defaulted_inputs(
       `health_metrics` is int_account_daily_metrics, feature_adoption is not a column (the share
       needs the plan's configured core features): it is present where features_used_30d is and
       the plan has core features in the config.
+
+    `health_scores` may instead be the gate's `HealthTally` of both tables (`health_metrics` is
+    then not read).
     """
     rule = "r16_no_defaulted_inputs"
     results: list[RuleResult] = []
@@ -1475,71 +1589,28 @@ def no_defaulted_inputs(
             )
         )
     target = "marts.health_scores_daily"
-    if health_scores is None or health_metrics is None or health_config is None:
+    if isinstance(health_scores, HealthTally):
+        tally = health_scores
+    elif health_scores is None or health_metrics is None or health_config is None:
+        tally = None
+    else:
+        tally = tally_health(health_scores, health_metrics, health_config)
+    if tally is None or not tally.compared:
         results.append(
             not_applicable(rule, target, "no health scores or int_account_daily_metrics built yet")
         )
         return results
-    components = health_config["components"]
-    if "feature_adoption" not in health_metrics.columns and {"features_used_30d", "plan"} <= set(
-        health_metrics.columns
-    ):
-        plans_with_core = list((health_config.get("core_features") or {}).keys())
-        health_metrics = health_metrics.with_columns(
-            pl.when(
-                pl.col("features_used_30d").is_not_null() & pl.col("plan").is_in(plans_with_core)
-            )
-            .then(pl.lit(1.0))
-            .alias("feature_adoption")
-        )
-    contributions = [
-        pl.when(pl.col(metric).is_not_null())
-        .then(float(spec["weight"]) * float(m["weight"]))
-        .otherwise(0.0)
-        for spec in components.values()
-        for metric, m in spec["metrics"].items()
-    ]
-    present_by_component = {
-        name: pl.any_horizontal([pl.col(m).is_not_null() for m in spec["metrics"]]).alias(
-            f"{name}__present"
-        )
-        for name, spec in components.items()
-    }
-    expected = health_metrics.select(
-        "account_id",
-        "as_of_date",
-        pl.sum_horizontal(contributions).alias("expected_coverage"),
-        *present_by_component.values(),
-    )
-    # int_account_daily_metrics holds a rolling window of days while the scores keep their history:
-    # a score dated before the window cannot be compared with today's inputs, so it is not judged.
-    window_days = health_metrics.select(pl.col("as_of_date").unique())
-    in_window = health_scores.join(window_days, on="as_of_date", how="semi")
-    before_window = health_scores.height - in_window.height
-    joined = in_window.join(expected, on=["account_id", "as_of_date"], how="left")
-    no_inputs = joined.filter(pl.col("expected_coverage").is_null()).height
-    wrong = joined.filter(
-        (pl.col("coverage") - pl.col("expected_coverage").fill_null(0.0)).abs() > 1e-9
-    )
-    zero_without_input = 0
-    for name in components:
-        column = f"{name}_score"
-        if column in joined.columns:
-            zero_without_input += joined.filter(
-                pl.col(column).is_not_null() & ~pl.col(f"{name}__present").fill_null(False)
-            ).height
-    failed = wrong.height + zero_without_input
-    sample = [f"{r['account_id']} {r['as_of_date']}" for r in wrong.head(3).iter_rows(named=True)]
+    failed = tally.wrong + tally.zero_without_input
     results.append(
         _result(
             rule,
             target,
             "fail" if failed else "pass",
-            f"{wrong.height} of {joined.height} scores with coverage ≠ inputs present "
-            f"({no_inputs} with no input row; {before_window} dated outside the inputs' days, "
-            "not judged)"
-            + (f": {_listed(sample, 3)}" if sample else "")
-            + f"; {zero_without_input} component scores with none of their inputs",
+            f"{tally.wrong} of {tally.judged} scores with coverage ≠ inputs present "
+            f"({tally.no_inputs} with no input row; {tally.before_window} dated outside the "
+            "inputs' days, not judged)"
+            + (f": {_listed(tally.sample, 3)}" if tally.sample else "")
+            + f"; {tally.zero_without_input} component scores with none of their inputs",
             "error on any filled default",
             "health scores computed from defaulted inputs"
             if failed
