@@ -1,11 +1,27 @@
 {#- Product events aggregated once per account and UTC day (metrics.md §2): the daily counts every
     windowed health metric is summed from, so the windows run over account-days, not raw events.
-    Days with no event have no row here; int_account_daily_metrics turns them into true zeros. -#}
+    Days with no event have no row here; int_account_daily_metrics turns them into true zeros.
+    Incremental: after an incremental build of the events, only the account-days it touched are
+    aggregated again (macros/incremental_events.sql). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ events_daily_before_build() }}",
+    post_hook="{{ events_daily_after_build() }}",
+) }}
+{%- set increment = events_daily_increment() %}
 with
 
 events as (
 
     select * from {{ ref('stg_app_db__events') }}
+    {%- if not increment.full %}
+    where (account_id, cast(occurred_at as date)) in (
+        select account_id, activity_date
+        from {{ ref('stg_app_db__events').schema }}.{{ ref('stg_app_db__events').identifier }}__changed
+    )
+    {%- endif %}
 
 ),
 

@@ -3,14 +3,27 @@
     event whose newest row carries deleted_at is left out). A table, not a view like the other
     staging models: as a view, every model and test reading it (about a dozen per run) re-ran this
     window over the whole event history — at 100k accounts (476M events) each pass spilled tens of
-    GB (BENCHMARKS.md). Built once per run, it is sorted once. -#}
-{{ config(materialized='table') }}
+    GB (BENCHMARKS.md). Incremental: a daily run removes the events its new drops mention and adds
+    their newest rows, instead of ranking the whole history again; an earlier as-of date or a
+    re-delivered drop rebuilds it (macros/incremental_events.sql says when and how). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ stg_events_before_build() }}",
+    post_hook="{{ stg_events_after_build() }}",
+) }}
+{%- set increment = stg_events_increment() %}
 with
 
 source as (
 
     select * from {{ source('app_db', 'app_db__events') }}
     where _drop_date <= {{ as_of_date() }}
+    {%- if not increment.full %}
+        -- the new drops only: their newest row of an event is newer than any row already here
+        and _drop_date > cast('{{ increment.after }}' as date)
+    {%- endif %}
 
 ),
 

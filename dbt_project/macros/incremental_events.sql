@@ -1,0 +1,153 @@
+{#- Incremental builds of the two models whose cost is the size of the event history
+    (stg_app_db__events, int_account_events_daily): a daily run adds the drops dated after the last
+    build instead of re-deriving every event (BENCHMARKS.md).
+
+    stg_app_db__events keeps, next to itself, two small tables:
+    - <model>__built: the as-of date it was built through (built_through), how many raw event rows
+      dated <= that day there were and the newest _loaded_at among them (so a re-delivered drop,
+      which ingest replaces, is seen), whether the build was full or incremental, and a sequence
+      number bumped by every build;
+    - <model>__changed: the (account_id, activity_date) pairs an incremental build touched: the days
+      of the rows it removed (an event re-sent or deleted in a new drop) and of the rows it added.
+
+    A build is incremental only when it can be exact: the table exists, the as-of date is not before
+    built_through, and the raw rows up to built_through are those it was built from. It then removes
+    every event the new drops mention and adds each one's newest row among those drops (a row in a
+    newer drop wins over any older one, so the older drops need not be read); any other case (first
+    build, an earlier as-of date, a replaced drop) rebuilds the table in place.
+
+    int_account_events_daily, built after it, re-aggregates only the pairs of __changed when the
+    events' latest build was incremental and the one right after the build it last consumed; else it
+    rebuilds whole. -#}
+
+{% macro _csw_table_exists(schema, identifier) %}
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables where table_schema = '" ~ schema
+        ~ "' and table_name = '" ~ identifier ~ "'") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{% endmacro %}
+
+{% macro _csw_side_table(relation, suffix) -%}
+    {{ relation.schema }}.{{ relation.identifier }}__{{ suffix }}
+{%- endmacro %}
+
+{#- {'full': true} or {'full': false, 'after': 'YYYY-MM-DD'} for stg_app_db__events (see above). -#}
+{% macro stg_events_increment() %}
+    {%- if not execute or this is none or not is_incremental()
+        or not _csw_table_exists(this.schema, this.identifier ~ '__built') -%}
+        {{ return({'full': true}) }}
+    {%- endif -%}
+    {%- set check -%}
+        with built as (select * from {{ _csw_side_table(this, 'built') }}),
+        raw_now as (
+            select count(*) as raw_rows, max(_loaded_at) as raw_loaded_at
+            from {{ source('app_db', 'app_db__events') }}
+            where _drop_date <= (select built_through from built)
+        )
+        select
+            cast(built.built_through as varchar) as built_through,
+            built.built_through <= {{ as_of_date() }}
+                and built.raw_rows = raw_now.raw_rows
+                and built.raw_loaded_at is not distinct from raw_now.raw_loaded_at as can_add
+        from built, raw_now
+    {%- endset -%}
+    {%- set row = run_query(check).rows[0] -%}
+    {%- if row[1] -%}
+        {{ return({'full': false, 'after': row[0]}) }}
+    {%- endif -%}
+    {{ return({'full': true}) }}
+{% endmacro %}
+
+{#- The raw rows of the drops an incremental build adds. -#}
+{% macro _csw_new_event_rows(after) -%}
+    select * from {{ source('app_db', 'app_db__events') }}
+    where _drop_date > cast('{{ after }}' as date) and _drop_date <= {{ as_of_date() }}
+{%- endmacro %}
+
+{#- pre-hook of stg_app_db__events: note the days of the rows about to go, then remove them (every
+    event the new drops mention), or empty the table for a rebuild in place. -#}
+{% macro stg_events_before_build() %}
+    {%- if execute and is_incremental() -%}
+        {%- set increment = stg_events_increment() -%}
+        {%- if increment.full -%}
+            delete from {{ this }}
+        {%- else -%}
+            create or replace table {{ _csw_side_table(this, 'changed') }} as
+            select distinct account_id, cast(occurred_at as date) as activity_date
+            from {{ this }}
+            where event_id in (select event_id from ({{ _csw_new_event_rows(increment.after) }}));
+            delete from {{ this }}
+            where event_id in (select event_id from ({{ _csw_new_event_rows(increment.after) }}))
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- post-hook of stg_app_db__events: add the days of the rows this build added to __changed and
+    record the build in __built. -#}
+{% macro stg_events_after_build() %}
+    {%- set increment = stg_events_increment() if execute and is_incremental() else {'full': true} -%}
+    {%- set built = _csw_side_table(this, 'built') -%}
+    {%- set previous_sequence -%}
+        {%- if execute and _csw_table_exists(this.schema, this.identifier ~ '__built') -%}
+            (select build_sequence from {{ built }})
+        {%- else -%}
+            0
+        {%- endif -%}
+    {%- endset -%}
+    {%- if not increment.full -%}
+        insert into {{ _csw_side_table(this, 'changed') }}
+        select distinct account_id, cast(occurred_at as date)
+        from {{ this }}
+        where source_drop_date > cast('{{ increment.after }}' as date);
+    {%- endif %}
+    create or replace table {{ built }} as
+    select
+        {{ as_of_date() }} as built_through,
+        count(*) as raw_rows,
+        max(_loaded_at) as raw_loaded_at,
+        {{ "'full'" if increment.full else "'incremental'" }} as build_mode,
+        {{ previous_sequence }} + 1 as build_sequence
+    from {{ source('app_db', 'app_db__events') }}
+    where _drop_date <= {{ as_of_date() }}
+{% endmacro %}
+
+{#- {'full': true} or {'full': false} for int_account_events_daily (see above). -#}
+{% macro events_daily_increment() %}
+    {%- set events = ref('stg_app_db__events') -%}
+    {%- if not execute or this is none or not is_incremental()
+        or not _csw_table_exists(this.schema, this.identifier ~ '__built')
+        or not _csw_table_exists(events.schema, events.identifier ~ '__built')
+        or not _csw_table_exists(events.schema, events.identifier ~ '__changed') -%}
+        {{ return({'full': true}) }}
+    {%- endif -%}
+    {%- set check -%}
+        select
+            events_built.build_mode = 'incremental'
+                and own.events_build_sequence = events_built.build_sequence - 1
+        from {{ _csw_side_table(events, 'built') }} as events_built,
+            {{ _csw_side_table(this, 'built') }} as own
+    {%- endset -%}
+    {{ return({'full': not run_query(check).rows[0][0]}) }}
+{% endmacro %}
+
+{#- pre-hook of int_account_events_daily: remove the account-days about to be re-aggregated. -#}
+{% macro events_daily_before_build() %}
+    {%- if execute and is_incremental() -%}
+        {%- if events_daily_increment().full -%}
+            delete from {{ this }}
+        {%- else -%}
+            delete from {{ this }}
+            where (account_id, activity_date) in (
+                select account_id, activity_date
+                from {{ _csw_side_table(ref('stg_app_db__events'), 'changed') }}
+            )
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- post-hook of int_account_events_daily: record which build of the events it consumed. -#}
+{% macro events_daily_after_build() %}
+    create or replace table {{ _csw_side_table(this, 'built') }} as
+    select build_sequence as events_build_sequence
+    from {{ _csw_side_table(ref('stg_app_db__events'), 'built') }}
+{% endmacro %}

@@ -1,0 +1,202 @@
+"""stg_app_db__events and int_account_events_daily built incrementally, day after day, hold exactly
+what a full build of the same raw rows holds: through re-sent, moved and deleted events, late
+events, an earlier as-of date and a re-delivered drop (macros/incremental_events.sql).
+
+Each step builds the two models with the real dbt project on a DuckDB file that keeps its tables
+from step to step, then builds a copy of the same raw rows from nothing and compares every row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from data_contracts.raw_tables import RAW_TABLES
+from tests.raw_rows import insert_raw_rows, run_dbt
+
+LOADED_AT = dt.datetime(2026, 11, 10, 6, 0)
+MODELS = ["stg_app_db__events", "int_account_events_daily"]
+
+
+def event(
+    event_id: str, account: str, event_type: str, at: str, drop: str, line: int, **extra: Any
+) -> dict[str, Any]:
+    return (
+        dict(
+            event_id=event_id,
+            account_id=account,
+            user_id=f"u_{account}",
+            event_type=event_type,
+            occurred_at=dt.datetime.fromisoformat(at),
+            _drop_date=dt.date.fromisoformat(drop),
+            _line=line,
+        )
+        | extra
+    )
+
+
+DROPS: dict[str, list[dict[str, Any]]] = {
+    "2026-11-10": [
+        event("e1", "acc_a", "login", "2026-11-09 09:00:00", "2026-11-10", 1),
+        event("e2", "acc_a", "conversation_handled", "2026-11-09 10:00:00", "2026-11-10", 2),
+        event(
+            "e3",
+            "acc_b",
+            "feature_used",
+            "2026-11-10 08:00:00",
+            "2026-11-10",
+            3,
+            feature_key="live_chat",
+        ),
+    ],
+    "2026-11-11": [
+        event("e4", "acc_a", "login", "2026-11-11 07:00:00", "2026-11-11", 1),
+        # a flawed extract re-sends e1 a day earlier: its day moves from 11-09 to 11-08
+        event("e1", "acc_a", "login", "2026-11-08 09:00:00", "2026-11-11", 2),
+        # e2 deleted at the source
+        event(
+            "e2",
+            "acc_a",
+            "conversation_handled",
+            "2026-11-09 10:00:00",
+            "2026-11-11",
+            3,
+            deleted_at=dt.datetime(2026, 11, 11, 5, 0),
+        ),
+        # a late event for a day already aggregated
+        event("e5", "acc_b", "login", "2026-11-10 23:00:00", "2026-11-11", 4),
+    ],
+    "2026-11-12": [
+        # e2 comes back; acc_b's only event of 11-10 goes, so that account-day has no row left
+        event("e2", "acc_a", "conversation_handled", "2026-11-09 10:00:00", "2026-11-12", 1),
+        event(
+            "e3",
+            "acc_b",
+            "feature_used",
+            "2026-11-10 08:00:00",
+            "2026-11-12",
+            2,
+            feature_key="live_chat",
+            deleted_at=dt.datetime(2026, 11, 12, 5, 0),
+        ),
+        event(
+            "e5",
+            "acc_b",
+            "login",
+            "2026-11-10 23:00:00",
+            "2026-11-12",
+            3,
+            deleted_at=dt.datetime(2026, 11, 12, 5, 0),
+        ),
+        event("e6", "acc_c", "login", "2026-11-12 09:00:00", "2026-11-12", 4),
+    ],
+}
+
+
+def load_drop(db: Path, drop: str, loaded_at: dt.datetime = LOADED_AT) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        insert_raw_rows(con, "app_db__events", DROPS[drop], loaded_at=loaded_at)
+    finally:
+        con.close()
+
+
+def build(db: Path, work: Path, as_of: str) -> str:
+    """Build the two models as of a day; the events' build mode (full or incremental)."""
+    done = run_dbt(["run", "--select", *MODELS], db, work, as_of)
+    assert done.returncode == 0, done.stdout[-4000:]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("select build_mode from staging.stg_app_db__events__built").fetchone()[0]
+    finally:
+        con.close()
+
+
+def contents(db: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            "events": con.execute(
+                "select * from staging.stg_app_db__events order by all"
+            ).fetchall(),
+            "daily": con.execute(
+                "select * from intermediate.int_account_events_daily order by all"
+            ).fetchall(),
+        }
+    finally:
+        con.close()
+
+
+def built_from_nothing(db: Path, work: Path, as_of: str) -> dict[str, list[tuple]]:
+    """The two models built by a first, full build over a copy of db's raw rows."""
+    fresh = work / "fresh.duckdb"
+    fresh.unlink(missing_ok=True)
+    shutil.copy(db, fresh)
+    con = duckdb.connect(str(fresh))
+    con.execute("drop schema if exists staging cascade; drop schema if exists intermediate cascade")
+    con.close()
+    assert build(fresh, work / "fresh", as_of) == "full"
+    return contents(fresh)
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema raw")
+    con.execute(RAW_TABLES["app_db__events"].ddl())
+    con.close()
+    return path
+
+
+def test_day_after_day_the_incremental_tables_equal_a_full_build(db: Path, tmp_path: Path) -> None:
+    work = tmp_path / "dbt"
+    load_drop(db, "2026-11-10")
+    assert build(db, work, "2026-11-10") == "full"
+    for drop in ("2026-11-11", "2026-11-12"):
+        load_drop(db, drop)
+        assert build(db, work, drop) == "incremental"
+        assert contents(db) == built_from_nothing(db, tmp_path, drop), drop
+    final = contents(db)
+    # by hand: e1 moved to 11-08, e2 back on 11-09, acc_b's 11-10 events gone, e4 and e6 added
+    assert [(r[0], str(r[5].date())) for r in final["events"]] == [
+        ("e1", "2026-11-08"),
+        ("e2", "2026-11-09"),
+        ("e4", "2026-11-11"),
+        ("e6", "2026-11-12"),
+    ]
+    assert [(r[0], str(r[1]), r[2], r[3]) for r in final["daily"]] == [
+        ("acc_a", "2026-11-08", 1, 0),
+        ("acc_a", "2026-11-09", 0, 1),
+        ("acc_a", "2026-11-11", 1, 0),
+        ("acc_c", "2026-11-12", 1, 0),
+    ]
+
+
+def test_an_earlier_as_of_date_or_a_redelivered_drop_rebuilds(db: Path, tmp_path: Path) -> None:
+    work = tmp_path / "dbt"
+    for drop in DROPS:
+        load_drop(db, drop)
+    assert build(db, work, "2026-11-12") == "full"
+    # back to an earlier day: the later drops' rows must go, e2's deletion is not known yet
+    assert build(db, work, "2026-11-11") == "full"
+    assert contents(db) == built_from_nothing(db, tmp_path, "2026-11-11")
+    assert build(db, work, "2026-11-12") == "incremental"
+    assert contents(db) == built_from_nothing(db, tmp_path, "2026-11-12")
+    # the 11-11 drop is delivered again without e4 (ingest replaces its rows)
+    con = duckdb.connect(str(db))
+    con.execute("delete from raw.app_db__events where _drop_date = date '2026-11-11'")
+    con.close()
+    DROPS_AGAIN = [r for r in DROPS["2026-11-11"] if r["event_id"] != "e4"]
+    con = duckdb.connect(str(db))
+    insert_raw_rows(con, "app_db__events", DROPS_AGAIN, loaded_at=dt.datetime(2026, 11, 12, 7, 0))
+    con.close()
+    assert build(db, work, "2026-11-12") == "full"
+    rebuilt = contents(db)
+    assert rebuilt == built_from_nothing(db, tmp_path, "2026-11-12")
+    assert "e4" not in [r[0] for r in rebuilt["events"]]
