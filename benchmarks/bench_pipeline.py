@@ -307,7 +307,7 @@ def report(work: Path) -> str:
 FLOOR_PAIRS = {
     # floor stage: (our measure, how ours is read from the results)
     "read extracts": "ingest stage",
-    "daily usage metrics": "dbt models stg_app_db__events (when a table) + int_account_events_daily + int_account_activity_windows + int_account_daily_metrics",
+    "daily usage metrics": "dbt models stg_app_db__events (when a table) + int_account_events_daily + int_account_use_days + int_account_activity_windows + int_account_daily_metrics",
     "monthly MRR": "dbt models of intermediate/revenue + mrr_monthly",
 }
 
@@ -322,6 +322,7 @@ def _ours(run: dict, floor_stage: str) -> float | None:
         names = (
             "stg_app_db__events",
             "int_account_events_daily",
+            "int_account_use_days",
             "int_account_activity_windows",
             "int_account_daily_metrics",
         )

@@ -2,34 +2,13 @@
     events) counts as used "in the last 30 days" for its account: each run of use days closer than
     30 days apart becomes one window [first use, last use + 29]. Windows of one key never overlap,
     so the number of distinct users or features used in the 30 days ending on day t is the number of
-    windows covering t — a range join instead of a distinct count over a sliding window. -#}
+    windows covering t — a range join instead of a distinct count over a sliding window. The use
+    days come stored from int_account_use_days (one statement for both ran out of memory at 100k). -#}
 with
-
-events as (
-
-    select * from {{ ref('stg_app_db__events') }}
-
-),
 
 use_days as (
 
-    select distinct
-        account_id,
-        'user' as usage_kind,
-        user_id as usage_key,
-        cast(occurred_at as date) as used_on
-    from events
-    where account_id is not null and user_id is not null
-
-    union all
-
-    select distinct
-        account_id,
-        'feature' as usage_kind,
-        feature_key as usage_key,
-        cast(occurred_at as date) as used_on
-    from events
-    where account_id is not null and feature_key is not null and event_type = 'feature_used'
+    select * from {{ ref('int_account_use_days') }}
 
 ),
 

@@ -1,0 +1,40 @@
+{#- The days each user (kind `user`, any event) and each feature (kind `feature`, feature_used
+    events) of an account was used: one row per key and day. Stored on its own so that
+    int_account_activity_windows runs its windows over a table: at 100k accounts (476M events,
+    about 250M use days) the distinct and the two windows in one statement ran out of memory under
+    a 3 GB DuckDB limit, and each half alone fits (BENCHMARKS.md). -#}
+with
+
+events as (
+
+    select * from {{ ref('stg_app_db__events') }}
+
+),
+
+user_days as (
+
+    select distinct
+        account_id,
+        'user' as usage_kind,
+        user_id as usage_key,
+        cast(occurred_at as date) as used_on
+    from events
+    where account_id is not null and user_id is not null
+
+),
+
+feature_days as (
+
+    select distinct
+        account_id,
+        'feature' as usage_kind,
+        feature_key as usage_key,
+        cast(occurred_at as date) as used_on
+    from events
+    where account_id is not null and feature_key is not null and event_type = 'feature_used'
+
+)
+
+select * from user_days
+union all
+select * from feature_days
