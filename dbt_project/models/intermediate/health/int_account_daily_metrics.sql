@@ -195,7 +195,9 @@ window_counts as (
         grid.as_of_date,
         count(case when activity_windows.usage_kind = 'user' then 1 end) as monthly_active_users,
         count(case when activity_windows.usage_kind = 'feature' then 1 end) as features_used_30d_count,
-        list(case when activity_windows.usage_kind = 'feature' then activity_windows.usage_key end) as features_used_30d
+        -- sorted, and only the features: the same days give the same list, whatever the plan's order
+        list(activity_windows.usage_key order by activity_windows.usage_key)
+            filter (where activity_windows.usage_kind = 'feature') as features_used_30d
     from grid
     inner join activity_windows
         on activity_windows.account_id = grid.account_id
