@@ -50,9 +50,14 @@ def insert_raw_rows(
 
 
 def run_dbt(
-    args: list[str], db_path: Path, work_dir: Path, as_of: str
+    args: list[str],
+    db_path: Path,
+    work_dir: Path,
+    as_of: str,
+    variables: dict[str, Any] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `dbt <args>` as of a date against db_path, with the test's own target and log folders."""
+    """Run `dbt <args>` as of a date against db_path, with the test's own target and log folders
+    (and any other dbt vars in `variables`)."""
     command = [
         DBT_EXECUTABLE,
         *args,
@@ -65,7 +70,7 @@ def run_dbt(
         "--log-path",
         str(work_dir / "logs"),
         "--vars",
-        json.dumps({"as_of_date": as_of}),
+        json.dumps({"as_of_date": as_of, **(variables or {})}),
     ]
     env = {**os.environ, "CSW_DUCKDB_PATH": str(db_path)}
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)

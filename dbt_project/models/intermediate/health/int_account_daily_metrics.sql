@@ -5,14 +5,35 @@
     source's newest drop is older than t; no ticketing organisation or Stripe customer mapped; an
     undefined rate: no rating, no meeting, no outreach, no payment attempt, no NPS response in 180
     days, no conversation limit); where the source covers the account an absence of activity is a
-    true 0. Windows are computed over a dense account-day grid from each account's creation, so a
-    window's sum never misses days before the published range. The plan, its conversation limit
-    and the billing interval (contract_length) are the versions valid on the day; before the first
-    drop that showed them, the first version (the drops carry no earlier state of them).
+    true 0. Windows are computed over a dense account-day grid (from the account's creation, or from
+    180 days, the longest window, before the first day computed), so a window's sum never misses days
+    before the published range; the running totals since creation (open tickets, last login) add
+    what happened before that grid. The plan, its conversation limit and the billing interval
+    (contract_length) are the versions valid on the day; before the first drop that showed them, the
+    first version (the drops carry no earlier state of them).
     feature_adoption and competitor mentions need the configured lists of config/health_score.yml and
     config/churn_signals.yml: this model provides their inputs (features_used_30d, and the tickets)
-    and the transform asset orchestration/transform_assets/health.py finishes them. -#}
+    and the transform asset orchestration/transform_assets/health.py finishes them.
+    Built a slice of the accounts at a time (macros/chunked_daily_table.sql): one statement over every
+    day of 100k accounts does not fit in memory. var daily_metrics_rows_per_chunk (default 4,000,000
+    account-days) sets the slices: at 10k accounts one statement, at 100k ten slices of 10k accounts;
+    var daily_metrics_chunk_days (default none) also splits the days.
+    A daily run computes only its day and keeps the rows earlier runs computed for the days before
+    (a day is what was known on it, like the scores computed from it); a run for an earlier day or
+    dbt --full-refresh recomputes them all. -#}
 {%- set history_days = var('health_history_days', 400) -%}
+{%- set first_day = chunk_first_day(dbt.dateadd('day', -(history_days - 1), as_of_date())) -%}
+{%- set last_day = chunk_last_day(as_of_date()) -%}
+{#- The longest window (last_180_days) looks back 179 days before the first day computed. -#}
+{%- set grid_first_day = dbt.dateadd('day', -180, first_day) -%}
+{{ config(
+    materialized='chunked_daily_table',
+    first_day=dbt.dateadd('day', -(history_days - 1), as_of_date()),
+    last_day=as_of_date(),
+    chunk_rows=var('daily_metrics_rows_per_chunk', 4000000),
+    chunk_accounts_from='stg_app_db__accounts_with_deleted',
+    chunk_days=var('daily_metrics_chunk_days', none),
+) }}
 with
 
 -- Deleted accounts too: an account deleted today existed on every earlier day, and the health
@@ -20,6 +41,7 @@ with
 accounts as (
 
     select * from {{ ref('stg_app_db__accounts_with_deleted') }}
+    where {{ chunk_accounts('account_id') }}
 
 ),
 
@@ -38,12 +60,16 @@ stripe_customers as (
 events_daily as (
 
     select * from {{ ref('int_account_events_daily') }}
+    where activity_date between {{ grid_first_day }} and {{ last_day }}
+        and {{ chunk_accounts('account_id') }}
 
 ),
 
 activity_windows as (
 
     select * from {{ ref('int_account_activity_windows') }}
+    where window_end >= {{ first_day }} and window_start <= {{ last_day }}
+        and {{ chunk_accounts('account_id') }}
 
 ),
 
@@ -111,11 +137,7 @@ account_mapping as (
 
 days as (
 
-    {{ dbt.date_spine(
-        'day',
-        "(select min(cast(created_at as date)) from " ~ ref('stg_app_db__accounts_with_deleted') ~ ")",
-        dbt.dateadd('day', 1, as_of_date())
-    ) }}
+    {{ dbt.date_spine('day', grid_first_day, dbt.dateadd('day', 1, last_day)) }}
 
 ),
 
@@ -163,6 +185,21 @@ grid as (
 
 -- ------------------------------------------------------------------ product usage and engagement
 
+-- The last login before the grid's first day (the grid starts 180 days before the days computed).
+logins_before_grid as (
+
+    select
+        account_events.account_id,
+        max(cast(account_events.last_login_at as date)) as last_login_on
+    from {{ ref('int_account_events_daily') }} as account_events
+    inner join account_mapping
+        on account_mapping.account_id = account_events.account_id
+    where account_events.activity_date < {{ grid_first_day }}
+        and account_events.activity_date >= account_mapping.created_on
+    group by account_events.account_id
+
+),
+
 usage_windows as (
 
     select
@@ -175,11 +212,17 @@ usage_windows as (
         sum(coalesce(events_daily.active_users, 0)) over last_30_days as daily_active_user_days_30d,
         sum(coalesce(events_daily.blocked_feature_attempts, 0)) over last_30_days as blocked_feature_attempts_30d,
         count(*) over last_30_days as days_in_30d_window,
-        max(cast(events_daily.last_login_at as date)) over since_creation as last_login_on
+        -- DuckDB's greatest() skips a NULL argument: no login in the grid keeps the earlier one.
+        greatest(
+            max(cast(events_daily.last_login_at as date)) over since_creation,
+            logins_before_grid.last_login_on
+        ) as last_login_on
     from grid
     left join events_daily
         on events_daily.account_id = grid.account_id
         and events_daily.activity_date = grid.as_of_date
+    left join logins_before_grid
+        on logins_before_grid.account_id = grid.account_id
     window
         last_28_days as (partition by grid.account_id order by grid.as_of_date rows between 27 preceding and current row),
         last_30_days as (partition by grid.account_id order by grid.as_of_date rows between 29 preceding and current row),
@@ -202,7 +245,7 @@ window_counts as (
     inner join activity_windows
         on activity_windows.account_id = grid.account_id
         and grid.as_of_date between activity_windows.window_start and activity_windows.window_end
-    where grid.as_of_date >= {{ dbt.dateadd('day', -(history_days - 1), as_of_date()) }}
+    where grid.as_of_date between {{ first_day }} and {{ last_day }}
     group by grid.account_id, grid.as_of_date
 
 ),
@@ -271,14 +314,32 @@ ratings_daily as (
 
 ),
 
+-- Tickets opened and not solved before the grid's first day, counted from the account's creation.
+tickets_before_grid as (
+
+    select
+        ticket_daily.account_id,
+        sum(ticket_daily.created) - sum(ticket_daily.solved) as open_tickets,
+        sum(ticket_daily.high_created) - sum(ticket_daily.high_solved) as high_urgent_open_tickets
+    from ticket_daily
+    inner join account_mapping
+        on account_mapping.account_id = ticket_daily.account_id
+    where ticket_daily.on_day < {{ grid_first_day }}
+        and ticket_daily.on_day >= account_mapping.created_on
+    group by ticket_daily.account_id
+
+),
+
 support_windows as (
 
     select
         grid.account_id,
         grid.as_of_date,
-        sum(coalesce(ticket_daily.created, 0)) over since_creation
+        coalesce(tickets_before_grid.open_tickets, 0)
+            + sum(coalesce(ticket_daily.created, 0)) over since_creation
             - sum(coalesce(ticket_daily.solved, 0)) over since_creation as open_tickets,
-        sum(coalesce(ticket_daily.high_created, 0)) over since_creation
+        coalesce(tickets_before_grid.high_urgent_open_tickets, 0)
+            + sum(coalesce(ticket_daily.high_created, 0)) over since_creation
             - sum(coalesce(ticket_daily.high_solved, 0)) over since_creation as high_urgent_open_tickets,
         sum(coalesce(ticket_daily.escalated_created, 0)) over last_90_days as escalations_90d,
         sum(coalesce(ratings_daily.rating_sum, 0)) over last_90_days as rating_sum_90d,
@@ -290,6 +351,8 @@ support_windows as (
     left join ratings_daily
         on ratings_daily.account_id = grid.account_id
         and ratings_daily.on_day = grid.as_of_date
+    left join tickets_before_grid
+        on tickets_before_grid.account_id = grid.account_id
     window
         last_90_days as (partition by grid.account_id order by grid.as_of_date rows between 89 preceding and current row),
         since_creation as (partition by grid.account_id order by grid.as_of_date rows unbounded preceding)
@@ -472,7 +535,7 @@ subscription_days as (
         on item_periods.subscription_id = first_versions.subscription_id
         and item_periods.valid_from_drop <= grid.as_of_date
         and (item_periods.valid_to_drop is null or item_periods.valid_to_drop > grid.as_of_date)
-    where grid.as_of_date >= {{ dbt.dateadd('day', -(history_days - 1), as_of_date()) }}
+    where grid.as_of_date between {{ first_day }} and {{ last_day }}
 
 ),
 
@@ -661,7 +724,7 @@ final as (
         on mrr_valuations.customer_id = grid.stripe_customer_id
         and mrr_valuations.valuation_date <= grid.as_of_date
         and (mrr_valuations.next_valuation_date is null or mrr_valuations.next_valuation_date > grid.as_of_date)
-    where grid.as_of_date >= {{ dbt.dateadd('day', -(history_days - 1), as_of_date()) }}
+    where grid.as_of_date between {{ first_day }} and {{ last_day }}
 
 )
 
