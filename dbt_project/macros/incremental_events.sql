@@ -1,6 +1,7 @@
-{#- Incremental builds of the two models whose cost is the size of the event history
-    (stg_app_db__events, int_account_events_daily): a daily run adds the drops dated after the last
-    build instead of re-deriving every event (BENCHMARKS.md).
+{#- Incremental builds of the models whose cost is the size of the event history
+    (stg_app_db__events, int_account_events_daily, int_account_use_days,
+    int_account_activity_windows): a daily run adds the drops dated after the last build instead of
+    re-deriving every event (BENCHMARKS.md).
 
     stg_app_db__events keeps, next to itself, two small tables:
     - <model>__built: the as-of date it was built through (built_through), how many raw event rows
@@ -16,9 +17,12 @@
     newer drop wins over any older one, so the older drops need not be read); any other case (first
     build, an earlier as-of date, a replaced drop) rebuilds the table in place.
 
-    int_account_events_daily, built after it, re-aggregates only the pairs of __changed when the
-    events' latest build was incremental and the one right after the build it last consumed; else it
-    rebuilds whole. -#}
+    The models derived from the events, built after them, work only on what __changed names when the
+    events' latest build was incremental and the one right after the build they last consumed (each
+    records the build it consumed in its own __built); else they rebuild whole:
+    - int_account_events_daily and int_account_use_days re-derive the account-days of __changed;
+    - int_account_activity_windows recomputes, for each account in __changed with m its earliest
+      changed day, the windows ending on or after m (see activity_windows_before_build). -#}
 
 {% macro _csw_table_exists(schema, identifier) %}
     {%- set found = run_query(
@@ -111,8 +115,8 @@
     where _drop_date <= {{ as_of_date() }}
 {% endmacro %}
 
-{#- {'full': true} or {'full': false} for int_account_events_daily (see above). -#}
-{% macro events_daily_increment() %}
+{#- {'full': true} or {'full': false} for a model derived from stg_app_db__events (see above). -#}
+{% macro events_derived_increment() %}
     {%- set events = ref('stg_app_db__events') -%}
     {%- if not execute or this is none or not is_incremental()
         or not _csw_table_exists(this.schema, this.identifier ~ '__built')
@@ -130,24 +134,63 @@
     {{ return({'full': not run_query(check).rows[0][0]}) }}
 {% endmacro %}
 
-{#- pre-hook of int_account_events_daily: remove the account-days about to be re-aggregated. -#}
-{% macro events_daily_before_build() %}
+{#- The (account_id, activity_date) pairs the events' latest incremental build touched. -#}
+{% macro events_changed_days() -%}
+    select account_id, activity_date from {{ _csw_side_table(ref('stg_app_db__events'), 'changed') }}
+{%- endmacro %}
+
+{#- Each account the events' latest incremental build touched, with its earliest changed day. -#}
+{% macro events_changed_accounts() -%}
+    select account_id, min(activity_date) as first_changed
+    from {{ _csw_side_table(ref('stg_app_db__events'), 'changed') }}
+    where account_id is not null
+    group by account_id
+{%- endmacro %}
+
+{#- pre-hook of a model of rows per account and day derived from the events (day_column names its
+    day): remove the account-days about to be derived again, or every row for a full build. -#}
+{% macro events_derived_before_build(day_column) %}
     {%- if execute and is_incremental() -%}
-        {%- if events_daily_increment().full -%}
+        {%- if events_derived_increment().full -%}
             delete from {{ this }}
         {%- else -%}
             delete from {{ this }}
-            where (account_id, activity_date) in (
-                select account_id, activity_date
-                from {{ _csw_side_table(ref('stg_app_db__events'), 'changed') }}
-            )
+            where (account_id, {{ day_column }}) in ({{ events_changed_days() }})
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}
 
-{#- post-hook of int_account_events_daily: record which build of the events it consumed. -#}
-{% macro events_daily_after_build() %}
+{#- post-hook of a model derived from the events: record which build of the events it consumed. -#}
+{% macro events_derived_after_build() %}
     create or replace table {{ _csw_side_table(this, 'built') }} as
     select build_sequence as events_build_sequence
     from {{ _csw_side_table(ref('stg_app_db__events'), 'built') }}
+{% endmacro %}
+
+{#- pre-hook of int_account_activity_windows. A window [first use, last use + 29] of a key is one
+    run of use days less than 30 days apart. For an account whose earliest changed day is m, the
+    windows ending before m cannot change (a use day on or after m joins a run only if it is at most
+    29 days after the run's last use, i.e. on or before the window's end); those ending on or after
+    m are removed and computed again. Of these, the one starting before m (at most one per key) keeps
+    its use days before m, unchanged: __redo notes its start, and the model reads back only its last
+    use day before m, which is within the 29 days before m (the run reaches m or a use day after it
+    in steps under 30 days). -#}
+{% macro activity_windows_before_build() %}
+    {%- if execute and is_incremental() -%}
+        {%- if events_derived_increment().full -%}
+            delete from {{ this }}
+        {%- else -%}
+            create or replace table {{ _csw_side_table(this, 'redo') }} as
+            select windows.account_id, windows.usage_kind, windows.usage_key, windows.window_start as redo_start
+            from {{ this }} as windows
+            inner join ({{ events_changed_accounts() }}) as changed
+                on changed.account_id = windows.account_id
+            where windows.window_end >= changed.first_changed
+                and windows.window_start < changed.first_changed;
+            delete from {{ this }}
+            using ({{ events_changed_accounts() }}) as changed
+            where changed.account_id = {{ this }}.account_id
+                and {{ this }}.window_end >= changed.first_changed
+        {%- endif -%}
+    {%- endif -%}
 {% endmacro %}

@@ -1,6 +1,7 @@
-"""stg_app_db__events and int_account_events_daily built incrementally, day after day, hold exactly
-what a full build of the same raw rows holds: through re-sent, moved and deleted events, late
-events, an earlier as-of date and a re-delivered drop (macros/incremental_events.sql).
+"""stg_app_db__events and the models derived from it (int_account_events_daily, int_account_use_days,
+int_account_activity_windows) built incrementally, day after day, hold exactly what a full build of
+the same raw rows holds: through re-sent, moved and deleted events, late events, windows that a new
+day extends, an earlier as-of date and a re-delivered drop (macros/incremental_events.sql).
 
 Each step builds the two models with the real dbt project on a DuckDB file that keeps its tables
 from step to step, then builds a copy of the same raw rows from nothing and compares every row.
@@ -20,7 +21,12 @@ from data_contracts.raw_tables import RAW_TABLES
 from tests.raw_rows import insert_raw_rows, run_dbt
 
 LOADED_AT = dt.datetime(2026, 11, 10, 6, 0)
-MODELS = ["stg_app_db__events", "int_account_events_daily"]
+MODELS = [
+    "stg_app_db__events",
+    "int_account_events_daily",
+    "int_account_use_days",
+    "int_account_activity_windows",
+]
 
 
 def event(
@@ -42,6 +48,19 @@ def event(
 
 DROPS: dict[str, list[dict[str, Any]]] = {
     "2026-11-10": [
+        # acc_d's user is active from 10-01 on (one window), and it uses the reports feature on 11-09
+        event("d1", "acc_d", "login", "2026-10-01 09:00:00", "2026-11-10", 4),
+        event("d2", "acc_d", "login", "2026-10-25 09:00:00", "2026-11-10", 5),
+        event(
+            "d3",
+            "acc_d",
+            "feature_used",
+            "2026-11-09 09:00:00",
+            "2026-11-10",
+            6,
+            feature_key="reports",
+        ),
+        event("d4", "acc_d", "login", "2026-11-10 09:00:00", "2026-11-10", 7),
         event("e1", "acc_a", "login", "2026-11-09 09:00:00", "2026-11-10", 1),
         event("e2", "acc_a", "conversation_handled", "2026-11-09 10:00:00", "2026-11-10", 2),
         event(
@@ -70,6 +89,26 @@ DROPS: dict[str, list[dict[str, Any]]] = {
         ),
         # a late event for a day already aggregated
         event("e5", "acc_b", "login", "2026-11-10 23:00:00", "2026-11-11", 4),
+        # acc_d: the use of 11-10 goes (m = 11-10: its windows started before m keep 10-01..11-09),
+        # the feature is used again on 11-11, extending both windows
+        event(
+            "d4",
+            "acc_d",
+            "login",
+            "2026-11-10 09:00:00",
+            "2026-11-11",
+            5,
+            deleted_at=dt.datetime(2026, 11, 11, 5, 0),
+        ),
+        event(
+            "d5",
+            "acc_d",
+            "feature_used",
+            "2026-11-11 09:00:00",
+            "2026-11-11",
+            6,
+            feature_key="reports",
+        ),
     ],
     "2026-11-12": [
         # e2 comes back; acc_b's only event of 11-10 goes, so that account-day has no row left
@@ -94,6 +133,8 @@ DROPS: dict[str, list[dict[str, Any]]] = {
             deleted_at=dt.datetime(2026, 11, 12, 5, 0),
         ),
         event("e6", "acc_c", "login", "2026-11-12 09:00:00", "2026-11-12", 4),
+        # acc_d's login of 10-25 was in fact on 09-20: m = 09-20, every window of acc_d is redone
+        event("d2", "acc_d", "login", "2026-09-20 09:00:00", "2026-11-12", 5),
     ],
 }
 
@@ -126,6 +167,12 @@ def contents(db: Path) -> dict[str, list[tuple]]:
             ).fetchall(),
             "daily": con.execute(
                 "select * from intermediate.int_account_events_daily order by all"
+            ).fetchall(),
+            "use_days": con.execute(
+                "select * from intermediate.int_account_use_days order by all"
+            ).fetchall(),
+            "windows": con.execute(
+                "select * from intermediate.int_account_activity_windows order by all"
             ).fetchall(),
         }
     finally:
@@ -165,6 +212,10 @@ def test_day_after_day_the_incremental_tables_equal_a_full_build(db: Path, tmp_p
     final = contents(db)
     # by hand: e1 moved to 11-08, e2 back on 11-09, acc_b's 11-10 events gone, e4 and e6 added
     assert [(r[0], str(r[5].date())) for r in final["events"]] == [
+        ("d1", "2026-10-01"),
+        ("d2", "2026-09-20"),
+        ("d3", "2026-11-09"),
+        ("d5", "2026-11-11"),
         ("e1", "2026-11-08"),
         ("e2", "2026-11-09"),
         ("e4", "2026-11-11"),
@@ -175,6 +226,19 @@ def test_day_after_day_the_incremental_tables_equal_a_full_build(db: Path, tmp_p
         ("acc_a", "2026-11-09", 0, 1),
         ("acc_a", "2026-11-11", 1, 0),
         ("acc_c", "2026-11-12", 1, 0),
+        ("acc_d", "2026-09-20", 1, 0),
+        ("acc_d", "2026-10-01", 1, 0),
+        ("acc_d", "2026-11-09", 0, 0),
+        ("acc_d", "2026-11-11", 0, 0),
+    ]
+    # runs of use days under 30 days apart, each [first use, last use + 29]
+    assert [(r[0], r[1], r[2], str(r[3]), str(r[4])) for r in final["windows"]] == [
+        ("acc_a", "user", "u_acc_a", "2026-11-08", "2026-12-10"),
+        ("acc_c", "user", "u_acc_c", "2026-11-12", "2026-12-11"),
+        ("acc_d", "feature", "reports", "2026-11-09", "2026-12-10"),
+        # 10-01 to 11-09 is 39 days once the use of 10-25 moved to 09-20: the run splits
+        ("acc_d", "user", "u_acc_d", "2026-09-20", "2026-10-30"),
+        ("acc_d", "user", "u_acc_d", "2026-11-09", "2026-12-10"),
     ]
 
 

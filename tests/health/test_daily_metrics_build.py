@@ -6,7 +6,8 @@ daily drops after the first) is ingested once; each test copies that warehouse a
 project on the copy, as of the drops' dates:
 - built in seven slices of the accounts and ranges of 40 days (windows of up to 180 days span five
   of ranges, running totals since creation span all of them), the table equals the one statement's;
-- a daily run computes only its day: that day's rows equal a full build's for the day, the earlier
+- a daily run computes only its day: that day's rows equal a full build's for the day (and the
+  incremental event tables they come from equal a full build's), the earlier
   days keep the rows the previous run computed (a day is what was known on it), the day that left
   the 400-day range is gone; re-running the day changes nothing; a run for an earlier day rebuilds
   every day.
@@ -32,6 +33,13 @@ ACCOUNTS = 150
 END = dt.date(2026, 11, 20)
 MODEL = "intermediate.int_account_daily_metrics"
 SELECT = ["run", "--select", "+int_account_daily_metrics"]
+#: The incremental models under it (macros/incremental_events.sql): equal to a full build's.
+INCREMENTAL_INPUTS = [
+    "staging.stg_app_db__events",
+    "intermediate.int_account_events_daily",
+    "intermediate.int_account_use_days",
+    "intermediate.int_account_activity_windows",
+]
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +90,14 @@ def _rows(db: Path, where: str = "true") -> list[tuple]:
         con.close()
 
 
+def _table(db: Path, table: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(f"select * from {table} order by all").fetchall()
+    finally:
+        con.close()
+
+
 def _days(db: Path) -> tuple[dt.date, dt.date]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -126,10 +142,12 @@ def test_a_daily_run_computes_its_day_and_keeps_the_days_before(
     full = _copy(ingested, tmp_path, "full")
     _build(full, tmp_path / "full", second)
 
-    # the day added is the full build's
+    # the day added is the full build's, and so are the incremental tables it reads
     day = f"as_of_date = '{second}'"
     assert _rows(daily, day) == _rows(full, day)
     assert len(_rows(full, day)) > 0
+    for table in INCREMENTAL_INPUTS:
+        assert _table(daily, table) == _table(full, table), table
     # the days before are the previous run's, less the day that left the 400-day range
     start = second - dt.timedelta(days=399)
     assert _days(daily) == (start, second)

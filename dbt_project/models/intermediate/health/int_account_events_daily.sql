@@ -7,20 +7,17 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ events_daily_before_build() }}",
-    post_hook="{{ events_daily_after_build() }}",
+    pre_hook="{{ events_derived_before_build('activity_date') }}",
+    post_hook="{{ events_derived_after_build() }}",
 ) }}
-{%- set increment = events_daily_increment() %}
+{%- set increment = events_derived_increment() %}
 with
 
 events as (
 
     select * from {{ ref('stg_app_db__events') }}
     {%- if not increment.full %}
-    where (account_id, cast(occurred_at as date)) in (
-        select account_id, activity_date
-        from {{ ref('stg_app_db__events').schema }}.{{ ref('stg_app_db__events').identifier }}__changed
-    )
+    where (account_id, cast(occurred_at as date)) in ({{ events_changed_days() }})
     {%- endif %}
 
 ),

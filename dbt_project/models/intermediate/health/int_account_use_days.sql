@@ -2,12 +2,25 @@
     events) of an account was used: one row per key and day. Stored on its own so that
     int_account_activity_windows runs its windows over a table: at 100k accounts (476M events,
     about 250M use days) the distinct and the two windows in one statement ran out of memory under
-    a 3 GB DuckDB limit, and each half alone fits (BENCHMARKS.md). -#}
+    a 3 GB DuckDB limit, and each half alone fits (BENCHMARKS.md).
+    Incremental: after an incremental build of the events, only the account-days it touched are
+    derived again (macros/incremental_events.sql). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ events_derived_before_build('used_on') }}",
+    post_hook="{{ events_derived_after_build() }}",
+) }}
+{%- set increment = events_derived_increment() %}
 with
 
 events as (
 
     select * from {{ ref('stg_app_db__events') }}
+    {%- if not increment.full %}
+    where (account_id, cast(occurred_at as date)) in ({{ events_changed_days() }})
+    {%- endif %}
 
 ),
 
