@@ -26,7 +26,7 @@
     is what was known on that day, like the health scores computed from it (metrics.md: a run for D
     uses drops dated <= D). A run for an earlier day than the last built, a change of the model's
     columns or of the range's start, or --full-refresh rebuilds every day. The side table
-    <model>__built records the range built. -#}
+    <model>__built records the range built and the first day this build computed. -#}
 
 {#- The first and last day of the chunk being built; default: the given whole-range expression. -#}
 {% macro chunk_first_day(whole_range_first_day) -%}
@@ -162,7 +162,8 @@
   {% call statement('record_build') -%}
     create or replace table {{ _csw_side_table(this, 'built') }} as
     select date '{{ first_day }}' as first_day, date '{{ last_day }}' as built_through,
-        {{ "'incremental'" if resume_from is not none else "'full'" }} as build_mode
+        {{ "'incremental'" if resume_from is not none else "'full'" }} as build_mode,
+        date '{{ resume_from if resume_from is not none else first_day }}' as computed_from
   {%- endcall %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}

@@ -8,6 +8,7 @@
       dated <= that day there were and the newest _loaded_at among them (so a re-delivered drop,
       which ingest replaces, is seen), whether the build was full or incremental, and a sequence
       number bumped by every build;
+      It also notes the drop date after which an incremental build added rows (added_after);
     - <model>__changed: the (account_id, activity_date) pairs an incremental build touched: the days
       of the rows it removed (an event re-sent or deleted in a new drop) and of the rows it added.
 
@@ -110,6 +111,7 @@
         count(*) as raw_rows,
         max(_loaded_at) as raw_loaded_at,
         {{ "'full'" if increment.full else "'incremental'" }} as build_mode,
+        {{ "null" if increment.full else "date '" ~ increment.after ~ "'" }} as added_after,
         {{ previous_sequence }} + 1 as build_sequence
     from {{ source('app_db', 'app_db__events') }}
     where _drop_date <= {{ as_of_date() }}
@@ -162,8 +164,11 @@
 
 {#- post-hook of a model derived from the events: record which build of the events it consumed. -#}
 {% macro events_derived_after_build() %}
+    {%- set full = events_derived_increment().full if execute and is_incremental() else true %}
     create or replace table {{ _csw_side_table(this, 'built') }} as
-    select build_sequence as events_build_sequence
+    select
+        build_sequence as events_build_sequence,
+        {{ "'full'" if full else "'incremental'" }} as build_mode
     from {{ _csw_side_table(ref('stg_app_db__events'), 'built') }}
 {% endmacro %}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -264,3 +265,59 @@ def test_an_earlier_as_of_date_or_a_redelivered_drop_rebuilds(db: Path, tmp_path
     rebuilt = contents(db)
     assert rebuilt == built_from_nothing(db, tmp_path, "2026-11-12")
     assert "e4" not in [r[0] for r in rebuilt["events"]]
+
+
+def _test(db: Path, work: Path, as_of: str, selection: str) -> subprocess.CompletedProcess[str]:
+    # the accounts that the relationships test reads are not built here
+    excluded = ["--exclude", "test_name:relationships"]
+    return run_dbt(["test", "--select", selection, *excluded], db, work, as_of)
+
+
+def _execute(db: Path, statement: str) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(statement)
+    finally:
+        con.close()
+
+
+def test_the_tests_judge_what_the_build_changed(db: Path, tmp_path: Path) -> None:
+    """After an incremental build the events' tests judge every row of the event ids it added, and
+    the raw source's tests the rows loaded since the last build; after a full build, every row."""
+    work = tmp_path / "dbt"
+    load_drop(db, "2026-11-10")
+    assert build(db, work, "2026-11-10") == "full"
+    load_drop(db, "2026-11-11")
+    assert build(db, work, "2026-11-11") == "incremental"
+    events = "stg_app_db__events"
+    assert _test(db, work, "2026-11-11", events).returncode == 0
+
+    copy_of = "insert into staging.stg_app_db__events select * from staging.stg_app_db__events "
+    # e5 came in the 11-11 drop: a second row of it is in scope, and found
+    _execute(db, copy_of + "where event_id = 'e5'")
+    failed = _test(db, work, "2026-11-11", events)
+    assert failed.returncode != 0 and "unique_stg_app_db__events_event_id" in failed.stdout
+    _execute(
+        db,
+        "delete from staging.stg_app_db__events where event_id = 'e5' and rowid = "
+        "(select max(rowid) from staging.stg_app_db__events where event_id = 'e5')",
+    )
+    # e3 (11-10) is out of the incremental build's scope: judged by the run that wrote it
+    _execute(db, copy_of + "where event_id = 'e3'")
+    assert _test(db, work, "2026-11-11", events).returncode == 0
+    _execute(db, "update staging.stg_app_db__events__built set build_mode = 'full'")
+    assert _test(db, work, "2026-11-11", events).returncode != 0
+
+    # raw rows: a duplicate loaded after the last build is in scope; one as old as it is not
+    source = "source:app_db.app_db__events"
+    assert _test(db, work, "2026-11-11", source).returncode == 0
+    old = [r for r in DROPS["2026-11-10"] if r["event_id"] == "e3"]
+    con = duckdb.connect(str(db))
+    insert_raw_rows(con, "app_db__events", old, loaded_at=LOADED_AT)
+    con.close()
+    assert _test(db, work, "2026-11-11", source).returncode == 0
+    con = duckdb.connect(str(db))
+    insert_raw_rows(con, "app_db__events", old, loaded_at=dt.datetime(2026, 11, 12, 6, 0))
+    con.close()
+    failed = _test(db, work, "2026-11-11", source)
+    assert failed.returncode != 0 and "source_unique_combination_of_columns" in failed.stdout

@@ -154,6 +154,18 @@ def test_a_daily_run_computes_its_day_and_keeps_the_days_before(
     assert _rows(daily, f"as_of_date < '{second}'") == [row for row in before if row[1] >= start]
     assert before[0][1] == start - dt.timedelta(days=1)
 
+    # its tests judge the day it computed: a copy of an earlier day's row is not theirs to find
+    scoped, scoped_work = tmp_path / "wh_scoped.duckdb", tmp_path / "scoped"
+    shutil.copy(daily, scoped)
+    tested = ["test", "--select", "int_account_daily_metrics"]
+    assert run_dbt(tested, scoped, scoped_work, second.isoformat()).returncode == 0
+    for day, found in ((first, False), (second, True)):
+        con = duckdb.connect(str(scoped))
+        con.execute(f"insert into {MODEL} select * from {MODEL} where as_of_date = '{day}' limit 1")
+        con.close()
+        result = run_dbt(tested, scoped, scoped_work, second.isoformat())
+        assert (result.returncode != 0) == found, day
+
     # the same day again changes nothing
     after = _rows(daily)
     again = _build(daily, tmp_path / "daily", second)
