@@ -136,6 +136,15 @@
     {{ return({'full': not run_query(check).rows[0][0]}) }}
 {% endmacro %}
 
+{#- The events a model derived from them reads: all of them for a full build, else those of the
+    account-days the events' latest incremental build touched. -#}
+{% macro events_to_derive() -%}
+    select * from {{ ref('stg_app_db__events') }}
+    {%- if not events_derived_increment().full %}
+    where (account_id, cast(occurred_at as date)) in ({{ events_changed_days() }})
+    {%- endif %}
+{%- endmacro %}
+
 {#- The (account_id, activity_date) pairs the events' latest incremental build touched. -#}
 {% macro events_changed_days() -%}
     select account_id, activity_date from {{ _csw_side_table(ref('stg_app_db__events'), 'changed') }}

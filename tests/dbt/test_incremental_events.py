@@ -159,29 +159,27 @@ def build(db: Path, work: Path, as_of: str) -> str:
         con.close()
 
 
+TABLES = {
+    "events": "staging.stg_app_db__events",
+    "daily": "intermediate.int_account_events_daily",
+    "use_days": "intermediate.int_account_use_days",
+    "windows": "intermediate.int_account_activity_windows",
+}
+
+
 def contents(db: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return {
-            "events": con.execute(
-                "select * from staging.stg_app_db__events order by all"
-            ).fetchall(),
-            "daily": con.execute(
-                "select * from intermediate.int_account_events_daily order by all"
-            ).fetchall(),
-            "use_days": con.execute(
-                "select * from intermediate.int_account_use_days order by all"
-            ).fetchall(),
-            "windows": con.execute(
-                "select * from intermediate.int_account_activity_windows order by all"
-            ).fetchall(),
+            name: con.execute(f"select * from {table} order by all").fetchall()
+            for name, table in TABLES.items()
         }
     finally:
         con.close()
 
 
 def built_from_nothing(db: Path, work: Path, as_of: str) -> dict[str, list[tuple]]:
-    """The two models built by a first, full build over a copy of db's raw rows."""
+    """The models built by a first, full build over a copy of db's raw rows."""
     fresh = work / "fresh.duckdb"
     fresh.unlink(missing_ok=True)
     shutil.copy(db, fresh)

@@ -12,15 +12,11 @@
     pre_hook="{{ events_derived_before_build('used_on') }}",
     post_hook="{{ events_derived_after_build() }}",
 ) }}
-{%- set increment = events_derived_increment() %}
 with
 
 events as (
 
-    select * from {{ ref('stg_app_db__events') }}
-    {%- if not increment.full %}
-    where (account_id, cast(occurred_at as date)) in ({{ events_changed_days() }})
-    {%- endif %}
+    {{ events_to_derive() }}
 
 ),
 
