@@ -5,9 +5,11 @@
     The model selects the rows of the days between chunk_first_day() and chunk_last_day() of the
     accounts for which chunk_accounts(account_id) holds, and configures:
     - first_day, last_day: SQL expressions of the whole range of days the table holds;
-    - chunk_rows, chunk_accounts_from: about how many account-days one statement computes, and the
-      model (ref name) whose row count is the number of accounts: the accounts are split into
-      ceil(accounts x days / chunk_rows) slices by a hash of their id;
+    - chunk_rows, chunk_accounts_from, chunk_lookback_days: about how many account-days one
+      statement may hold in its grid, the model (ref name) whose row count is the number of accounts,
+      and how many days before the first day computed the grid reaches (its longest window): the
+      accounts are split into ceil(accounts x (days + lookback) / chunk_rows) slices by a hash of
+      their id, so a daily run's one day (with 180 days behind it) is sliced too at 100k;
     - chunk_days (optional): at most this many days per statement (default: all of them).
     The materialization sets the DuckDB variables these macros read, chunk after chunk, inserting each
     chunk's rows into a new table, then swaps that table in for the old one as the table
@@ -73,7 +75,8 @@
 {% macro _chunked_daily_insert(relation, first, last, accounts, create, commit_each) %}
     {%- set day_count = (last - first).days + 1 -%}
     {%- set chunk_days = [config.get('chunk_days') or day_count, day_count] | min -%}
-    {%- set slices = [1, (accounts * chunk_days + config.require('chunk_rows') - 1) // config.require('chunk_rows')] | max -%}
+    {%- set grid_days = chunk_days + config.get('chunk_lookback_days', 0) -%}
+    {%- set slices = [1, (accounts * grid_days + config.require('chunk_rows') - 1) // config.require('chunk_rows')] | max -%}
     {%- set day_chunks = (day_count + chunk_days - 1) // chunk_days -%}
     {{ log("chunked_daily_table " ~ this ~ ": " ~ first ~ " to " ~ last ~ " in " ~ day_chunks
            ~ " range(s) of up to " ~ chunk_days ~ " days x " ~ slices ~ " slice(s) of the accounts", info=True) }}

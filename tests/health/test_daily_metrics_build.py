@@ -118,7 +118,7 @@ def test_slices_of_accounts_and_days_give_the_one_statements_rows(
         chunked,
         tmp_path / "chunked",
         as_of,
-        daily_metrics_rows_per_chunk=40 * ACCOUNTS // 7 + 1,
+        daily_metrics_rows_per_chunk=(40 + 180) * ACCOUNTS // 7 + 1,
         daily_metrics_chunk_days=40,
     )
     assert "in 10 range(s) of up to 40 days x 7 slice(s)" in many.stdout
