@@ -33,7 +33,8 @@
     {%- if not execute -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set events_built = 'staging.stg_app_db__events__built' -%}
+    {%- set events = api.Relation.create(schema='staging', identifier='stg_app_db__events') -%}
+    {%- set events_built = _csw_side_table(events, 'built') -%}
     {%- if placeholder == '__csw_raw_events_new__' -%}
         {%- if not _csw_table_exists('staging', 'stg_app_db__events__built') -%}
             {{ return('true') }}
@@ -47,7 +48,7 @@
             ~ " where _drop_date > date '" ~ built[0] ~ "' or _loaded_at > timestamp '" ~ built[1]
             ~ "' or _loaded_at is null)") }}
     {%- endif -%}
-    {%- set side = relation.schema ~ '.' ~ relation.identifier ~ '__built' -%}
+    {%- set side = _csw_side_table(relation, 'built') -%}
     {%- if not _csw_table_exists(relation.schema, relation.identifier ~ '__built') -%}
         {{ return('true') }}
     {%- endif -%}
@@ -64,7 +65,7 @@
             {{ return('true') }}
         {%- endif -%}
         {{ return("(account_id, activity_date) in (select account_id, activity_date from "
-            ~ "staging.stg_app_db__events__changed)") }}
+            ~ _csw_side_table(events, 'changed') ~ ")") }}
     {%- elif placeholder == '__csw_days_computed__' -%}
         {%- set built = run_query("select cast(computed_from as varchar) from " ~ side).rows[0] -%}
         {{ return("as_of_date >= date '" ~ built[0] ~ "'") }}

@@ -23,16 +23,18 @@
     (a day is what was known on it, like the scores computed from it); a run for an earlier day or
     dbt --full-refresh recomputes them all. -#}
 {%- set history_days = var('health_history_days', 400) -%}
-{%- set first_day = chunk_first_day(dbt.dateadd('day', -(history_days - 1), as_of_date())) -%}
-{%- set last_day = chunk_last_day(as_of_date()) -%}
+{%- set range_first_day = dbt.dateadd('day', -(history_days - 1), as_of_date()) -%}
 {#- The longest window (last_180_days) looks back 179 days before the first day computed. -#}
-{%- set grid_first_day = dbt.dateadd('day', -180, first_day) -%}
+{%- set lookback_days = 180 -%}
+{%- set first_day = chunk_first_day(range_first_day) -%}
+{%- set last_day = chunk_last_day(as_of_date()) -%}
+{%- set grid_first_day = dbt.dateadd('day', -lookback_days, first_day) -%}
 {{ config(
     materialized='chunked_daily_table',
-    first_day=dbt.dateadd('day', -(history_days - 1), as_of_date()),
+    first_day=range_first_day,
     last_day=as_of_date(),
     chunk_rows=var('daily_metrics_rows_per_chunk', 6000000),
-    chunk_lookback_days=180,
+    chunk_lookback_days=lookback_days,
     chunk_accounts_from='stg_app_db__accounts_with_deleted',
     chunk_days=var('daily_metrics_chunk_days', none),
 ) }}
@@ -198,6 +200,7 @@ logins_before_grid as (
         on account_mapping.account_id = account_events.account_id
     where account_events.activity_date < {{ grid_first_day }}
         and account_events.activity_date >= account_mapping.created_on
+        and {{ chunk_accounts('account_events.account_id') }}
     group by account_events.account_id
 
 ),
@@ -240,7 +243,7 @@ window_counts as (
         grid.as_of_date,
         count(case when activity_windows.usage_kind = 'user' then 1 end) as monthly_active_users,
         count(case when activity_windows.usage_kind = 'feature' then 1 end) as features_used_30d_count,
-        -- sorted, and only the features: the same days give the same list, whatever the plan's order
+        -- sorted, and only the features: the same days give the same list in every build
         list(activity_windows.usage_key order by activity_windows.usage_key)
             filter (where activity_windows.usage_kind = 'feature') as features_used_30d
     from grid
