@@ -116,9 +116,21 @@ def days_to_compute(con: duckdb.DuckDBPyConnection, table: str, as_of: dt.date) 
     return sorted({d for d in available if d not in done} | ({as_of} & set(available)))
 
 
-# A run that adds many days (the first run over years of history) works through them this many at a
-# time, so memory holds one chunk of account-days rather than the whole history.
+# A run that adds many days (the first run over years of history) works through them a chunk at a
+# time, so memory holds one chunk of account-days rather than the whole history: at most this many
+# days, fewer when the accounts are many (31 days of 100k accounts are 3.1M rows of metrics).
 DAYS_PER_CHUNK = 31
+ACCOUNT_DAYS_PER_CHUNK = 1_000_000
+
+
+def days_per_chunk(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> int:
+    """Days per chunk for the accounts of the metrics' latest day up to `as_of` (the most)."""
+    accounts = con.execute(
+        "select count(*) from intermediate.int_account_daily_metrics where as_of_date = "
+        "(select max(as_of_date) from intermediate.int_account_daily_metrics where as_of_date <= ?)",
+        [as_of],
+    ).fetchall()[0][0]
+    return max(1, min(DAYS_PER_CHUNK, ACCOUNT_DAYS_PER_CHUNK // max(accounts, 1)))
 
 
 def chunks(days: list[dt.date], size: int | None = None) -> list[list[dt.date]]:
@@ -526,7 +538,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             tickets = read_ticket_texts(con)
             written = 0
             # In date order: each chunk's trends read the scores the chunks before it wrote.
-            for chunk in chunks(days):
+            for chunk in chunks(days, days_per_chunk(con, as_of)):
                 written += _score_days(con, chunk, tickets, health_config, signal_config)
         return dg.MaterializeResult(
             metadata={
@@ -555,7 +567,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             days = days_to_compute(con, "churn_signals_evaluated_days", as_of)
             tickets = read_ticket_texts(con)
             written = 0
-            for chunk in chunks(days):
+            for chunk in chunks(days, days_per_chunk(con, as_of)):
                 metrics = with_config_metrics(
                     read_metrics(con, chunk), tickets, health_config, signal_config
                 ).with_columns(
@@ -601,7 +613,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                 first_signal_day = con.execute(
                     "select min(as_of_date) from transforms.churn_signals_evaluated_days"
                 ).fetchall()[0][0]
-            for chunk in chunks(days):
+            for chunk in chunks(days, days_per_chunk(con, as_of)):
                 alerts = _alerts_of_days(con, chunk, first_signal_day, health_config)
                 replace_days(con, "cs_alerts", alerts, chunk)
                 replace_days(
@@ -683,7 +695,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                 transitions += run.transitions.height
                 return run.final_state
 
-            for chunk in chunks([d for d in days if d < as_of]):
+            for chunk in chunks([d for d in days if d < as_of], days_per_chunk(con, as_of)):
                 state = walk(chunk, state)
             # The states before and after the as-of date, so a re-run of that day starts from the first.
             states = [state.with_columns(pl.lit(as_of - dt.timedelta(days=1)).alias("state_date"))]

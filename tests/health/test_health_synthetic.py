@@ -38,6 +38,7 @@ MIN_GRADE_ACCOUNTS = 30
 @dataclass(frozen=True)
 class HealthRun:
     extracts: Path
+    first_build: Path
     ground_truth: Path
     first_as_of: dt.date
     next_day: dt.date
@@ -81,6 +82,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> HealthRun:
     first = _csw("run", "--extracts", str(extracts), "--warehouse", str(warehouse))
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
     scores_first = _published(warehouse, "select * from marts.health_scores_daily")
+    first_build = root / "first_build.duckdb"
+    shutil.copy(warehouse / "build" / "warehouse.duckdb", first_build)
     calibration = _published(warehouse, "select * from audit.health_calibration")
 
     for source in SOURCES:
@@ -97,6 +100,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> HealthRun:
     scores_next = _published(warehouse, "select * from marts.health_scores_daily")
     return HealthRun(
         extracts=extracts,
+        first_build=first_build,
         ground_truth=Path(f"{extracts}_ground_truth"),
         first_as_of=first_as_of,
         next_day=next_day,
@@ -238,3 +242,76 @@ def test_the_next_daily_drop_adds_exactly_its_day(run: HealthRun) -> None:
     assert lists.height == before.height
     assert (lists["risk_factors"] == lists["risk_factors_after"]).all()
     assert (lists["opportunities"] == lists["opportunities_after"]).all()
+
+
+CHUNKED_TABLES = {
+    "health_scores_daily": ["account_id", "as_of_date"],
+    "churn_signals_daily": ["account_id", "as_of_date", "signal"],
+    "churn_signals_evaluated_days": ["as_of_date"],
+    "cs_alerts": ["account_id", "as_of_date", "alert", "signal"],
+    "cs_alerts_evaluated_days": ["as_of_date"],
+    "lifecycle_daily": ["account_id", "as_of_date"],
+    "lifecycle_transitions": ["account_id", "as_of_date"],
+}
+
+
+def test_the_transforms_do_not_depend_on_how_many_days_a_chunk_holds(
+    run: HealthRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history scored again two days at a time (the first run took 31) over a copy of the first
+    run's build database equals what that run wrote: the chunk size, which falls with the number
+    of accounts, is a memory budget and changes no row."""
+    import dagster as dg
+    from polars.testing import assert_frame_equal
+
+    from orchestration.definitions import DAILY_JOB_NAME, build_definitions
+    from orchestration.settings import Settings
+    from orchestration.transform_assets import health as health_assets
+
+    warehouse = tmp_path / "warehouse"
+    settings = Settings(extracts_dir=run.extracts, warehouse_dir=warehouse)
+    settings.build_db.parent.mkdir(parents=True)
+    shutil.copy(run.first_build, settings.build_db)
+    con = duckdb.connect(str(settings.build_db))
+    try:
+        written = {
+            table: pl.from_arrow(con.sql(f"select * from transforms.{table}").to_arrow_table())
+            for table in CHUNKED_TABLES
+        }
+        for table in [*CHUNKED_TABLES, "lifecycle_state"]:
+            con.execute(f"drop table transforms.{table}")
+        accounts = con.execute(
+            "select count(*) from intermediate.int_account_daily_metrics where as_of_date = ?",
+            [run.first_as_of],
+        ).fetchall()[0][0]
+        monkeypatch.setattr(health_assets, "ACCOUNT_DAYS_PER_CHUNK", 2 * accounts + 1)
+        assert health_assets.days_per_chunk(con, run.first_as_of) == 2
+    finally:
+        con.close()
+
+    job = build_definitions(settings).resolve_job_def(DAILY_JOB_NAME)
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=[
+            health_assets.HEALTH_SCORES,
+            health_assets.CHURN_SIGNALS,
+            health_assets.CS_ALERTS,
+            health_assets.LIFECYCLE_DAILY,
+            health_assets.LIFECYCLE_TRANSITIONS,
+        ],
+        tags={
+            "dagster/asset_partition_range_start": run.first_as_of.isoformat(),
+            "dagster/asset_partition_range_end": run.first_as_of.isoformat(),
+        },
+    )
+    assert result.success
+    con = duckdb.connect(str(settings.build_db), read_only=True)
+    try:
+        for table, key in CHUNKED_TABLES.items():
+            again = pl.from_arrow(con.sql(f"select * from transforms.{table}").to_arrow_table())
+            assert written[table].height > 0, table
+            assert_frame_equal(
+                again.sort(key, nulls_last=True), written[table].sort(key, nulls_last=True)
+            )
+    finally:
+        con.close()
