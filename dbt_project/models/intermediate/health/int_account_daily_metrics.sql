@@ -210,38 +210,6 @@ logins_before_grid as (
     group by account_events.account_id
 
 ),
-
-usage_windows as (
-
-    select
-        grid.account_id,
-        grid.as_of_date,
-        sum(coalesce(events_daily.logins, 0)) over last_28_days as logins_28d,
-        sum(coalesce(events_daily.conversations, 0)) over last_28_days as conversations_28d,
-        sum(coalesce(events_daily.conversations, 0)) over last_30_days as conversations_30d,
-        sum(coalesce(events_daily.conversations, 0)) over previous_30_days as conversations_prev_30d,
-        sum(coalesce(events_daily.active_users, 0)) over last_30_days as daily_active_user_days_30d,
-        sum(coalesce(events_daily.blocked_feature_attempts, 0)) over last_30_days as blocked_feature_attempts_30d,
-        count(*) over last_30_days as days_in_30d_window,
-        -- DuckDB's greatest() skips a NULL argument: no login in the grid keeps the earlier one.
-        greatest(
-            max(cast(events_daily.last_login_at as date)) over since_creation,
-            logins_before_grid.last_login_on
-        ) as last_login_on
-    from grid
-    left join events_daily
-        on events_daily.account_id = grid.account_id
-        and events_daily.activity_date = grid.as_of_date
-    left join logins_before_grid
-        on logins_before_grid.account_id = grid.account_id
-    window
-        last_28_days as (partition by grid.account_id order by grid.as_of_date rows between 27 preceding and current row),
-        last_30_days as (partition by grid.account_id order by grid.as_of_date rows between 29 preceding and current row),
-        previous_30_days as (partition by grid.account_id order by grid.as_of_date rows between 59 preceding and 30 preceding),
-        since_creation as (partition by grid.account_id order by grid.as_of_date rows unbounded preceding)
-
-),
-
 window_counts as (
 
     select
@@ -340,36 +308,6 @@ tickets_before_grid as (
     group by ticket_daily.account_id
 
 ),
-
-support_windows as (
-
-    select
-        grid.account_id,
-        grid.as_of_date,
-        coalesce(tickets_before_grid.open_tickets, 0)
-            + sum(coalesce(ticket_daily.created, 0)) over since_creation
-            - sum(coalesce(ticket_daily.solved, 0)) over since_creation as open_tickets,
-        coalesce(tickets_before_grid.high_urgent_open_tickets, 0)
-            + sum(coalesce(ticket_daily.high_created, 0)) over since_creation
-            - sum(coalesce(ticket_daily.high_solved, 0)) over since_creation as high_urgent_open_tickets,
-        sum(coalesce(ticket_daily.escalated_created, 0)) over last_90_days as escalations_90d,
-        sum(coalesce(ratings_daily.rating_sum, 0)) over last_90_days as rating_sum_90d,
-        sum(coalesce(ratings_daily.ratings, 0)) over last_90_days as ratings_90d
-    from grid
-    left join ticket_daily
-        on ticket_daily.account_id = grid.account_id
-        and ticket_daily.on_day = grid.as_of_date
-    left join ratings_daily
-        on ratings_daily.account_id = grid.account_id
-        and ratings_daily.on_day = grid.as_of_date
-    left join tickets_before_grid
-        on tickets_before_grid.account_id = grid.account_id
-    window
-        last_90_days as (partition by grid.account_id order by grid.as_of_date rows between 89 preceding and current row),
-        since_creation as (partition by grid.account_id order by grid.as_of_date rows unbounded preceding)
-
-),
-
 -- ------------------------------------------------------------------ relationship (app_db)
 
 nps_daily as (
@@ -406,30 +344,6 @@ activities_daily as (
     group by 1, 2
 
 ),
-
-relationship_windows as (
-
-    select
-        grid.account_id,
-        grid.as_of_date,
-        last_value(nps_daily.score ignore nulls) over last_180_days as nps_score,
-        sum(coalesce(activities_daily.meetings_attended, 0)) over last_90_days as meetings_attended_90d,
-        sum(coalesce(activities_daily.meetings_no_show, 0)) over last_90_days as meetings_no_show_90d,
-        sum(coalesce(activities_daily.outreach_sent, 0)) over last_90_days as outreach_sent_90d,
-        sum(coalesce(activities_daily.outreach_answered, 0)) over last_90_days as outreach_answered_90d
-    from grid
-    left join nps_daily
-        on nps_daily.account_id = grid.account_id
-        and nps_daily.on_day = grid.as_of_date
-    left join activities_daily
-        on activities_daily.account_id = grid.account_id
-        and activities_daily.on_day = grid.as_of_date
-    window
-        last_90_days as (partition by grid.account_id order by grid.as_of_date rows between 89 preceding and current row),
-        last_180_days as (partition by grid.account_id order by grid.as_of_date rows between 179 preceding and current row)
-
-),
-
 -- ------------------------------------------------------------------ financial (Stripe)
 
 charges_daily as (
@@ -445,21 +359,85 @@ charges_daily as (
 
 ),
 
-payment_windows as (
+-- ------------------------------------------------------------------ windows over the grid
+
+-- Every window of the day's usage, support, relationship and payment facts in one pass over the
+-- grid: each fact is at most one row per account (or customer) and day, so the left joins keep one
+-- row per grid row, and one sort serves every window. (Four CTEs, each windowed on its own and then
+-- joined back on account and day, held four grid-sized hash tables at once: at 100k accounts a
+-- slice of 10,000 needed more than 3 GB.)
+daily_windows as (
 
     select
-        grid.account_id,
-        grid.as_of_date,
+        grid.*,
+
+        -- product usage and engagement
+        sum(coalesce(events_daily.logins, 0)) over last_28_days as logins_28d,
+        sum(coalesce(events_daily.conversations, 0)) over last_28_days as conversations_28d,
+        sum(coalesce(events_daily.conversations, 0)) over last_30_days as conversations_30d,
+        sum(coalesce(events_daily.conversations, 0)) over previous_30_days as conversations_prev_30d,
+        sum(coalesce(events_daily.active_users, 0)) over last_30_days as daily_active_user_days_30d,
+        sum(coalesce(events_daily.blocked_feature_attempts, 0)) over last_30_days as blocked_feature_attempts_30d,
+        count(*) over last_30_days as days_in_30d_window,
+        -- DuckDB's greatest() skips a NULL argument: no login in the grid keeps the earlier one.
+        greatest(
+            max(cast(events_daily.last_login_at as date)) over since_creation,
+            logins_before_grid.last_login_on
+        ) as last_login_on,
+
+        -- support
+        coalesce(tickets_before_grid.open_tickets, 0)
+            + sum(coalesce(ticket_daily.created, 0)) over since_creation
+            - sum(coalesce(ticket_daily.solved, 0)) over since_creation as open_tickets,
+        coalesce(tickets_before_grid.high_urgent_open_tickets, 0)
+            + sum(coalesce(ticket_daily.high_created, 0)) over since_creation
+            - sum(coalesce(ticket_daily.high_solved, 0)) over since_creation as high_urgent_open_tickets,
+        sum(coalesce(ticket_daily.escalated_created, 0)) over last_90_days as escalations_90d,
+        sum(coalesce(ratings_daily.rating_sum, 0)) over last_90_days as rating_sum_90d,
+        sum(coalesce(ratings_daily.ratings, 0)) over last_90_days as ratings_90d,
+
+        -- relationship
+        last_value(nps_daily.score ignore nulls) over last_180_days as nps_score,
+        sum(coalesce(activities_daily.meetings_attended, 0)) over last_90_days as meetings_attended_90d,
+        sum(coalesce(activities_daily.meetings_no_show, 0)) over last_90_days as meetings_no_show_90d,
+        sum(coalesce(activities_daily.outreach_sent, 0)) over last_90_days as outreach_sent_90d,
+        sum(coalesce(activities_daily.outreach_answered, 0)) over last_90_days as outreach_answered_90d,
+
+        -- payments
         sum(coalesce(charges_daily.succeeded, 0)) over last_90_days as payments_succeeded_90d,
         sum(coalesce(charges_daily.failed, 0)) over last_90_days as payments_failed_90d,
         sum(coalesce(charges_daily.failed, 0)) over last_30_days as failed_payments_30d
+
     from grid
+    left join events_daily
+        on events_daily.account_id = grid.account_id
+        and events_daily.activity_date = grid.as_of_date
+    left join logins_before_grid
+        on logins_before_grid.account_id = grid.account_id
+    left join ticket_daily
+        on ticket_daily.account_id = grid.account_id
+        and ticket_daily.on_day = grid.as_of_date
+    left join ratings_daily
+        on ratings_daily.account_id = grid.account_id
+        and ratings_daily.on_day = grid.as_of_date
+    left join tickets_before_grid
+        on tickets_before_grid.account_id = grid.account_id
+    left join nps_daily
+        on nps_daily.account_id = grid.account_id
+        and nps_daily.on_day = grid.as_of_date
+    left join activities_daily
+        on activities_daily.account_id = grid.account_id
+        and activities_daily.on_day = grid.as_of_date
     left join charges_daily
         on charges_daily.customer_id = grid.stripe_customer_id
         and charges_daily.on_day = grid.as_of_date
     window
+        last_28_days as (partition by grid.account_id order by grid.as_of_date rows between 27 preceding and current row),
         last_30_days as (partition by grid.account_id order by grid.as_of_date rows between 29 preceding and current row),
-        last_90_days as (partition by grid.account_id order by grid.as_of_date rows between 89 preceding and current row)
+        previous_30_days as (partition by grid.account_id order by grid.as_of_date rows between 59 preceding and 30 preceding),
+        last_90_days as (partition by grid.account_id order by grid.as_of_date rows between 89 preceding and current row),
+        last_180_days as (partition by grid.account_id order by grid.as_of_date rows between 179 preceding and current row),
+        since_creation as (partition by grid.account_id order by grid.as_of_date rows unbounded preceding)
 
 ),
 
@@ -611,8 +589,8 @@ final as (
         case when grid.as_of_date <= coverage.app_db_through then
             case
                 when coalesce(window_counts.monthly_active_users, 0) = 0 then 0.0
-                else least(1.0, usage_windows.daily_active_user_days_30d
-                    / cast(usage_windows.days_in_30d_window as {{ type_double() }})
+                else least(1.0, grid.daily_active_user_days_30d
+                    / cast(grid.days_in_30d_window as {{ type_double() }})
                     / window_counts.monthly_active_users)
             end
         end as dau_mau_ratio,
@@ -620,16 +598,16 @@ final as (
             coalesce(window_counts.features_used_30d, [])
         end as features_used_30d,
         case when grid.as_of_date <= coverage.app_db_through then
-            usage_windows.conversations_28d / 4.0
+            grid.conversations_28d / 4.0
         end as conversations_per_week,
 
         -- engagement
         case when grid.as_of_date <= coverage.app_db_through then
-            cast({{ dbt.datediff('coalesce(usage_windows.last_login_on, grid.created_on)', 'grid.as_of_date', 'day') }}
+            cast({{ dbt.datediff('coalesce(grid.last_login_on, grid.created_on)', 'grid.as_of_date', 'day') }}
                 as {{ type_double() }})
         end as days_since_last_login,
         case when grid.as_of_date <= coverage.app_db_through then
-            usage_windows.logins_28d / 4.0
+            grid.logins_28d / 4.0
         end as logins_per_week,
         case when grid.as_of_date <= coverage.app_db_through then
             cast(coalesce(window_counts.features_used_30d_count, 0) as {{ type_double() }})
@@ -637,34 +615,34 @@ final as (
 
         -- support
         case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
-            cast(support_windows.open_tickets as {{ type_double() }})
+            cast(grid.open_tickets as {{ type_double() }})
         end as open_tickets,
         case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
-            {{ safe_ratio('support_windows.rating_sum_90d', 'support_windows.ratings_90d') }}
+            {{ safe_ratio('grid.rating_sum_90d', 'grid.ratings_90d') }}
         end as avg_csat,
         case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
-            cast(support_windows.escalations_90d as {{ type_double() }})
+            cast(grid.escalations_90d as {{ type_double() }})
         end as escalations,
 
         -- relationship
-        case when grid.as_of_date <= coverage.app_db_through then relationship_windows.nps_score end as nps_score,
+        case when grid.as_of_date <= coverage.app_db_through then grid.nps_score end as nps_score,
         case when grid.as_of_date <= coverage.app_db_through then
-            {{ safe_ratio('relationship_windows.meetings_attended_90d',
-                'relationship_windows.meetings_attended_90d + relationship_windows.meetings_no_show_90d') }}
+            {{ safe_ratio('grid.meetings_attended_90d',
+                'grid.meetings_attended_90d + grid.meetings_no_show_90d') }}
         end as meetings_attended,
         -- DuckDB's least() skips a NULL argument: least(1.0, NULL) is 1.0, so an undefined ratio
         -- (no outreach sent) must stay outside it, or it would score as a perfect 1.
-        case when grid.as_of_date <= coverage.app_db_through and relationship_windows.outreach_sent_90d > 0 then
-            least(1.0, {{ safe_ratio('relationship_windows.outreach_answered_90d', 'relationship_windows.outreach_sent_90d') }})
+        case when grid.as_of_date <= coverage.app_db_through and grid.outreach_sent_90d > 0 then
+            least(1.0, {{ safe_ratio('grid.outreach_answered_90d', 'grid.outreach_sent_90d') }})
         end as responses_to_outreach,
 
         -- financial
         case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
-            {{ safe_ratio('payment_windows.payments_succeeded_90d',
-                'payment_windows.payments_succeeded_90d + payment_windows.payments_failed_90d') }}
+            {{ safe_ratio('grid.payments_succeeded_90d',
+                'grid.payments_succeeded_90d + grid.payments_failed_90d') }}
         end as payment_health,
         case when grid.as_of_date <= coverage.app_db_through and grid.plan_conversation_limit > 0 then
-            least(1.0, {{ safe_ratio('usage_windows.conversations_30d', 'grid.plan_conversation_limit') }})
+            least(1.0, {{ safe_ratio('grid.conversations_30d', 'grid.plan_conversation_limit') }})
         end as growth_potential,
         -- Stale is missing (metrics.md): the interval of a version Stripe has not re-confirmed by
         -- the day is not known on the day, like the other Stripe inputs.
@@ -672,18 +650,18 @@ final as (
             cast(account_subscriptions.contract_length as {{ type_double() }})
         end as contract_length,
         case when grid.as_of_date <= coverage.app_db_through then
-            {{ safe_ratio('usage_windows.conversations_30d', 'grid.plan_conversation_limit') }}
+            {{ safe_ratio('grid.conversations_30d', 'grid.plan_conversation_limit') }}
         end as usage_vs_limit,
 
         -- churn-signal inputs
         case when grid.as_of_date <= coverage.app_db_through then
-            cast(usage_windows.conversations_30d as {{ type_double() }})
+            cast(grid.conversations_30d as {{ type_double() }})
         end as usage_30d,
         case when grid.as_of_date <= coverage.app_db_through then
-            cast(usage_windows.conversations_prev_30d as {{ type_double() }})
+            cast(grid.conversations_prev_30d as {{ type_double() }})
         end as usage_prev_30d,
         case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
-            payment_windows.failed_payments_30d
+            grid.failed_payments_30d
         end as failed_payments_30d,
         case
             when not grid.is_known_to_stripe or grid.as_of_date > coverage.stripe_through then null
@@ -692,7 +670,7 @@ final as (
             when grid.as_of_date >= coverage.stripe_first_drop then false
         end as cancellation_requested,
         case when grid.as_of_date <= coverage.app_db_through then
-            usage_windows.blocked_feature_attempts_30d
+            grid.blocked_feature_attempts_30d
         end as blocked_feature_attempts_30d,
 
         -- lifecycle inputs
@@ -701,11 +679,11 @@ final as (
             else coalesce(account_subscriptions.subscription_state, 'none')
         end as subscription_state,
         case when grid.as_of_date <= coverage.app_db_through then
-            cast({{ dbt.datediff('coalesce(usage_windows.last_login_on, grid.created_on)', 'grid.as_of_date', 'day') }}
+            cast({{ dbt.datediff('coalesce(grid.last_login_on, grid.created_on)', 'grid.as_of_date', 'day') }}
                 as {{ dbt.type_bigint() }})
         end as days_without_login,
         case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
-            support_windows.high_urgent_open_tickets
+            grid.high_urgent_open_tickets
         end as high_urgent_open_tickets,
         cast({{ dbt.datediff('grid.created_on', 'grid.as_of_date', 'day') }} as {{ dbt.type_bigint() }}) as tenure_days,
         case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
@@ -716,20 +694,9 @@ final as (
             mrr_valuations.mrr_minor > mrr_valuations.previous_mrr_minor
         end as mrr_rose
 
-    from grid
+    -- the grid's rows, each with its windows
+    from daily_windows as grid
     cross join coverage
-    inner join usage_windows
-        on usage_windows.account_id = grid.account_id
-        and usage_windows.as_of_date = grid.as_of_date
-    inner join support_windows
-        on support_windows.account_id = grid.account_id
-        and support_windows.as_of_date = grid.as_of_date
-    inner join relationship_windows
-        on relationship_windows.account_id = grid.account_id
-        and relationship_windows.as_of_date = grid.as_of_date
-    inner join payment_windows
-        on payment_windows.account_id = grid.account_id
-        and payment_windows.as_of_date = grid.as_of_date
     left join window_counts
         on window_counts.account_id = grid.account_id
         and window_counts.as_of_date = grid.as_of_date
