@@ -16,6 +16,7 @@ import yaml
 from orchestration.partitions import as_of_date
 from orchestration.resources import WarehouseResource
 from orchestration.settings import CONFIG_DIR
+from orchestration.warehouse_io import read_frame, table_exists
 from transforms import validation
 from transforms.validation import RuleResult
 
@@ -54,7 +55,7 @@ def load_gate_config(path: Path = CONFIG_DIR / "validation.yml") -> dict:
 
 
 def _table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> pl.DataFrame | None:
-    if not _has(con, schema, name):
+    if not table_exists(con, schema, name):
         return None
     return pl.from_arrow(con.sql(f'select * from {schema}."{name}"').to_arrow_table())
 
@@ -77,19 +78,6 @@ def email_hits(con: duckdb.DuckDBPyConnection, schemas: list[str]) -> pl.DataFra
         ).fetchall()[0][0]
         rows.append({"table": f"{schema}.{table}", "column": column, "rows": count})
     return pl.DataFrame(rows, schema={"table": pl.String, "column": pl.String, "rows": pl.Int64})
-
-
-def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:
-    return pl.from_arrow(con.sql(query, params=params).to_arrow_table())
-
-
-def _has(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchall()[0][0]
-    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str]:
@@ -124,7 +112,7 @@ def metric_columns_from_manifest(built: set[str]) -> list[str]:
 def events_added_after(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The drop date after which the events' latest build added rows when that build was
     incremental (macros/incremental_events.sql), else None: the build re-derived every event."""
-    if not _has(con, "staging", "stg_app_db__events__built"):
+    if not table_exists(con, "staging", "stg_app_db__events__built"):
         return None
     if "added_after" not in _columns(con, "staging", "stg_app_db__events__built"):
         return None
@@ -148,7 +136,7 @@ def staged_vs_raw_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.D
     for raw_name, table in sorted(RAW_TABLES.items()):
         source, entity = raw_name.split("__", 1)
         model = f"stg_{source}__{entity}"
-        if not _has(con, "staging", model) or not _has(con, "raw", raw_name):
+        if not table_exists(con, "staging", model) or not table_exists(con, "raw", raw_name):
             continue
         key = ", ".join(f'"{column}"' for column in table.key)
         label, scope, staged_scope, params = f"raw.{raw_name}", "", "", [as_of]
@@ -205,7 +193,7 @@ def _read_yaml(path: Path) -> dict | list | None:
 def cross_source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
     """Rule 7's categories as (records in discrepancy, comparable records)."""
     categories: dict[str, tuple[int, int]] = {}
-    if _has(con, "marts", "dim_accounts"):
+    if table_exists(con, "marts", "dim_accounts"):
         row = con.execute(
             """
             select
@@ -228,10 +216,12 @@ def cross_source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, 
     # discrepancy. Account versions hold every account seen up to the as-of date, deleted ones too.
     accounts = (
         "stg_app_db__account_versions"
-        if _has(con, "staging", "stg_app_db__account_versions")
+        if table_exists(con, "staging", "stg_app_db__account_versions")
         else "stg_app_db__accounts"
     )
-    if _has(con, "staging", "stg_ticketing__organizations") and _has(con, "staging", accounts):
+    if table_exists(con, "staging", "stg_ticketing__organizations") and table_exists(
+        con, "staging", accounts
+    ):
         org_columns = _columns(con, "staging", "stg_ticketing__organizations")
         if "account_id" in org_columns:
             row = con.execute(
@@ -268,7 +258,7 @@ def independent_revenue_check(
         ("intermediate", "int_customer_mrr_monthly"),
         ("marts", "mrr_monthly"),
     ]
-    absent = [f"{s}.{n}" for s, n in needed if not _has(con, s, n)]
+    absent = [f"{s}.{n}" for s, n in needed if not table_exists(con, s, n)]
     if absent:
         return [
             validation.not_applicable(rule, "marts.mrr_monthly", f"absent: {', '.join(absent)}")
@@ -280,7 +270,7 @@ def independent_revenue_check(
                 rule, "marts.mrr_monthly", f"{len(currencies)} reporting currencies, expected one"
             )
         ]
-    subscriptions = _frame(
+    subscriptions = read_frame(
         con,
         "select subscription_id, customer_id, status, started_at, ended_at, trial_end_at, "
         "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_versions",
@@ -289,7 +279,7 @@ def independent_revenue_check(
     first_start = subscriptions["started_at"].min()
     if first_drop is None or first_start is None:
         return [validation.not_applicable(rule, "marts.mrr_monthly", "no staged Stripe versions")]
-    items = _frame(
+    items = read_frame(
         con,
         "select subscription_id, subscription_item_id, quantity, "
         "coalesce(cast(unit_amount as double), cast(unit_amount_decimal as double)) as unit_amount, "
@@ -298,7 +288,7 @@ def independent_revenue_check(
     )
     discounts = pl.concat(
         [
-            _frame(
+            read_frame(
                 con,
                 f"""
                 select d.parent_object, d.parent_id,
@@ -319,24 +309,24 @@ def independent_revenue_check(
         ]
     )
     invoice_lines = validation.independent_invoice_line_mrr(
-        _frame(
+        read_frame(
             con,
             "select invoice_id, subscription_id, status, created_at from staging.stg_stripe__invoices",
         ),
-        _frame(
+        read_frame(
             con,
             "select invoice_line_id, invoice_id, subscription_id, subscription_item_id, price_id, "
             "line_type, is_proration, recurring_interval, recurring_interval_count, currency, "
             "amount, discount_amount, period_start_at, period_end_at "
             "from staging.stg_stripe__invoice_lines",
         ),
-        _frame(
+        read_frame(
             con,
             "select subscription_item_id, recurring_interval, recurring_interval_count "
             "from staging.stg_stripe__subscription_items",
         ),
     )
-    fx = _frame(
+    fx = read_frame(
         con,
         "select rate_date, currency, cast(rate_to_reporting as double) as rate_to_reporting "
         "from staging.stg_fx_rates__fx_rates",
@@ -367,19 +357,19 @@ def independent_revenue_check(
         ~pl.col("missing_rate") & (pl.col("mrr_minor") > 0)
     )
     sample = validation.sample_accounts(as_of_paying["customer_id"].to_list(), as_of, sample_size)
-    intermediate_all = _frame(
+    intermediate_all = read_frame(
         con,
         "select month, customer_id, cast(mrr_minor as double) as mrr_minor "
         "from intermediate.int_customer_mrr_monthly",
     )
-    published_all = _frame(
+    published_all = read_frame(
         con,
         "select month, stripe_customer_id as customer_id, mrr from marts.mrr_monthly "
         "where stripe_customer_id is not null",
     )
     churned_by_month = (
         dict(con.execute("select month, logos_churned from marts.mrr_movements_monthly").fetchall())
-        if _has(con, "marts", "mrr_movements_monthly")
+        if table_exists(con, "marts", "mrr_movements_monthly")
         else {}
     )
     results: list[RuleResult] = []
@@ -411,7 +401,7 @@ def independent_health_check(
     the number of accounts or events."""
     rule = "r12_sample_verification"
     target = "intermediate.int_account_daily_metrics sample"
-    if not _has(con, "intermediate", "int_account_daily_metrics"):
+    if not table_exists(con, "intermediate", "int_account_daily_metrics"):
         return [validation.not_applicable(rule, target, "no health inputs built yet")]
     needed = [
         "stg_app_db__accounts_with_deleted",
@@ -429,7 +419,7 @@ def independent_health_check(
         "stg_stripe__subscription_versions",
         "stg_stripe__subscription_item_versions",
     ]
-    absent = [f"staging.{name}" for name in needed if not _has(con, "staging", name)]
+    absent = [f"staging.{name}" for name in needed if not table_exists(con, "staging", name)]
     if absent:
         return [validation.not_applicable(rule, target, f"absent: {', '.join(absent)}")]
     accounts = [
@@ -455,7 +445,7 @@ def independent_health_check(
                 "int_account_daily_metrics lacks inputs rule 12 verifies",
             )
         ]
-    published = _frame(
+    published = read_frame(
         con,
         "select account_id, "
         + ", ".join(
@@ -474,21 +464,21 @@ def independent_health_check(
 
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     mine = "(select unnest(?::varchar[]))"
-    account_rows = _frame(
+    account_rows = read_frame(
         con,
         "select account_id, stripe_customer_id, plan, plan_conversation_limit, created_at "
         f"from staging.stg_app_db__accounts_with_deleted where account_id in {mine}",
         [sample],
     )
     customers = [c for c in account_rows["stripe_customer_id"].to_list() if c is not None]
-    organizations = _frame(
+    organizations = read_frame(
         con,
         "select organization_id, account_id from staging.stg_ticketing__organizations "
         f"where account_id in {mine}",
         [sample],
     )
     organization_ids = organizations["organization_id"].to_list()
-    ratings = _frame(
+    ratings = read_frame(
         con,
         """
         select ticket_id, organization_id, rating, created_at
@@ -505,7 +495,7 @@ def independent_health_check(
             organization_ids,
         ],
     )
-    tickets = _frame(
+    tickets = read_frame(
         con,
         "select ticket_id, organization_id, created_at, solved_at, priority, is_escalated "
         "from staging.stg_ticketing__tickets where organization_id in (select unnest(?::bigint[])) "
@@ -513,14 +503,14 @@ def independent_health_check(
         [organization_ids, ratings["ticket_id"].to_list()],
     )
     # The windows reach back 60 days; the last login may be older (any date up to the day).
-    events = _frame(
+    events = read_frame(
         con,
         "select account_id, user_id, feature_key, event_type, occurred_at "
         f"from staging.stg_app_db__events where account_id in {mine} and occurred_at < ? "
         "and (occurred_at >= ? or event_type = 'login')",
         [sample, end, since(validation.HEALTH_LOOKBACK_DAYS["events"])],
     )
-    subscriptions = _frame(
+    subscriptions = read_frame(
         con,
         "select subscription_id, customer_id, status, created_at, started_at, ended_at, trial_end_at, "
         "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_versions "
@@ -544,32 +534,32 @@ def independent_health_check(
         tickets,
         ratings,
         events,
-        _frame(
+        read_frame(
             con,
             "select account_id, score, submitted_at from staging.stg_app_db__nps_responses "
             f"where account_id in {mine} and submitted_at >= ? and submitted_at < ?",
             [sample, since(validation.HEALTH_LOOKBACK_DAYS["nps"]), end],
         ),
-        _frame(
+        read_frame(
             con,
             "select account_id, activity_type, occurred_at from staging.stg_app_db__cs_activities "
             f"where account_id in {mine} and occurred_at >= ? and occurred_at < ?",
             [sample, since(validation.HEALTH_LOOKBACK_DAYS["activities"]), end],
         ),
-        _frame(
+        read_frame(
             con,
             "select customer_id from staging.stg_stripe__customers "
             "where customer_id in (select unnest(?::varchar[]))",
             [customers],
         ),
-        _frame(
+        read_frame(
             con,
             "select customer_id, status, created_at from staging.stg_stripe__charges "
             "where customer_id in (select unnest(?::varchar[])) and created_at >= ? and created_at < ?",
             [customers, since(validation.HEALTH_LOOKBACK_DAYS["charges"]), end],
         ),
         subscriptions,
-        _frame(
+        read_frame(
             con,
             "select subscription_id, recurring_interval, recurring_interval_count, valid_from_drop, "
             "valid_to_drop from staging.stg_stripe__subscription_item_versions "
@@ -612,7 +602,7 @@ def raw_duplicate_ids(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.Data
         "(table_name varchar, entity_id varchar, drop_date date, copies bigint)"
     )
     for raw_name, table in sorted(RAW_TABLES.items()):
-        if len(table.key) != 1 or not _has(con, "raw", raw_name):
+        if len(table.key) != 1 or not table_exists(con, "raw", raw_name):
             continue
         name, key = f"raw.{raw_name}", table.key[0]
         stale = f"""
@@ -659,7 +649,7 @@ def raw_duplicate_ids(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.Data
         except Exception:
             con.execute("rollback")
             raise
-    return _frame(
+    return read_frame(
         con,
         "select table_name, entity_id, drop_date, copies from gate_state.raw_duplicate_ids "
         "where drop_date <= ? order by all",
@@ -673,11 +663,11 @@ def build_anomalies(
     """audit.anomalies: the rule-13 anomalies as of the date, closed where an annotation reviewed them."""
 
     mrr = (
-        _frame(
+        read_frame(
             con,
             "select stripe_customer_id, month, previous_mrr, mrr, mrr_change from marts.mrr_monthly",
         )
-        if _has(con, "marts", "mrr_monthly")
+        if table_exists(con, "marts", "mrr_monthly")
         else None
     )
     negatives = []
@@ -686,11 +676,11 @@ def build_anomalies(
         ("stg_stripe__invoices", "invoice_id", "amount_due"),
         ("stg_stripe__prices", "price_id", "unit_amount"),
     ):
-        if _has(con, "staging", model) and {id_column, amount} <= set(
+        if table_exists(con, "staging", model) and {id_column, amount} <= set(
             _columns(con, "staging", model)
         ):
             negatives.append(
-                _frame(
+                read_frame(
                     con,
                     f"select 'staging.{model}' as table_name, cast({id_column} as varchar) as entity_id, "
                     f"cast({amount} as double) as amount from staging.{model} where {amount} < 0",
@@ -704,13 +694,13 @@ def build_anomalies(
         )
     )
     usage = None
-    if _has(con, "staging", "stg_app_db__events"):
+    if table_exists(con, "staging", "stg_app_db__events"):
         columns = _columns(con, "staging", "stg_app_db__events")
         time_column = next(
             (c for c in ("occurred_at", "event_at", "timestamp") if c in columns), None
         )
         if time_column and "account_id" in columns:
-            usage = _frame(
+            usage = read_frame(
                 con,
                 f"""
                 select account_id, cast({time_column} as date) as date, count(*) as events
@@ -738,8 +728,8 @@ def _tables(con: duckdb.DuckDBPyConnection, names: set[str]) -> dict[str, pl.Dat
     found = {}
     for name in sorted(names):
         schema, table = name.split(".", 1)
-        if _has(con, schema, table):
-            found[name] = _frame(con, f'select * from {schema}."{table}"')
+        if table_exists(con, schema, table):
+            found[name] = read_frame(con, f'select * from {schema}."{table}"')
     return found
 
 
@@ -753,7 +743,7 @@ def _health_frame(
 ) -> pl.DataFrame | None:
     """The columns of a health table that rules 4 and 16 read, for the rows `where` selects.
     features_used_30d, a list, is read as whether it is present: rule 16 asks only that."""
-    if not _has(con, schema, table):
+    if not table_exists(con, schema, table):
         return None
     present = set(_columns(con, schema, table))
     columns = [
@@ -763,7 +753,7 @@ def _health_frame(
         for name in dict.fromkeys(wanted)
         if name in present
     ]
-    frame = _frame(con, f'select {", ".join(columns)} from {schema}."{table}" where {where}')
+    frame = read_frame(con, f'select {", ".join(columns)} from {schema}."{table}" where {where}')
     # rule 16 reads a missing list as NULL, not False
     if "features_used_30d" in frame.columns:
         frame = frame.with_columns(
@@ -780,7 +770,7 @@ def health_tally(
     """Rules 4 and 16 over marts.health_scores_daily and intermediate.int_account_daily_metrics, a
     slice of accounts (hash of account_id) at a time, so the memory they take does not grow with
     the number of accounts. None when no health scores are built."""
-    if not _has(con, "marts", "health_scores_daily"):
+    if not table_exists(con, "marts", "health_scores_daily"):
         return None
     components = (health_config or {}).get("components", {})
     score_columns = ["account_id", "as_of_date", "coverage", "config_version"] + [
@@ -789,11 +779,11 @@ def health_tally(
     metric_columns = ["account_id", "as_of_date", "plan", "features_used_30d"] + [
         metric for spec in components.values() for metric in spec["metrics"]
     ]
-    with_inputs = health_config is not None and _has(
+    with_inputs = health_config is not None and table_exists(
         con, "intermediate", "int_account_daily_metrics"
     )
     window_days = (
-        _frame(con, "select distinct as_of_date from intermediate.int_account_daily_metrics")[
+        read_frame(con, "select distinct as_of_date from intermediate.int_account_daily_metrics")[
             "as_of_date"
         ]
         if with_inputs
@@ -873,16 +863,16 @@ def evaluate_rules(
         calibration["min_auc"],
     )
 
-    if mrr_monthly is not None and _has(con, "intermediate", "int_customer_mrr_monthly"):
-        published_by_month = _frame(
+    if mrr_monthly is not None and table_exists(con, "intermediate", "int_customer_mrr_monthly"):
+        published_by_month = read_frame(
             con, "select month, mrr_end as mrr from marts.mrr_movements_monthly"
         )
-        stripe_by_month = _frame(
+        stripe_by_month = read_frame(
             con,
             "select month, sum(round(mrr_minor / 100, 2)) as mrr "
             "from intermediate.int_customer_mrr_monthly group by month",
         )
-        unknown = _frame(
+        unknown = read_frame(
             con,
             """
             select distinct m.stripe_customer_id from marts.mrr_monthly m
@@ -1004,7 +994,7 @@ def run_gx_suites(
         with duckdb.connect(str(published_db), read_only=True) as published:
             last = (
                 published.execute("select max(as_of_date) from audit.publications").fetchall()[0][0]
-                if _has(published, "audit", "publications")
+                if table_exists(published, "audit", "publications")
                 else None
             )
         # Row counts compare with the last publication only when this run moves forward from it.

@@ -27,6 +27,7 @@ from data_contracts.transform_contracts import (
 )
 from orchestration.partitions import as_of_date
 from orchestration.resources import WarehouseResource
+from orchestration.warehouse_io import read_frame, table_exists
 from transforms.config import (
     EngagementConfig,
     ExpansionConfig,
@@ -72,21 +73,6 @@ ADVOCACY_SCHEMA = {
     "mrr": pl.Float64,
     "config_version": pl.String,
 }
-
-
-def read_frame(
-    con: duckdb.DuckDBPyConnection, query: str, params: list | None = None
-) -> pl.DataFrame:
-    """A query's result as a Polars frame (through Arrow: DuckDB 2.0 results have no .pl())."""
-    return pl.from_arrow(con.sql(query, params=params or []).to_arrow_table())
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    rows = con.execute(
-        "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchall()
-    return bool(rows)
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

@@ -17,6 +17,7 @@ import polars as pl
 
 from orchestration.partitions import as_of_date
 from orchestration.resources import WarehouseResource
+from orchestration.warehouse_io import read_frame, table_exists
 from transforms.churn_signals import (
     detect_churn_signals,
     mentions_competitor,
@@ -54,22 +55,6 @@ GRADES = ("A", "B", "C", "D", "F")
 # --------------------------------------------------------------------------- warehouse I/O
 
 
-def read_frame(
-    con: duckdb.DuckDBPyConnection, query: str, params: list | None = None
-) -> pl.DataFrame:
-    """A query's result as a Polars frame (a relation's Arrow table: a DB-API result's copies
-    every row once more, as DuckDB warns)."""
-    return pl.from_arrow(con.sql(query, params=params or []).to_arrow_table())
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    rows = con.execute(
-        "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-        [SCHEMA, table],
-    ).fetchall()
-    return bool(rows)
-
-
 def replace_days(
     con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, days: list[dt.date]
 ) -> None:
@@ -77,7 +62,7 @@ def replace_days(
     con.execute(f"create schema if not exists {SCHEMA}")
     con.register("incoming_rows", frame.to_arrow())
     try:
-        if not table_exists(con, table):
+        if not table_exists(con, SCHEMA, table):
             con.execute(f"create table {SCHEMA}.{table} as select * from incoming_rows")
             return
         con.execute("begin transaction")
@@ -109,7 +94,7 @@ def days_to_compute(con: duckdb.DuckDBPyConnection, table: str, as_of: dt.date) 
         [as_of],
     )["as_of_date"].to_list()
     done: set[dt.date] = set()
-    if table_exists(con, table):
+    if table_exists(con, SCHEMA, table):
         done = set(
             read_frame(con, f"select distinct as_of_date from {SCHEMA}.{table}")[
                 "as_of_date"
@@ -406,7 +391,7 @@ def _score_days(
     ]
     history = scores.select(needed)
     lookback = health_config.trend_lookback_days
-    if days and table_exists(con, "health_scores_daily"):
+    if days and table_exists(con, SCHEMA, "health_scores_daily"):
         earlier = read_frame(
             con,
             f"select {', '.join(needed)} from transforms.health_scores_daily "
@@ -611,7 +596,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             # Only the days this run scored: each day's alerts compare it with the day before.
             days = days_to_compute(con, "cs_alerts_evaluated_days", as_of)
             first_signal_day = None
-            if table_exists(con, "churn_signals_evaluated_days"):
+            if table_exists(con, SCHEMA, "churn_signals_evaluated_days"):
                 first_signal_day = con.execute(
                     "select min(as_of_date) from transforms.churn_signals_evaluated_days"
                 ).fetchall()[0][0]
@@ -657,7 +642,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             days = days_to_compute(con, "lifecycle_daily", as_of)
             start = min(days)
             state = empty_state()
-            if table_exists(con, "lifecycle_state"):
+            if table_exists(con, SCHEMA, "lifecycle_state"):
                 saved = read_frame(
                     con,
                     "select * from transforms.lifecycle_state where state_date = ?",
@@ -682,7 +667,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             ]
             con.execute(f"create schema if not exists {SCHEMA}")
             for table in ("lifecycle_daily", "lifecycle_transitions"):
-                if table_exists(con, table):
+                if table_exists(con, SCHEMA, table):
                     con.execute(f"delete from {SCHEMA}.{table} where as_of_date >= ?", [start])
             rows = transitions = 0
 
