@@ -2,7 +2,9 @@
 
 The suites are data (`config/gx_suites.yml`): keys, value ranges, enumerations, ordered pairs and the
 row-count change versus the last publication. GX's SQL datasource fails on DuckDB, so each table is
-read whole into pandas and validated as a dataframe. Results go to `audit.gx_results`
+read into pandas and validated as a dataframe: whole, or a slice of accounts at a time when it is large
+(`GX_ROWS_PER_SLICE`) and every uniqueness it checks includes `account_id`, so a table of 32M health
+scores at 100k accounts is never in memory at once; the slices' outcomes are added up. Results go to `audit.gx_results`
 (`GxReport.to_frame`) and to a self-contained HTML fragment (`GxReport.to_html`), because GX's own
 Data Docs load their CSS and JavaScript from CDNs and look broken offline.
 """
@@ -12,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +30,11 @@ if TYPE_CHECKING:
 SUITES_PATH = Path(__file__).resolve().parent.parent / "config" / "gx_suites.yml"
 MISSING_COLUMN = "missing column"
 _EXAMPLES = 5
+
+#: Rows of a published table validated at once. A table with more rows is read and validated a slice
+#: of accounts (hash of account_id) at a time when its key and every unique set include account_id
+#: (rows that could collide then land in the same slice); its row count is judged on the whole table.
+GX_ROWS_PER_SLICE = 2_000_000
 
 TableStatus = Literal["pass", "fail", "not_applicable"]
 
@@ -284,11 +292,14 @@ def validate_published_tables(
     schemas: Sequence[str] = ("marts", "audit"),
     previous_counts: Mapping[str, int] | None = None,
     config: SuiteConfig | None = None,
+    rows_per_slice: int = GX_ROWS_PER_SLICE,
 ) -> GxReport:
     """Run the suite of every published table in `schemas` of the connection's database.
 
     `previous_counts` maps "schema.table" to its row count in the last publication (None: no
     publication yet). A table with a suite that is absent from the database is `not_applicable`.
+    A table of more than `rows_per_slice` rows is validated a slice of accounts at a time when its
+    suite allows it (`_sliceable`).
     """
     config = config or load_suites()
     previous_counts = previous_counts or {}
@@ -317,10 +328,24 @@ def validate_published_tables(
                 )
             )
             continue
-        frame = _read_table(con, *present[table], suite.columns)
+        schema, name = present[table]
         session = session or _GxSession()
+        rows = con.execute(f'select count(*) from {schema}."{name}"').fetchone()[0]
+        slices = -(-rows // max(rows_per_slice, 1)) if _sliceable(suite) else 1
+        if slices <= 1:
+            frame = _read_table(con, schema, name, suite.columns)
+            results.append(
+                session.validate(suite, frame, previous_counts.get(table), config.float_tolerance)
+            )
+            continue
+        frames = (
+            _read_table(con, schema, name, suite.columns, f"hash(account_id) % {slices} = {index}")
+            for index in range(slices)
+        )
         results.append(
-            session.validate(suite, frame, previous_counts.get(table), config.float_tolerance)
+            session.validate_slices(
+                suite, frames, rows, previous_counts.get(table), config.float_tolerance
+            )
         )
     return GxReport(
         tables=tuple(results),
@@ -349,10 +374,21 @@ def published_row_counts(
         }
 
 
+def _sliceable(suite: TableSuite) -> bool:
+    """Whether the suite can be judged a slice of accounts at a time: every uniqueness it checks
+    includes account_id, so rows that could collide are in the same slice."""
+    return "account_id" in suite.key and all("account_id" in columns for columns in suite.unique)
+
+
 def _read_table(
-    con: duckdb.DuckDBPyConnection, schema: str, name: str, wanted: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    wanted: Sequence[str],
+    where: str = "true",
 ) -> pd.DataFrame:
-    """The whole table (key uniqueness cannot be judged on a sample), only the columns the suite reads."""
+    """The rows `where` selects of the whole table (key uniqueness cannot be judged on a sample, only
+    on every row or on slices that keep colliding rows together), only the columns the suite reads."""
     existing = [
         row[0]
         for row in con.execute(
@@ -368,9 +404,11 @@ def _read_table(
     columns = [c for c in existing if c in wanted]
     if not columns:
         # Still one row per table row, so the row count is right.
-        return con.execute(f'select 1 as _row from {schema}."{name}"').df().iloc[:, 0:0]
+        return (
+            con.execute(f'select 1 as _row from {schema}."{name}" where {where}').df().iloc[:, 0:0]
+        )
     select = ", ".join(f'"{c}"' for c in columns)
-    return con.execute(f'select {select} from {schema}."{name}"').df()
+    return con.execute(f'select {select} from {schema}."{name}" where {where}').df()
 
 
 def validate_frame(
@@ -398,20 +436,9 @@ class _GxSession:
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self._source = self._context.data_sources.add_pandas("published_tables")
 
-    def validate(
-        self,
-        suite: TableSuite,
-        frame: pd.DataFrame,
-        previous_count: int | None,
-        float_tolerance: float,
-    ) -> TableResult:
+    def _run(self, name: str, expectations: list[Any], frame: pd.DataFrame) -> list[Any]:
+        """GX's results of `expectations` on the frame, in the order given."""
         gx = self._gx
-        expectations, unchecked, derived = _expectations(
-            suite, frame, previous_count, float_tolerance
-        )
-        if derived:
-            frame = frame.assign(**derived)
-        name = suite.table.replace(".", "__")
         batch = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
             "whole_table"
         )
@@ -425,16 +452,107 @@ class _GxSession:
         run = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
         # GX returns results grouped by metric; the report follows the suite's order instead.
         order = {e.id: i for i, e in enumerate(gx_suite.expectations)}
-        ordered = sorted(run.results, key=lambda r: order.get(r.expectation_config.id, len(order)))
-        results = tuple(_result(suite.table, r) for r in ordered)
-        return TableResult(
-            table=suite.table,
-            status="pass" if all(r.success for r in results) else "fail",
-            grain=suite.grain,
-            rows=len(frame),
-            results=results,
-            unchecked_columns=unchecked,
+        return sorted(run.results, key=lambda r: order.get(r.expectation_config.id, len(order)))
+
+    def validate(
+        self,
+        suite: TableSuite,
+        frame: pd.DataFrame,
+        previous_count: int | None,
+        float_tolerance: float,
+    ) -> TableResult:
+        expectations, unchecked, derived = _expectations(
+            suite, frame, previous_count, float_tolerance
         )
+        if derived:
+            frame = frame.assign(**derived)
+        ordered = self._run(suite.table.replace(".", "__"), expectations, frame)
+        return _table_result(
+            suite, len(frame), [_result(suite.table, r) for r in ordered], unchecked
+        )
+
+    def validate_slices(
+        self,
+        suite: TableSuite,
+        frames: Iterable[pd.DataFrame],
+        rows: int,
+        previous_count: int | None,
+        float_tolerance: float,
+    ) -> TableResult:
+        """The suite on a table read a slice at a time: each slice's outcomes added up, and the row
+        count (the last expectation) judged on the table's `rows`."""
+        import pandas as pd
+
+        name = suite.table.replace(".", "__")
+        merged: list[_Merged] = []
+        unchecked: tuple[str, ...] = ()
+        for index, frame in enumerate(frames):
+            expectations, unchecked, derived = _expectations(
+                suite, frame, previous_count, float_tolerance
+            )
+            row_count = expectations.pop()
+            if derived:
+                frame = frame.assign(**derived)
+            ordered = self._run(f"{name}__slice_{index}", expectations, frame)
+            if not merged:
+                merged = [_Merged(r.expectation_config) for r in ordered]
+            for outcome, validation in zip(merged, ordered, strict=True):
+                outcome.add(validation)
+        # A frame of `rows` rows and no columns: GX counts it without holding the table.
+        counted = self._run(
+            f"{name}__row_count", [row_count], pd.DataFrame(index=pd.RangeIndex(rows))
+        )
+        results = [_result(suite.table, m) for m in merged] + [
+            _result(suite.table, r) for r in counted
+        ]
+        return _table_result(suite, rows, results, unchecked)
+
+
+def _table_result(
+    suite: TableSuite, rows: int, results: list[ExpectationResult], unchecked: tuple[str, ...]
+) -> TableResult:
+    return TableResult(
+        table=suite.table,
+        status="pass" if all(r.success for r in results) else "fail",
+        grain=suite.grain,
+        rows=rows,
+        results=tuple(results),
+        unchecked_columns=unchecked,
+    )
+
+
+class _Merged:
+    """One expectation's outcomes on every slice, added up into the shape `_result` reads: success
+    on every slice; the counts summed; the examples (GX keeps a slice's first 20 unexpected values)
+    counted together and ordered as GX orders them, by count, then value."""
+
+    def __init__(self, expectation_config: Any) -> None:
+        self.expectation_config = expectation_config
+        self.success = True
+        self.result: dict[str, Any] = {}
+        self.exception_info: dict[str, Any] = {}
+        self._examples: Counter = Counter()
+
+    def add(self, validation: Any) -> None:
+        self.success = self.success and bool(validation.success)
+        outcome = validation.result or {}
+        for key in ("element_count", "missing_count", "unexpected_count"):
+            if outcome.get(key) is not None:
+                self.result[key] = self.result.get(key, 0) + outcome[key]
+        for example in outcome.get("partial_unexpected_counts") or []:
+            if "value" in example:
+                self._examples[example["value"]] += example["count"]
+        if self._examples:
+            try:
+                ordered = sorted(self._examples.items(), key=lambda e: (-e[1], e[0]))
+            except TypeError:
+                ordered = self._examples.most_common()
+            self.result["partial_unexpected_counts"] = [
+                {"value": value, "count": count} for value, count in ordered[:20]
+            ]
+        exception = (validation.exception_info or {}).get("exception_message")
+        if exception and not self.exception_info:
+            self.exception_info = {"exception_message": exception}
 
 
 def _expectations(
@@ -526,6 +644,7 @@ def _expectations(
                 ignore_row_if="either_value_is_missing",
             )
         )
+    # Last: validate_slices judges it on the whole table, not on each slice.
     out.append(_row_count_expectation(suite.row_count_change, previous_count))
     return out, unchecked, derived
 

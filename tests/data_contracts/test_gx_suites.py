@@ -531,3 +531,66 @@ def test_validate_frame_takes_a_polars_frame() -> None:
         ("expect_column_values_to_be_in_set", "grade", 1),
     }
     assert "trend" in result.unchecked_columns
+
+
+SCORES = "marts.health_scores_daily"
+
+
+def test_a_large_table_is_validated_a_slice_of_accounts_at_a_time(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 40 accounts × 3 days, broken on a few accounts (so in different slices), and one key twice.
+    con.execute(
+        f"""
+        create or replace table {SCORES} as
+        select
+            'acc_' || a as account_id,
+            date '2026-11-18' + cast(d as integer) as as_of_date,
+            case when a = 7 and d = 1 then 140.0 when a = 23 then -5.0 else 50.0 end as score,
+            case when a = 11 and d = 2 then 'Z' else 'C' end as grade,
+            case when a = 31 then null else 1.0 end as coverage,
+            'stable' as trend,
+            cast(null as varchar) as reason,
+            'h1' as config_version
+        from range(40) as accounts(a), range(3) as days(d)
+        union all
+        select 'acc_5', date '2026-11-18', 50.0, 'C', 1.0, 'stable', null, 'h1'
+        """
+    )
+    reads: list[str] = []
+    read_table = gx_suites._read_table
+
+    def counted(*args: object, **kwargs: object):  # the real reader, counting the reads
+        reads.append(str(args[-1] if len(args) == 5 else kwargs.get("where", "true")))
+        return read_table(*args, **kwargs)
+
+    monkeypatch.setattr(gx_suites, "_read_table", counted)
+    previous = {SCORES: 300}  # 121 rows: fewer than the 150 allowed
+
+    whole = validate_published_tables(con, previous_counts=previous, config=only(SCORES))
+    assert reads == ["true"]
+    sliced = validate_published_tables(
+        con, previous_counts=previous, config=only(SCORES), rows_per_slice=25
+    )
+
+    assert len(reads) == 1 + 5  # ceil(121 / 25) slices
+    # Worked out by hand: -5 on acc_23's three days and 140 once; grade Z once; acc_31's three
+    # NULL coverages; acc_5's first day twice; 121 rows against 150..450.
+    assert failures(whole) == {
+        (SCORES, "expect_column_values_to_be_between", "score", 4),
+        (SCORES, "expect_column_values_to_be_in_set", "grade", 1),
+        (SCORES, "expect_column_values_to_not_be_null", "coverage", 3),
+        (SCORES, "expect_compound_columns_to_be_unique", "account_id, as_of_date", 2),
+        (SCORES, "expect_table_row_count_to_be_between", None, None),
+    }
+    assert sliced.to_frame().equals(whole.to_frame())
+    assert sliced.table(SCORES).rows == whole.table(SCORES).rows == 121
+
+
+def test_a_suite_is_sliced_only_when_colliding_rows_share_an_account() -> None:
+    suites = load_suites().suites
+    assert gx_suites._sliceable(suites[SCORES])
+    assert not gx_suites._sliceable(suites["marts.nps_summary"])  # no account in its key
+    assert not gx_suites._sliceable(
+        replace(suites[SCORES], unique=(("account_id",), ("grade", "as_of_date")))
+    )
