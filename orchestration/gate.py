@@ -57,7 +57,7 @@ def load_gate_config(path: Path = CONFIG_DIR / "validation.yml") -> dict:
 def _table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> pl.DataFrame | None:
     if not table_exists(con, schema, name):
         return None
-    return pl.from_arrow(con.sql(f'select * from {schema}."{name}"').to_arrow_table())
+    return read_frame(con, f'select * from {schema}."{name}"')
 
 
 def email_hits(con: duckdb.DuckDBPyConnection, schemas: list[str]) -> pl.DataFrame:
