@@ -15,10 +15,13 @@
     config/churn_signals.yml: this model provides their inputs (features_used_30d, and the tickets)
     and the transform asset orchestration/transform_assets/health.py finishes them.
     Built a slice of the accounts at a time (macros/chunked_daily_table.sql): one statement over every
-    day of 100k accounts does not fit in memory. var daily_metrics_rows_per_chunk (default 6,000,000
+    day of 100k accounts does not fit in memory. var daily_metrics_rows_per_chunk (default 1,500,000
     account-days of the grid, 180 days before the days computed included) sets the slices: for the
-    400 days of a full build one statement at 10k accounts, ten slices at 100k; for a daily run's
-    one day, four slices at 100k. var daily_metrics_chunk_days (default none) also splits the days.
+    400 days of a full build four slices at 10k accounts, 39 at 100k; for a daily run's one day, two
+    at 10k, 13 at 100k. A slice's memory grows with its rows (at 100k, unconstrained: 8.8 GiB for a
+    tenth of the accounts, 4.9 GiB for a twentieth, 3.2 GiB for a fortieth), and with 3 GB DuckDB
+    could not always spill its windows and joins: 1.5M keeps a slice near what it needs unspilled.
+    var daily_metrics_chunk_days (default none) also splits the days.
     A daily run computes only its day and keeps the rows earlier runs computed for the days before
     (a day is what was known on it, like the scores computed from it); a run for an earlier day or
     dbt --full-refresh recomputes them all. -#}
@@ -33,7 +36,7 @@
     materialized='chunked_daily_table',
     first_day=range_first_day,
     last_day=as_of_date(),
-    chunk_rows=var('daily_metrics_rows_per_chunk', 6000000),
+    chunk_rows=var('daily_metrics_rows_per_chunk', 1500000),
     chunk_lookback_days=lookback_days,
     chunk_accounts_from='stg_app_db__accounts_with_deleted',
     chunk_days=var('daily_metrics_chunk_days', none),
