@@ -121,13 +121,6 @@ def _month_frame(month_ends: Sequence[dt.date]) -> pl.DataFrame:
     )
 
 
-def _in_month(timestamp: str) -> pl.Expr:
-    """Whether the timestamp falls in the row's month, up to the end of its month_end day."""
-    return (pl.col(timestamp) >= pl.col("month_start").cast(pl.Datetime("us"))) & (
-        pl.col(timestamp) < pl.col("_cutoff")
-    )
-
-
 def _prepare_tickets(tickets: pl.DataFrame) -> pl.DataFrame:
     _require(tickets, TICKET_COLUMNS, "tickets")
     return tickets.filter(pl.col("account_id").is_not_null()).with_columns(
@@ -165,6 +158,76 @@ def _prepare_ratings(ratings: pl.DataFrame) -> pl.DataFrame:
                 f"ratings: {problem}; offending rating_id {rows['rating_id'].head(5).to_list()}"
             )
     return prepared
+
+
+def _in_own_month(frame: pl.DataFrame, timestamp: str, months: pl.DataFrame) -> pl.DataFrame:
+    """The rows whose timestamp falls in one of the months, up to its cut-off, with that month.
+
+    Each row is matched to the month it falls in (not to every month and then filtered), so the
+    work and memory follow the rows, not rows × months.
+    """
+    return (
+        frame.filter(pl.col(timestamp).is_not_null())
+        .with_columns(month_start=pl.col(timestamp).dt.truncate("1mo").cast(pl.Date))
+        .join(months, on="month_start", how="inner")
+        .filter(pl.col(timestamp) < pl.col("_cutoff"))
+    )
+
+
+def _open_at_month_end(prepared: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
+    """Tickets open at each month's cut-off per account (months without one left out).
+
+    A ticket is open at cut-off c when created before c and, if it has solved_at, solved at or after
+    c; without solved_at, when its status is known and not solved or closed. The cut-offs increase
+    with the months, so the months a ticket is open at form one run, from the first cut-off after
+    its creation to the last one not after its solving: counted as +1 where the run starts and -1
+    after it ends, summed in month order per account.
+    """
+    cutoffs = months["_cutoff"]
+    month_count = months.height
+    dated = prepared.filter(pl.col("created_at").is_not_null())
+    # Index of the first cut-off after creation; of the first cut-off after solving (none open
+    # from there on).
+    first = cutoffs.search_sorted(dated["created_at"], side="right").cast(pl.Int64)
+    solved_end = cutoffs.search_sorted(
+        dated["solved_at"].fill_null(dt.datetime(1, 1, 1)), side="right"
+    ).cast(pl.Int64)
+    spans = (
+        dated.select("account_id", "solved_at", "status")
+        .with_columns(first=first, solved_end=solved_end)
+        .with_columns(
+            end=pl.when(pl.col("solved_at").is_not_null())
+            .then(pl.col("solved_end"))
+            .when(pl.col("status").is_not_null() & ~pl.col("status").is_in(SOLVED_STATUSES))
+            .then(pl.lit(month_count, dtype=pl.Int64))
+            .otherwise(pl.col("first"))
+        )
+        .filter(pl.col("first") < pl.col("end"))
+    )
+    steps = pl.concat(
+        [
+            spans.select("account_id", index=pl.col("first"), step=pl.lit(1)),
+            spans.filter(pl.col("end") < month_count).select(
+                "account_id", index=pl.col("end"), step=pl.lit(-1)
+            ),
+        ]
+    )
+    indexed = months.select("month_start").with_row_index("index").cast({"index": pl.Int64})
+    return (
+        pl.DataFrame({"account_id": steps["account_id"].unique()}, schema={"account_id": pl.String})
+        .join(indexed, how="cross")
+        .join(
+            steps.group_by("account_id", "index").agg(pl.col("step").sum()),
+            on=["account_id", "index"],
+            how="left",
+        )
+        .sort("account_id", "index")
+        .select(
+            "account_id",
+            "month_start",
+            open_at_month_end=pl.col("step").fill_null(0).cum_sum().over("account_id"),
+        )
+    )
 
 
 def support_monthly(
@@ -212,44 +275,33 @@ def support_monthly(
         if pattern is not None
         else pl.lit([], dtype=pl.List(pl.String))
     )
-    created = _in_month("created_at")
-    solved = _in_month("solved_at")
-    open_at_end = (pl.col("created_at") < pl.col("_cutoff")) & pl.when(
-        pl.col("solved_at").is_null()
-    ).then(~pl.col("status").is_in(SOLVED_STATUSES)).otherwise(
-        pl.col("solved_at") >= pl.col("_cutoff")
+    created_tickets = _in_own_month(
+        prepared.with_columns(_mentioned=mentioned), "created_at", months
     )
-    ticket_stats = (
-        prepared.with_columns(_mentioned=mentioned)
-        .join(months, how="cross")
+    created_stats = created_tickets.group_by("account_id", "month_start").agg(
+        tickets_created=pl.len(),
+        escalated=pl.col("tags").list.contains(ESCALATED_TAG).fill_null(False).sum(),
+        high_urgent=pl.col("priority").is_in(HIGH_PRIORITIES).fill_null(False).sum(),
+        first_reply_minutes_median=pl.col("reply_time_minutes").median(),
+        first_reply_n=pl.col("reply_time_minutes").count(),
+        competitor_mentions=(pl.col("_mentioned").list.len() > 0).sum(),
+        competitors_mentioned=pl.col("_mentioned").explode().drop_nulls(),
+    )
+    solved_stats = (
+        _in_own_month(prepared, "solved_at", months)
         .group_by("account_id", "month_start")
         .agg(
-            tickets_created=created.sum(),
-            open_at_month_end=open_at_end.sum(),
-            tickets_solved=solved.fill_null(False).sum(),
-            escalated=(
-                created & pl.col("tags").list.contains(ESCALATED_TAG).fill_null(False)
-            ).sum(),
-            high_urgent=(
-                created & pl.col("priority").is_in(HIGH_PRIORITIES).fill_null(False)
-            ).sum(),
-            first_reply_minutes_median=pl.col("reply_time_minutes").filter(created).median(),
-            first_reply_n=pl.col("reply_time_minutes").filter(created).count(),
-            full_resolution_minutes_median=pl.col("full_resolution_minutes")
-            .filter(solved.fill_null(False))
-            .median(),
-            full_resolution_n=pl.col("full_resolution_minutes")
-            .filter(solved.fill_null(False))
-            .count(),
-            competitor_mentions=(created & (pl.col("_mentioned").list.len() > 0)).sum(),
-            competitors_mentioned=pl.col("_mentioned").filter(created).explode().drop_nulls(),
+            tickets_solved=pl.len(),
+            full_resolution_minutes_median=pl.col("full_resolution_minutes").median(),
+            full_resolution_n=pl.col("full_resolution_minutes").count(),
         )
     )
-
     rating_stats = (
-        rated.join(prepared.select("ticket_id", "account_id"), on="ticket_id", how="inner")
-        .join(months, how="cross")
-        .filter(_in_month("created_at"))
+        _in_own_month(
+            rated.join(prepared.select("ticket_id", "account_id"), on="ticket_id", how="inner"),
+            "created_at",
+            months,
+        )
         .group_by("account_id", "month_start")
         .agg(
             csat_mean=pl.col("rating").cast(pl.Float64).mean(),
@@ -280,7 +332,9 @@ def support_monthly(
         "csat_good", pl.col("csat_good") + pl.col("csat_bad")
     )
     result = (
-        grid.join(ticket_stats, on=["account_id", "month_start"], how="left")
+        grid.join(created_stats, on=["account_id", "month_start"], how="left")
+        .join(solved_stats, on=["account_id", "month_start"], how="left")
+        .join(_open_at_month_end(prepared, months), on=["account_id", "month_start"], how="left")
         .join(rating_stats, on=["account_id", "month_start"], how="left")
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts)
         .with_columns(

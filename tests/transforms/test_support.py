@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import polars as pl
 import pytest
@@ -273,3 +274,61 @@ def test_repository_competitor_config_matches_the_brief() -> None:
     names = yaml.safe_load(path.read_text())["competitors"]
     assert {"Intercom", "Drift", "Ada", "Zendesk Answer Bot"} <= set(names)
     competitor_pattern(names)  # every configured name has word edges
+
+
+def test_counts_match_a_ticket_by_month_loop_on_random_tickets() -> None:
+    """The month counts against a plain loop over every ticket and month (the definition as
+    written), on random tickets with missing dates and statuses, moments exactly at a cut-off and
+    months that do not follow each other. support_monthly matches each ticket to its own month and
+    counts open tickets as runs of months; the loop shares none of that."""
+    rng = random.Random(11)
+    month_ends = [dt.date(2025, 12, 31), dt.date(2026, 2, 10), dt.date(2026, 4, 30)]
+    cutoffs = [D.combine(d + dt.timedelta(days=1), dt.time()) for d in month_ends]
+
+    def moment() -> dt.datetime | None:
+        draw = rng.random()
+        if draw < 0.1:
+            return None
+        if draw < 0.25:
+            return rng.choice(cutoffs)
+        return D(2025, 11, 20) + dt.timedelta(minutes=rng.randrange(60 * 24 * 180))
+
+    rows = [
+        ticket(
+            i,
+            moment(),
+            account_id=rng.choice(["a", "b", "c"]),
+            status=rng.choice(["open", "pending", "solved", "closed", None]),
+            solved_at=moment() if rng.random() < 0.6 else None,
+        )
+        for i in range(400)
+    ]
+    expected = {}
+    for account in ("a", "b", "c"):
+        for month_end, cutoff in zip(month_ends, cutoffs, strict=True):
+            start = D.combine(month_end.replace(day=1), dt.time())
+            mine = [r for r in rows if r["account_id"] == account and r["created_at"] is not None]
+            created = sum(start <= r["created_at"] < cutoff for r in mine)
+            solved = sum(
+                r["solved_at"] is not None and start <= r["solved_at"] < cutoff
+                for r in rows
+                if r["account_id"] == account
+            )
+            still_open = sum(
+                r["created_at"] < cutoff
+                and (
+                    r["solved_at"] >= cutoff
+                    if r["solved_at"] is not None
+                    else r["status"] not in (None, "solved", "closed")
+                )
+                for r in mine
+            )
+            expected[(account, month_end.replace(day=1))] = (created, still_open, solved)
+    frame = monthly(tickets_frame(rows), month_ends=month_ends)
+    got = {
+        (account, month): (created, still_open, solved)
+        for account, month, created, still_open, solved in frame.select(
+            "account_id", "month_start", "tickets_created", "open_at_month_end", "tickets_solved"
+        ).rows()
+    }
+    assert got == expected
