@@ -187,7 +187,8 @@ def _open_at_month_end(prepared: pl.DataFrame, months: pl.DataFrame) -> pl.DataF
     month_count = months.height
     dated = prepared.filter(pl.col("created_at").is_not_null())
     # Index of the first cut-off after creation; of the first cut-off after solving (none open
-    # from there on).
+    # from there on). search_sorted takes no nulls: an unsolved ticket gets a placeholder whose
+    # index is never used (its end comes from its status below).
     first = cutoffs.search_sorted(dated["created_at"], side="right").cast(pl.Int64)
     solved_end = cutoffs.search_sorted(
         dated["solved_at"].fill_null(dt.datetime(1, 1, 1)), side="right"
