@@ -285,9 +285,9 @@ def _parquet_file(path: Path):
     import pyarrow.parquet as pq
 
     try:
-        # pre_buffer=False: with pyarrow's default, iter_batches kept every row group's buffers it
-        # had read until the file was closed (the 4 GB events file at 100k accounts: ingest's
-        # resident memory climbed past 8 GiB while DuckDB stayed within its limit).
+        # pre_buffer=False: with pyarrow's default the reader fetched row groups ahead and kept
+        # their buffers (through the 4 GB events file at 100k accounts ingest's resident memory
+        # climbed past 8 GiB while DuckDB stayed within its limit).
         return pq.ParquetFile(path, pre_buffer=False)
     except Exception as exc:  # any reader error means the file cannot be read at all
         raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
