@@ -16,6 +16,7 @@ from orchestration.settings import Settings
 EXIT_PUBLISHED = 0
 EXIT_CRASH = 1
 EXIT_DATA_STOPPED = 2
+EXIT_DIFFERENT = 3
 
 
 def _date(text: str) -> dt.date:
@@ -75,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the HTML file to write (default: <warehouse>/report/leadership_report.html)",
     )
+
+    compare = sub.add_parser(
+        "compare",
+        help="compare two published files table by table (exit 0 identical, 3 different)",
+    )
+    compare.add_argument("old", type=Path, help="the earlier published analytics.duckdb")
+    compare.add_argument("new", type=Path, help="the later published analytics.duckdb")
     return parser
 
 
@@ -187,6 +195,24 @@ def cmd_docs(settings: Settings) -> Path | None:
     return page
 
 
+def cmd_compare(old: Path, new: Path) -> int:
+    """Say how two publications differ; 0 when every table and value is the same, else 3."""
+    from orchestration.compare import compare_publications
+
+    for path in (old, new):
+        if not path.is_file():
+            print(f"csw compare: no such file: {path}", file=sys.stderr, flush=True)
+            return EXIT_CRASH
+    differences = compare_publications(old, new)
+    for difference in differences:
+        print(difference.describe(), flush=True)
+    if differences:
+        _say(f"{len(differences)} tables differ between {old} and {new}")
+        return EXIT_DIFFERENT
+    _say(f"identical: every published table of {old} equals {new}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
@@ -225,6 +251,8 @@ def main(argv: list[str] | None = None) -> None:
             except FileNotFoundError as exc:
                 print(f"csw report: {exc}", file=sys.stderr, flush=True)
                 code = EXIT_CRASH
+        elif args.command == "compare":
+            code = cmd_compare(args.old, args.new)
         else:  # argparse enforces the choices
             code = EXIT_CRASH
     except KeyboardInterrupt:

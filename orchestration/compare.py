@@ -1,0 +1,138 @@
+"""Compare two published warehouse files table by table: same tables, same row counts, same values.
+
+Used to prove that a change meant to move code, not numbers, publishes the same marts (run it on the
+publications of the same drops before and after), and by anyone who wants to know what a config change
+moved. Values that name a run rather than the data (run ids, load and publication times) are left out;
+doubles are compared to 10 significant digits (metrics.md: amounts and rates within 1e-9 relative).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+COMPARED_SCHEMAS = ("marts", "audit")
+# Columns that describe the run that wrote a row, not the data: they differ between two runs of the
+# same drops by design.
+RUN_COLUMNS = frozenset({"run_id", "checked_at", "loaded_at", "published_at"})
+# Rendered documents whose text embeds run ids and times.
+RUN_TABLES = frozenset({("audit", "gx_report")})
+SIGNIFICANT_DIGITS = 10
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+
+
+@dataclass
+class TableDifference:
+    """How one table differs between the old and the new publication."""
+
+    table: str
+    old_rows: int | None
+    new_rows: int | None
+    only_in_old: int = 0
+    only_in_new: int = 0
+    columns_only_in_old: list[str] = field(default_factory=list)
+    columns_only_in_new: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if self.old_rows is None:
+            return f"{self.table}: only in the new publication ({self.new_rows} rows)"
+        if self.new_rows is None:
+            return f"{self.table}: only in the old publication ({self.old_rows} rows)"
+        parts = [f"{self.table}: {self.old_rows} rows before, {self.new_rows} after"]
+        if self.columns_only_in_old or self.columns_only_in_new:
+            parts.append(
+                f"columns removed {self.columns_only_in_old or '[]'}, "
+                f"added {self.columns_only_in_new or '[]'}"
+            )
+        if self.only_in_old or self.only_in_new:
+            parts.append(
+                f"{self.only_in_old} rows only before, {self.only_in_new} only after "
+                f"(e.g. {'; '.join(self.examples)})"
+            )
+        return "; ".join(parts)
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[tuple[str, str], dict[str, str]]:
+    rows = con.execute(
+        """
+        select table_schema, table_name, column_name, data_type
+        from information_schema.columns
+        where table_catalog = ? and table_schema in (select unnest(?::varchar[]))
+        order by table_schema, table_name, ordinal_position
+        """,
+        [catalog, list(COMPARED_SCHEMAS)],
+    ).fetchall()
+    tables: dict[tuple[str, str], dict[str, str]] = {}
+    for schema, table, column, data_type in rows:
+        tables.setdefault((schema, table), {})[column] = data_type
+    return tables
+
+
+def _comparable(column: str, data_type: str) -> str:
+    quoted = f'"{column}"'
+    if data_type.upper() in FLOAT_TYPES:
+        digits = SIGNIFICANT_DIGITS - 1
+        return (
+            f"case when {quoted} is null or isnan({quoted}) or isinf({quoted}) or {quoted} = 0 "
+            f"then {quoted} else round({quoted}, {digits} - "
+            f"cast(floor(log10(abs({quoted}))) as integer)) end as {quoted}"
+        )
+    return quoted
+
+
+def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    return con.execute(f"select count(*) from ({query})").fetchall()[0][0]
+
+
+def compare_publications(old: Path, new: Path, example_rows: int = 3) -> list[TableDifference]:
+    """Every table of the published schemas that differs between `old` and `new` (empty: identical)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{old}' as old_pub (read_only)")
+        con.execute(f"attach '{new}' as new_pub (read_only)")
+        old_tables = _tables(con, "old_pub")
+        new_tables = _tables(con, "new_pub")
+        differences: list[TableDifference] = []
+        for key in sorted(old_tables.keys() | new_tables.keys()):
+            if key in RUN_TABLES:
+                continue
+            schema, table = key
+            name = f"{schema}.{table}"
+            old_rows = _count(con, f"select * from old_pub.{name}") if key in old_tables else None
+            new_rows = _count(con, f"select * from new_pub.{name}") if key in new_tables else None
+            if old_rows is None or new_rows is None:
+                differences.append(TableDifference(name, old_rows, new_rows))
+                continue
+            old_cols, new_cols = old_tables[key], new_tables[key]
+            shared = [c for c in old_cols if c in new_cols and c not in RUN_COLUMNS]
+            select = ", ".join(_comparable(c, old_cols[c]) for c in shared)
+            old_q = f"select {select} from old_pub.{name}"
+            new_q = f"select {select} from new_pub.{name}"
+            only_old = _count(con, f"{old_q} except all {new_q}")
+            only_new = _count(con, f"{new_q} except all {old_q}")
+            diff = TableDifference(
+                name,
+                old_rows,
+                new_rows,
+                only_old,
+                only_new,
+                [c for c in old_cols if c not in new_cols],
+                [c for c in new_cols if c not in old_cols],
+            )
+            if only_old or only_new:
+                rows = con.execute(f"({old_q} except all {new_q}) limit {example_rows}").fetchall()
+                diff.examples = [str(row) for row in rows]
+            if (
+                only_old
+                or only_new
+                or old_rows != new_rows
+                or diff.columns_only_in_old
+                or diff.columns_only_in_new
+            ):
+                differences.append(diff)
+        return differences
+    finally:
+        con.close()

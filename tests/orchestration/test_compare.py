@@ -1,0 +1,55 @@
+"""`csw compare`: two publications of the same drops are identical; a moved number is found."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from orchestration.compare import compare_publications
+
+
+def _publication(path: Path, mrr: list[float], run_id: str, extra_row: bool = False) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts; create schema audit")
+    con.execute("create table marts.mrr_monthly (account_id varchar, month date, mrr double)")
+    for i, value in enumerate(mrr):
+        con.execute(
+            "insert into marts.mrr_monthly values (?, date '2026-01-01', ?)", [f"acc_{i}", value]
+        )
+    if extra_row:
+        con.execute("insert into marts.mrr_monthly values ('acc_x', date '2026-01-01', 1.0)")
+    con.execute("create table audit.check_results (run_id varchar, rule varchar, status varchar)")
+    con.execute("insert into audit.check_results values (?, 'r01', 'pass')", [run_id])
+    con.close()
+    return path
+
+
+def test_same_data_different_runs_is_identical(tmp_path: Path) -> None:
+    old = _publication(tmp_path / "a.duckdb", [100.0, 1 / 3], "run-1")
+    # Within 1e-9 relative (a different summation order), another run id.
+    new = _publication(tmp_path / "b.duckdb", [100.0 + 1e-11, 1 / 3], "run-2")
+    assert compare_publications(old, new) == []
+
+
+def test_a_moved_value_and_a_new_row_are_reported(tmp_path: Path) -> None:
+    old = _publication(tmp_path / "a.duckdb", [100.0, 50.0], "run-1")
+    new = _publication(tmp_path / "b.duckdb", [100.0, 50.01], "run-1", extra_row=True)
+    [difference] = compare_publications(old, new)
+    assert difference.table == "marts.mrr_monthly"
+    assert (difference.old_rows, difference.new_rows) == (2, 3)
+    assert (difference.only_in_old, difference.only_in_new) == (1, 2)
+    assert "50.0" in difference.examples[0]
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = _publication(tmp_path / "a.duckdb", [1.0], "run-1")
+    same = _publication(tmp_path / "b.duckdb", [1.0], "run-2")
+    moved = _publication(tmp_path / "c.duckdb", [2.0], "run-2")
+    with pytest.raises(SystemExit) as identical:
+        main(["compare", str(old), str(same)])
+    assert identical.value.code == 0
+    with pytest.raises(SystemExit) as different:
+        main(["compare", str(old), str(moved)])
+    assert different.value.code == 3
+    assert "marts.mrr_monthly" in capsys.readouterr().out
