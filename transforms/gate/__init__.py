@@ -1,0 +1,1 @@
+"""The publish gate's judges (one module per rule family) and its independent recomputations."""
