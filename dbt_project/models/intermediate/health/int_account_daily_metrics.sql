@@ -11,7 +11,7 @@
     what happened before that grid. The plan, its conversation limit and the billing interval
     (contract_length) are the versions valid on the day; before the first drop that showed them, the
     first version (the drops carry no earlier state of them).
-    feature_adoption and competitor mentions need the configured lists of config/health_score.yml and
+    feature_adoption and competitor mentions need the configured lists of config/health.yml and
     config/churn_signals.yml: this model provides their inputs (features_used_30d, and the tickets)
     and the health transform (transforms/health.py, run by orchestration/assets/health.py) finishes
     them.
