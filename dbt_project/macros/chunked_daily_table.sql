@@ -1,6 +1,6 @@
 {#- A table of rows per account and day, built a slice of accounts and a range of days at a time,
     for a model whose one statement over every account and day does not fit in memory
-    (int_account_daily_metrics at 100k accounts: BENCHMARKS.md).
+    (int_account_daily_metrics at the larger sizes: BENCHMARKS.md).
 
     The model selects the rows of the days between chunk_first_day() and chunk_last_day() of the
     accounts for which chunk_accounts(account_id) holds, and configures:
@@ -9,7 +9,8 @@
       statement may hold in its grid, the model (ref name) whose row count is the number of accounts,
       and how many days before the first day computed the grid reaches (its longest window): the
       accounts are split into ceil(accounts x (days + lookback) / chunk_rows) slices by a hash of
-      their id, so a daily run's one day (with 180 days behind it) is sliced too at 100k;
+      their id, so a daily run's one day (with its lookback behind it) is sliced too when there are
+      many accounts;
     - chunk_days (optional): at most this many days per statement (default: all of them).
     The materialization sets the DuckDB variables these macros read, chunk after chunk, inserting each
     chunk's rows into a new table, then swaps that table in for the old one as the table

@@ -23,13 +23,7 @@ discounts as (
 
 newest_line_per_drop as (
 
-    select * from (
-        select
-            *,
-            row_number() over (partition by id, _drop_date order by _line desc) as line_rank
-        from parents
-    ) as ranked
-    where line_rank = 1
+    {{ newest_version('parents', ['id', '_drop_date'], order_by=['_line desc']) }}
 
 ),
 

@@ -1,6 +1,5 @@
-{#- Tests of the incremental models judge what the run changed, not the whole history again: at
-    100k accounts the uniqueness tests on the events alone sort half a billion keys every day
-    (BENCHMARKS.md). A test opts in with a placeholder as its `where` config, replaced when the test
+{#- Tests of the incremental models judge what the run changed, not the whole history again: else
+    the uniqueness tests on the events alone sort every event ever sent, every day (BENCHMARKS.md). A test opts in with a placeholder as its `where` config, replaced when the test
     runs (dbt builds every test's filtered relation with get_where_subquery):
     - __csw_events_added__ (stg_app_db__events): every row of each event id the events' latest
       build added, so a uniqueness test still sees a duplicate between an old row and a new one;

@@ -3,7 +3,8 @@
     30 days apart becomes one window [first use, last use + 29]. Windows of one key never overlap,
     so the number of distinct users or features used in the 30 days ending on day t is the number of
     windows covering t — a range join instead of a distinct count over a sliding window. The use
-    days come stored from int_account_use_days (one statement for both ran out of memory at 100k).
+    days come stored from int_account_use_days (one statement for both ran out of memory at the
+    larger sizes).
     Incremental: after an incremental build of the events, each touched account's windows ending on
     or after its earliest changed day m are computed again, from its use days on or after m and,
     for the window that started before m, that start and its last use day before m

@@ -11,16 +11,16 @@
     what happened before that grid. The plan, its conversation limit and the billing interval
     (contract_length) are the versions valid on the day; before the first drop that showed them, the
     first version (the drops carry no earlier state of them).
-    feature_adoption and competitor mentions need the configured lists of config/health_score.yml and
+    feature_adoption and competitor mentions need the configured lists of config/health.yml and
     config/churn_signals.yml: this model provides their inputs (features_used_30d, and the tickets)
-    and the transform asset orchestration/transform_assets/health.py finishes them.
-    Built a slice of the accounts at a time (macros/chunked_daily_table.sql): one statement over every
-    day of 100k accounts does not fit in memory. var daily_metrics_rows_per_chunk (default 1,500,000
-    account-days of the grid, 180 days before the days computed included) sets the slices: for the
-    400 days of a full build four slices at 10k accounts, 39 at 100k; for a daily run's one day, two
-    at 10k, 13 at 100k. A slice's memory grows with its rows (at 100k, unconstrained: 8.8 GiB for a
-    tenth of the accounts, 4.9 GiB for a twentieth, 3.2 GiB for a fortieth), and with 3 GB DuckDB
-    could not always spill its windows and joins: 1.5M keeps a slice near what it needs unspilled.
+    and the health transform (transforms/health.py, run by orchestration/assets/health.py) finishes
+    them.
+    Built a slice of the accounts at a time (macros/chunked_daily_table.sql): at the larger sizes one
+    statement over every day of every account does not fit in memory. var daily_metrics_rows_per_chunk
+    (default 1,500,000 account-days of the grid, 180 days before the days computed included) sets the
+    slices, so their number grows with the accounts and the days built. A slice's memory grows with
+    its rows, and under DuckDB's memory limit it could not always spill its windows and joins: the
+    default keeps a slice near what it needs unspilled (the measurements: BENCHMARKS.md).
     var daily_metrics_chunk_days (default none) also splits the days.
     A daily run computes only its day and keeps the rows earlier runs computed for the days before
     (a day is what was known on it, like the scores computed from it); a run for an earlier day or
@@ -53,8 +53,8 @@ accounts as (
 ),
 
 -- Every input is cut to the slice's accounts (their organisations, Stripe customers and
--- subscriptions): joined whole, the other inputs grow with the business, not with the slice, and at
--- 100k accounts a slice of 5,000 ran out of memory at 3 GB where 10,000 accounts whole did not.
+-- subscriptions): joined whole, the other inputs grow with the business, not with the slice, and a
+-- small slice of a large business ran out of memory where a whole smaller business did not.
 organizations as (
 
     select * from {{ ref('stg_ticketing__organizations') }}
@@ -367,8 +367,8 @@ charges_daily as (
 -- Every window of the day's usage, support, relationship and payment facts in one pass over the
 -- grid: each fact is at most one row per account (or customer) and day, so the left joins keep one
 -- row per grid row, and one sort serves every window. (Four CTEs, each windowed on its own and then
--- joined back on account and day, held four grid-sized hash tables at once: at 100k accounts a
--- slice of 10,000 needed more than 3 GB.)
+-- joined back on account and day, held four grid-sized hash tables at once, and a slice no longer
+-- fit in DuckDB's memory limit.)
 daily_windows as (
 
     select

@@ -1,8 +1,8 @@
 {#- The days each user (kind `user`, any event) and each feature (kind `feature`, feature_used
     events) of an account was used: one row per key and day. Stored on its own so that
-    int_account_activity_windows runs its windows over a table: at 100k accounts (476M events,
-    about 250M use days) the distinct and the two windows in one statement ran out of memory under
-    a 3 GB DuckDB limit, and each half alone fits (BENCHMARKS.md).
+    int_account_activity_windows runs its windows over a table: at the larger sizes the distinct and
+    the two windows in one statement ran out of memory under DuckDB's limit, and each half alone fits
+    (BENCHMARKS.md).
     Incremental: after an incremental build of the events, only the account-days it touched are
     derived again (macros/incremental_events.sql). -#}
 {{ config(

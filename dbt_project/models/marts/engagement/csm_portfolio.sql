@@ -1,4 +1,4 @@
-{#- Engagement portfolio per CSM and calendar month: transforms.csm_portfolio typed (orchestration/transform_assets/engagement_expansion.py). -#}
+{#- Engagement portfolio per CSM and calendar month: transforms.csm_portfolio typed (orchestration/assets/engagement.py). -#}
 select
     cast(csm_id as varchar) as csm_id,
     cast(month as date) as month,

@@ -1,4 +1,4 @@
-{#- Monthly engagement score per account and calendar month: transforms.engagement_monthly typed (orchestration/transform_assets/engagement_expansion.py). -#}
+{#- Monthly engagement score per account and calendar month: transforms.engagement_monthly typed (orchestration/assets/engagement.py). -#}
 select
     cast(account_id as varchar) as account_id,
     cast(month as date) as month,

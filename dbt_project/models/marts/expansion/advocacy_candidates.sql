@@ -1,4 +1,4 @@
-{#- Advocacy candidates as of each run's date: transforms.advocacy_candidates typed (orchestration/transform_assets/engagement_expansion.py). -#}
+{#- Advocacy candidates as of each run's date: transforms.advocacy_candidates typed (orchestration/assets/expansion.py). -#}
 select
     cast(as_of_date as date) as as_of_date,
     cast(rank as bigint) as rank,

@@ -1,4 +1,4 @@
-{#- Expansion opportunities as of each run's date: transforms.expansion_opportunities typed (orchestration/transform_assets/engagement_expansion.py). -#}
+{#- Expansion opportunities as of each run's date: transforms.expansion_opportunities typed (orchestration/assets/expansion.py). -#}
 select
     cast(account_id as varchar) as account_id,
     cast(as_of_date as date) as as_of_date,

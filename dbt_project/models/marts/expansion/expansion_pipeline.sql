@@ -1,4 +1,4 @@
-{#- Expansion pipeline per CSM, opportunity type and timing as of each run's date: transforms.expansion_pipeline typed (orchestration/transform_assets/engagement_expansion.py). -#}
+{#- Expansion pipeline per CSM, opportunity type and timing as of each run's date: transforms.expansion_pipeline typed (orchestration/assets/expansion.py). -#}
 select
     cast(csm_id as varchar) as csm_id,
     cast(as_of_date as date) as as_of_date,

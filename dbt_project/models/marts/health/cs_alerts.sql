@@ -1,4 +1,4 @@
-{#- One row per alert for CS (score drop > 15 in 7 days: high; grade D/F today not yesterday: critical; a high-severity churn signal absent the day before), with account, CSM, reason and values. Thin: the logic is in transforms/ (see orchestration/transform_assets/health.py). -#}
+{#- One row per alert for CS (score drop > 15 in 7 days: high; grade D/F today not yesterday: critical; a high-severity churn signal absent the day before), with account, CSM, reason and values. Thin: the logic is in transforms/health.py (score and grade alerts) and transforms/churn_signals.py (signal alerts), run by orchestration/assets/health.py. -#}
 select
     cast(account_id as varchar) as account_id,
     cast(as_of_date as date) as as_of_date,

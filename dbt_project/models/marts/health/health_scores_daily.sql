@@ -1,4 +1,4 @@
-{#- One row per account and day: health score (metrics.md §2) with grade, trend, component scores and trends, coverage, risk factors and opportunities. Thin: the logic is in transforms/ (see orchestration/transform_assets/health.py). -#}
+{#- One row per account and day: health score (metrics.md §2) with grade, trend, component scores and trends, coverage, risk factors and opportunities. Thin: the logic is in transforms/health.py, run by orchestration/assets/health.py. -#}
 select
     cast(account_id as varchar) as account_id,
     cast(as_of_date as date) as as_of_date,

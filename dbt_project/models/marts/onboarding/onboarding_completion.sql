@@ -1,4 +1,4 @@
-{#- Onboarding completion rate per program and overall: transforms.onboarding_completion typed (orchestration/transform_assets/engagement_expansion.py). -#}
+{#- Onboarding completion rate per program and overall: transforms.onboarding_completion typed (orchestration/assets/onboarding.py). -#}
 select
     cast(as_of_date as date) as as_of_date,
     cast(program as varchar) as program,

@@ -1,4 +1,4 @@
-{#- Every milestone of each onboarding account's program as of each run's date: transforms.onboarding_milestones typed (orchestration/transform_assets/engagement_expansion.py). -#}
+{#- Every milestone of each onboarding account's program as of each run's date: transforms.onboarding_milestones typed (orchestration/assets/onboarding.py). -#}
 select
     cast(account_id as varchar) as account_id,
     cast(as_of_date as date) as as_of_date,

@@ -12,14 +12,7 @@ source as (
 
 newest_version as (
 
-    select * from (
-        select
-            *,
-            row_number() over (partition by activity_id order by _drop_date desc, _line desc) as version_rank
-        from source
-    ) as ranked
-    where version_rank = 1
-        and deleted_at is null
+    {{ newest_version('source', ['activity_id']) }}
 
 ),
 
@@ -41,6 +34,7 @@ renamed as (
         _drop_date as source_drop_date
 
     from newest_version
+    where deleted_at is null
 
 )
 

@@ -1,9 +1,9 @@
 {#- One row per product usage event in drops dated <= the as-of date. Events are immutable, but a
     flawed extract can re-send one in a later drop, so each event_id keeps its newest row (and an
     event whose newest row carries deleted_at is left out). A table, not a view like the other
-    staging models: as a view, every model and test reading it (about a dozen per run) re-ran this
-    window over the whole event history — at 100k accounts (476M events) each pass spilled tens of
-    GB (BENCHMARKS.md). Incremental: a daily run removes the events its new drops mention and adds
+    staging models: as a view, every model and test reading it re-ran this
+    window over the whole event history, and at the larger sizes each pass spilled to disk
+    (BENCHMARKS.md). Incremental: a daily run removes the events its new drops mention and adds
     their newest rows, instead of ranking the whole history again; an earlier as-of date or a
     re-delivered drop rebuilds it (macros/incremental_events.sql says when and how). -#}
 {{ config(
@@ -29,14 +29,7 @@ source as (
 
 newest_version as (
 
-    select * from (
-        select
-            *,
-            row_number() over (partition by event_id order by _drop_date desc, _line desc) as version_rank
-        from source
-    ) as ranked
-    where version_rank = 1
-        and deleted_at is null
+    {{ newest_version('source', ['event_id']) }}
 
 ),
 
@@ -59,6 +52,7 @@ renamed as (
         _drop_date as source_drop_date
 
     from newest_version
+    where deleted_at is null
 
 )
 

@@ -11,16 +11,7 @@ source as (
 
 newest_version as (
 
-    select * from (
-        select
-            *,
-            row_number() over (
-                partition by {{ adapter.quote('date') }}, {{ currency_code('currency') }}
-                order by _drop_date desc, _line desc
-            ) as version_rank
-        from source
-    ) as ranked
-    where version_rank = 1
+    {{ newest_version('source', [adapter.quote('date'), currency_code('currency')]) }}
 
 ),
 

@@ -10,24 +10,22 @@ source as (
 
 ),
 
+full_versions as (
+
+    select * from source
+    where not coalesce(deleted, false)
+
+),
+
 newest_version as (
 
-    select
-        id,
-        coalesce(deleted, false) as is_deleted,
-        _drop_date,
-        row_number() over (partition by id order by _drop_date desc, _line desc) as version_rank
-    from source
+    {{ newest_version('source', ['id']) }}
 
 ),
 
 newest_full_version as (
 
-    select
-        *,
-        row_number() over (partition by id order by _drop_date desc, _line desc) as version_rank
-    from source
-    where not coalesce(deleted, false)
+    {{ newest_version('full_versions', ['id']) }}
 
 ),
 
@@ -51,7 +49,7 @@ renamed as (
         {{ from_unix_seconds('full_version.created') }} as created_at,
 
         -- flags
-        newest_version.is_deleted,
+        coalesce(newest_version.deleted, false) as is_deleted,
         full_version.delinquent as is_delinquent,
         full_version.livemode as is_livemode,
 
@@ -61,8 +59,6 @@ renamed as (
     from newest_version
     left join newest_full_version as full_version
         on full_version.id = newest_version.id
-        and full_version.version_rank = 1
-    where newest_version.version_rank = 1
 
 )
 

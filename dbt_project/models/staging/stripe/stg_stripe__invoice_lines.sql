@@ -19,13 +19,7 @@ lines as (
 
 newest_invoice_version as (
 
-    select * from (
-        select
-            *,
-            row_number() over (partition by id order by _drop_date desc, _line desc) as version_rank
-        from invoices
-    ) as ranked
-    where version_rank = 1
+    {{ newest_version('invoices', ['id']) }}
 
 ),
 

@@ -18,13 +18,7 @@ discounts as (
 
 newest_subscription_version as (
 
-    select * from (
-        select
-            *,
-            row_number() over (partition by id order by _drop_date desc, _line desc) as version_rank
-        from subscriptions
-    ) as ranked
-    where version_rank = 1
+    {{ newest_version('subscriptions', ['id']) }}
 
 ),
 

@@ -22,13 +22,7 @@ items as (
 
 subscription_per_drop as (
 
-    select * from (
-        select
-            *,
-            row_number() over (partition by id, _drop_date order by _line desc) as line_rank
-        from subscriptions
-    ) as ranked
-    where line_rank = 1
+    {{ newest_version('subscriptions', ['id', '_drop_date'], order_by=['_line desc']) }}
 
 ),
 

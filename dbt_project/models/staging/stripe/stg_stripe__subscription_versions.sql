@@ -14,13 +14,7 @@ source as (
 
 newest_per_drop as (
 
-    select * from (
-        select
-            *,
-            row_number() over (partition by id, _drop_date order by _line desc) as line_rank
-        from source
-    ) as ranked
-    where line_rank = 1
+    {{ newest_version('source', ['id', '_drop_date'], order_by=['_line desc']) }}
 
 ),
 

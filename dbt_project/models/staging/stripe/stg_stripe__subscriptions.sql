@@ -12,13 +12,7 @@ source as (
 
 newest_version as (
 
-    select * from (
-        select
-            *,
-            row_number() over (partition by id order by _drop_date desc, _line desc) as version_rank
-        from source
-    ) as ranked
-    where version_rank = 1
+    {{ newest_version('source', ['id']) }}
 
 ),
 

@@ -1,4 +1,4 @@
-{#- One row per lifecycle stage change (metrics.md §5) with the rule that fired. Thin: the logic is in transforms/ (see orchestration/transform_assets/health.py). -#}
+{#- One row per lifecycle stage change (metrics.md §5) with the rule that fired. Thin: the logic is in transforms/lifecycle.py, run by orchestration/assets/lifecycle.py. -#}
 select
     cast(account_id as varchar) as account_id,
     cast(as_of_date as date) as as_of_date,

@@ -1,4 +1,4 @@
-{#- One row per account, day and churn signal that fired (metrics.md §4), with the observed value and threshold. Thin: the logic is in transforms/ (see orchestration/transform_assets/health.py). -#}
+{#- One row per account, day and churn signal that fired (metrics.md §4), with the observed value and threshold. Thin: the logic is in transforms/churn_signals.py, run by orchestration/assets/churn_signals.py. -#}
 select
     cast(account_id as varchar) as account_id,
     cast(as_of_date as date) as as_of_date,
