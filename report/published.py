@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from transforms.report_html import build_report
+from report.page import build_report
 
 # The tables the report reads when the publication has them; anything else is left alone.
 REPORT_TABLES = (

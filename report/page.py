@@ -14,7 +14,7 @@ from html import escape
 
 import polars as pl
 
-from transforms.report_charts import Band, Series, heatmap, line_chart, stacked_bar_chart
+from report.charts import Band, Series, heatmap, line_chart, stacked_bar_chart
 
 DOCS_LINK = "https://github.com/cs-warehouse/cs-warehouse/blob/main/shared/spec/metrics.md"
 AT_RISK_GRADES = ("D", "F")

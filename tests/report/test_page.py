@@ -9,8 +9,8 @@ import re
 
 import polars as pl
 
-from transforms.report_charts import Series, line_chart
-from transforms.report_html import build_report
+from report.charts import Series, line_chart
+from report.page import build_report
 
 NOW = dt.datetime(2026, 11, 21, 6, 30)
 PUBLICATION = {
