@@ -1,8 +1,8 @@
 """The leadership report as one self-contained HTML page, from frames of the published tables.
 
-Pure: frames in, an HTML string out (no I/O, no network); `report/write.py` reads the published file
-and writes the page. Each section lives in `report/sections/`; a table missing from the publication
-gives a section that says so, not an error.
+Pure: frames in, an HTML string out (no I/O, no network); `report/published.py` reads the published
+file and `report/write.py` writes the page. Each section lives in `report/sections/`; a table missing
+from the publication gives a section that says so, not an error.
 """
 
 from __future__ import annotations
