@@ -149,7 +149,7 @@ def cmd_run(settings: Settings, date_from: dt.date | None, date_to: dt.date | No
 
 def cmd_report(settings: Settings, out: Path | None) -> Path:
     """Write the leadership report from the published file only; returns its path."""
-    from orchestration.report import write_report
+    from report.write import write_report
 
     target = (out or settings.warehouse_dir / "report" / "leadership_report.html").resolve()
     write_report(settings.published_db, target)

@@ -1,6 +1,6 @@
 """The leadership report from the published file: `csw report` writes it, headless Chromium renders
 it with networking disabled (scorecard and every chart drawn, no console message, no request leaving
-the page), and every number it shows equals the published table's."""
+the page), and every number it shows equals the published table's; the page is written atomically."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.operations.conftest import DailyOperation
-
-pytestmark = pytest.mark.slow
+from orchestration.settings import Settings
+from report.write import write_report
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -79,7 +78,7 @@ def _parse(html: str) -> _ReportParser:
 
 
 @pytest.fixture(scope="module")
-def report(daily_operation: DailyOperation, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report(published_warehouse: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "leadership_report.html"
     result = subprocess.run(
         [
@@ -88,7 +87,7 @@ def report(daily_operation: DailyOperation, tmp_path_factory: pytest.TempPathFac
             "orchestration.cli",
             "report",
             "--warehouse",
-            str(daily_operation.settings.warehouse_dir),
+            str(published_warehouse.warehouse_dir),
             "--out",
             str(out),
         ],
@@ -100,12 +99,14 @@ def report(daily_operation: DailyOperation, tmp_path_factory: pytest.TempPathFac
     return out
 
 
+@pytest.mark.slow
 def test_the_report_is_self_contained(report: Path) -> None:
     parsed = _parse(report.read_text(encoding="utf-8"))
     assert parsed.external == []
     assert "kpi-scorecard" in parsed.ids and "synthetic-banner" in parsed.ids
 
 
+@pytest.mark.slow
 def test_chromium_renders_the_report_offline(report: Path, tmp_path: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "chromium is missing: `make test` installs Debian's chromium package"
@@ -172,11 +173,12 @@ def _float(text: str) -> float | None:
     return None if text == "" else float(text)
 
 
+@pytest.mark.slow
 def test_the_reports_numbers_equal_the_published_tables(
-    daily_operation: DailyOperation, report: Path
+    published_warehouse: Settings, report: Path
 ) -> None:
     cells = _parse(report.read_text(encoding="utf-8")).cells
-    con = duckdb.connect(str(daily_operation.settings.published_db), read_only=True)
+    con = duckdb.connect(str(published_warehouse.published_db), read_only=True)
     try:
         scorecard = con.execute(
             "select kpi, period_type, value, previous_value, change, sample_size, status "
@@ -225,11 +227,12 @@ def test_the_reports_numbers_equal_the_published_tables(
         assert int(cells[("check_results.count", status)]) == count
 
 
+@pytest.mark.slow
 def test_the_reports_health_nps_and_onboarding_numbers_equal_the_published_tables(
-    daily_operation: DailyOperation, report: Path
+    published_warehouse: Settings, report: Path
 ) -> None:
     cells = _parse(report.read_text(encoding="utf-8")).cells
-    con = duckdb.connect(str(daily_operation.settings.published_db), read_only=True)
+    con = duckdb.connect(str(published_warehouse.published_db), read_only=True)
     try:
         grades = con.execute(
             "select coalesce(grade, 'None'), count(*) from marts.health_scores_daily "
@@ -277,3 +280,33 @@ def test_the_reports_health_nps_and_onboarding_numbers_equal_the_published_table
     assert float(cells[("at_risk.mrr_at_stake", "")]) == pytest.approx(
         float(at_stake[0][0] or 0), abs=1e-6
     )
+
+
+def _tiny_publication(path: Path) -> None:
+    """A published file with only its audit row: as of 2026-11-20, synthetic."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema audit")
+        con.execute(
+            "create table audit.publications as select 'run-a' as run_id, "
+            "date '2026-11-20' as as_of_date, timestamp '2026-11-21 06:30' as published_at, "
+            "true as synthetic, 'published' as verdict, 0 as warnings"
+        )
+    finally:
+        con.close()
+
+
+def test_write_report_replaces_the_page_whole_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    published = tmp_path / "analytics.duckdb"
+    _tiny_publication(published)
+    out = tmp_path / "report" / "leadership_report.html"
+    out.parent.mkdir()
+    out.write_text("yesterday's page", encoding="utf-8")
+
+    assert write_report(published, out) == out
+
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.endswith("</body></html>")
+    assert "as of 2026-11-20" in html and 'id="synthetic-banner"' in html
+    assert "<code>analytics.duckdb</code>" in html
+    assert sorted(p.name for p in out.parent.iterdir()) == ["leadership_report.html"]

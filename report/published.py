@@ -1,14 +1,11 @@
-"""`csw report`: the leadership report, read only from the published file (opened read-only)."""
+"""The report's tables, read from the published file, which is opened read-only."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import duckdb
 import polars as pl
-
-from transforms.report_html import build_report
 
 # The tables the report reads when the publication has them; anything else is left alone.
 REPORT_TABLES = (
@@ -55,25 +52,16 @@ def read_published_tables(
     return tables, publication
 
 
-def write_report(published_db: Path, out: Path) -> Path:
-    """Build the report from `published_db` and write it to `out` (one self-contained HTML file)."""
+def read_publication(
+    published_db: Path,
+) -> tuple[dict[str, pl.DataFrame], dict[str, object] | None]:
+    """Open `published_db` read-only and read the report's tables and its latest audit row."""
     if not published_db.exists():
         raise FileNotFoundError(
             f"{published_db}: no published warehouse here; run `csw run` (or `csw demo`) first"
         )
     con = duckdb.connect(str(published_db), read_only=True)
     try:
-        tables, publication = read_published_tables(con)
+        return read_published_tables(con)
     finally:
         con.close()
-    html = build_report(
-        tables,
-        publication,
-        source_name=published_db.name,
-        generated_at=dt.datetime.now(dt.UTC),
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(out)
-    return out
