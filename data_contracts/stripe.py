@@ -23,7 +23,7 @@ from data_contracts.contracts import (
     not_before,
     unix_seconds,
 )
-from data_contracts.records import RecordReader
+from ingest.records import RecordReader
 
 SUBSCRIPTION_STATUS = (
     "incomplete",

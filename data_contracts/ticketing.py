@@ -13,7 +13,7 @@ from data_contracts.contracts import (
     enum,
     non_empty,
 )
-from data_contracts.records import RecordReader
+from ingest.records import RecordReader
 
 TICKET_STATUS = ("new", "open", "pending", "hold", "solved", "closed")
 TICKET_PRIORITY = ("urgent", "high", "normal", "low")

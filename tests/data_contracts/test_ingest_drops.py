@@ -10,9 +10,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from data_contracts.errors import ExtractFileError
-from data_contracts.loading import ingest_source_drop
 from data_contracts.raw_tables_doc import DOC_PATH, render
+from ingest.errors import ExtractFileError
+from ingest.loader import ingest_source_drop
 
 D1 = dt.date(2025, 3, 4)
 D2 = dt.date(2025, 3, 5)

@@ -13,9 +13,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from data_contracts import loading
-from data_contracts.errors import ExtractFileError
-from data_contracts.loading import ingest_source_drop
+from ingest import loader as loading
+from ingest.errors import ExtractFileError
+from ingest.loader import ingest_source_drop
 
 ROWS = 1_000_000
 

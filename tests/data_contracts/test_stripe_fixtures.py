@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data_contracts.loading import ingest_source_drop
+from ingest.loader import ingest_source_drop
 
 FIXTURES = Path("/work/shared/reference/real_inputs/stripe_openapi_fixtures")
 DROP = dt.date(2025, 5, 1)

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from data_contracts.loading import SOURCES, ingest_source_drop
+from ingest.loader import SOURCES, ingest_source_drop
 
 
 @pytest.mark.slow

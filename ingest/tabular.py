@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from data_contracts.contracts import POLARS_TYPES, Contract
-from data_contracts.errors import ExtractFileError
-from data_contracts.records import CheckedFile, Violation, quarantine_row
+from ingest.errors import ExtractFileError
+from ingest.records import CheckedFile, Violation, quarantine_row
 
 _TS_FORMATS_UTC = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
 _TS_FORMATS_OFFSET = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z")

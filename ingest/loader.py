@@ -19,10 +19,10 @@ import polars as pl
 
 from data_contracts import app_db, fx_rates, stripe, ticketing
 from data_contracts.contracts import Contract
-from data_contracts.errors import ExtractFileError
 from data_contracts.raw_tables import RAW_TABLES, all_ddl
-from data_contracts.records import CheckedFile, Violation, check_jsonl, quarantine_row
-from data_contracts.tables import check_table, read_csv_text, read_parquet
+from ingest.errors import ExtractFileError
+from ingest.records import CheckedFile, Violation, check_jsonl, quarantine_row
+from ingest.tabular import check_table, read_csv_text, read_parquet
 
 # Parquet extracts (usage events: the largest file by far) are checked and loaded in batches of
 # this many rows, so memory stays flat however large the file; other files are read whole.
