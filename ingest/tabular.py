@@ -1,13 +1,12 @@
-"""Tabular extracts (CSV, Parquet): read, type each column vectorised, validate with pandera.
+"""Tabular extracts (CSV, Parquet): type each column vectorised, validate with pandera, de-duplicate.
 
-CSV is read with every column as text so that one unparseable value quarantines its row instead
-of failing the file; Parquet columns already typed are converted without a round trip to text.
+CSV is read with every column as text (ingest/readers.py) so that one unparseable value quarantines
+its row instead of failing the file; Parquet columns already typed are converted without a round
+trip to text.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -69,74 +68,6 @@ def _coerce(series: pl.Series, dtype_name: str) -> pl.Series:
         whole = series == series.floor()
         return pl.select(pl.when(whole).then(series).otherwise(None)).to_series().cast(target)
     return series.cast(target, strict=False)
-
-
-def read_csv_text(path: Path) -> tuple[pl.DataFrame, pl.Series, list[Violation]]:
-    """All columns as text, the file line of each row, and rows whose field count is wrong."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExtractFileError(path, "UTF-8 CSV text with a header", str(exc)) from exc
-    if not text.strip():
-        return pl.DataFrame(), pl.Series("_line", [], dtype=pl.Int32), []
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            infer_schema=False,
-            has_header=True,
-        )
-        physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-        if physical == frame.height + 1:
-            lines = pl.Series("_line", range(2, frame.height + 2), dtype=pl.Int32)
-            return frame, lines, []
-    except pl.exceptions.PolarsError:
-        pass
-    return _read_csv_python(path, text)
-
-
-def _read_csv_python(path: Path, text: str) -> tuple[pl.DataFrame, pl.Series, list[Violation]]:
-    """Slow path for quoted newlines and ragged rows: exact line numbers, ragged rows reported."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise ExtractFileError(path, "a CSV header line", str(exc)) from exc
-    records: list[list[str | None]] = []
-    lines: list[int] = []
-    ragged: list[Violation] = []
-    start = reader.line_num + 1
-    try:
-        for fields in reader:
-            if not fields:
-                start = reader.line_num + 1
-                continue
-            if len(fields) != len(header):
-                ragged.append(
-                    Violation(
-                        start,
-                        "csv_field_count",
-                        None,
-                        ",".join(fields)[:500],
-                        f"{len(fields)} fields where the header has {len(header)}",
-                    )
-                )
-            else:
-                records.append([f if f != "" else None for f in fields])
-                lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ExtractFileError(path, "CSV text", f"line {reader.line_num}: {exc}") from exc
-    frame = pl.DataFrame(records, schema={h: pl.String for h in header}, orient="row")
-    return frame, pl.Series("_line", lines, dtype=pl.Int32), ragged
-
-
-def read_parquet(path: Path) -> tuple[pl.DataFrame, pl.Series]:
-    try:
-        frame = pl.read_parquet(path)
-    except Exception as exc:  # any reader error means the file cannot be read at all
-        raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
-    return frame, pl.Series("_line", range(1, frame.height + 1), dtype=pl.Int32)
 
 
 def check_table(

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest import loader as loading
+from ingest import readers, staging
 from ingest.errors import ExtractFileError
 from ingest.loader import ingest_source_drop
 
@@ -52,7 +52,7 @@ def test_parquet_loaded_in_batches_finds_duplicates_across_batches(
     """Batches of 3 rows over 8 rows: a bad row in batch 2, `ev_1` again in batch 3 (line 7) and
     `ev_4` twice inside batch 2 (lines 4 and 6). Worked by hand: 8 read, 5 loaded, 3 quarantined
     (line 5 by its event type, lines 6 and 7 as later duplicates of lines 4 and 1)."""
-    monkeypatch.setattr(loading, "PARQUET_BATCH_ROWS", 3)
+    monkeypatch.setattr(staging, "PARQUET_BATCH_ROWS", 3)
     folder = tmp_path / "app_db" / "2025-06-01"
     folder.mkdir(parents=True)
     pl.DataFrame(
@@ -105,7 +105,7 @@ def test_jsonl_loaded_in_chunks_numbers_lines_and_finds_duplicates_across_chunks
 ) -> None:
     """Chunks of 2 lines over 7: line 4 is not JSON, line 6 repeats id 1 (first seen in chunk 1).
     Worked by hand: 7 read, 5 loaded, 2 quarantined at lines 4 and 6."""
-    monkeypatch.setattr(loading, "JSONL_CHUNK_LINES", 2)
+    monkeypatch.setattr(staging, "JSONL_CHUNK_LINES", 2)
     folder = tmp_path / "ticketing" / "2025-06-01"
     folder.mkdir(parents=True)
     lines = [_org(1), _org(2), _org(3), "{not json", _org(5), _org(1), _org(7)]
@@ -132,7 +132,7 @@ def test_jsonl_loaded_in_chunks_numbers_lines_and_finds_duplicates_across_chunks
 def test_jsonl_bad_utf8_in_a_later_chunk_names_the_line_and_loads_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loading, "JSONL_CHUNK_LINES", 2)
+    monkeypatch.setattr(staging, "JSONL_CHUNK_LINES", 2)
     folder = tmp_path / "ticketing" / "2025-06-01"
     folder.mkdir(parents=True)
     good = "\n".join([_org(1), _org(2), _org(3), _org(4)]).encode()
@@ -160,7 +160,7 @@ def test_parquet_batches_do_not_keep_the_row_groups_already_read(tmp_path: Path)
     file_bytes = path.stat().st_size
     before = pa.total_allocated_bytes()
     held = []
-    for batch in loading._parquet_file(path).iter_batches(batch_size=50_000):
+    for batch in readers.parquet_file(path).iter_batches(batch_size=50_000):
         del batch
         held.append(pa.total_allocated_bytes() - before)
     assert len(held) == 40

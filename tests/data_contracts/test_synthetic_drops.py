@@ -13,7 +13,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest.loader import SOURCES, ingest_source_drop
+from ingest.loader import ingest_source_drop
+from ingest.sources import SOURCES
 
 
 @pytest.mark.slow
