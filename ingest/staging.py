@@ -18,6 +18,8 @@ import polars as pl
 
 from data_contracts import stripe, ticketing
 from data_contracts.raw_tables import RAW_TABLES
+from ingest import stripe as stripe_flatteners
+from ingest import ticketing as ticketing_flatteners
 from ingest.errors import ExtractFileError
 from ingest.readers import jsonl_chunks, parquet_file, read_csv_text
 from ingest.records import CheckedFile, Violation, check_jsonl, quarantine_row
@@ -87,7 +89,8 @@ def stage_jsonl(
     con: duckdb.DuckDBPyConnection, source: str, stem: str, path: Path, meta: dict
 ) -> Staged:
     """Check a JSONL file chunk by chunk into pending tables (duplicates judged across chunks)."""
-    module = stripe if source == "stripe" else ticketing
+    declared = stripe if source == "stripe" else ticketing
+    flatten = stripe_flatteners.FLATTEN if source == "stripe" else ticketing_flatteners.FLATTEN
     contracts = contracts_of(source)
     staged = Staged(_pending_tables(con, source, stem, meta["drop_date"]))
     seen: set = set()
@@ -96,10 +99,10 @@ def stage_jsonl(
             source,
             stem,
             text,
-            module.FILE_TABLES[stem],
+            declared.FILE_TABLES[stem],
             contracts,
-            module.FLATTEN[stem],
-            module.OBJECT_OF_FILE[stem],
+            flatten[stem],
+            declared.OBJECT_OF_FILE[stem],
             first_line=first_line,
             seen=seen,
         )
