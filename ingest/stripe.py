@@ -156,41 +156,7 @@ def flatten_subscription(r: RecordReader, o: dict) -> dict[str, list[dict]]:
         if not isinstance(item, dict):
             r.type_error(ti, "id", item, "items.data[] must be objects")
             continue
-        price = item.get("price")
-        price_obj = r.obj(ti, "price_id", price) if not isinstance(price, str) else {}
-        plan = r.obj(ti, "plan_id", item.get("plan"))
-        item_row = {
-            "subscription_id": sub_id,
-            "item_index": index,
-            "id": r.str_(ti, "id", item.get("id")),
-            "created": r.int_(ti, "created", item.get("created")),
-            "quantity": r.int_(ti, "quantity", item.get("quantity")),
-            "current_period_start": r.int_(
-                ti, "current_period_start", item.get("current_period_start")
-            ),
-            "current_period_end": r.int_(ti, "current_period_end", item.get("current_period_end")),
-            "price_id": r.ref(ti, "price_id", price),
-            "price_product": r.ref(ti, "price_product", price_obj.get("product")),
-            "price_active": r.bool_(ti, "price_active", price_obj.get("active")),
-            "price_currency": r.str_(ti, "price_currency", price_obj.get("currency")),
-            "price_unit_amount_decimal": r.str_(
-                ti, "price_unit_amount_decimal", price_obj.get("unit_amount_decimal")
-            ),
-            "price_billing_scheme": r.str_(
-                ti, "price_billing_scheme", price_obj.get("billing_scheme")
-            ),
-            "price_nickname": r.str_(ti, "price_nickname", price_obj.get("nickname")),
-            "price_lookup_key": r.str_(ti, "price_lookup_key", price_obj.get("lookup_key")),
-            "plan_id": r.str_(ti, "plan_id", plan.get("id")),
-            "plan_amount": r.int_(ti, "plan_amount", plan.get("amount")),
-            "plan_currency": r.str_(ti, "plan_currency", plan.get("currency")),
-            "plan_interval": r.str_(ti, "plan_interval", plan.get("interval")),
-            "plan_interval_count": r.int_(ti, "plan_interval_count", plan.get("interval_count")),
-            "plan_usage_type": r.str_(ti, "plan_usage_type", plan.get("usage_type")),
-            "metadata": _metadata(item.get("metadata")),
-            "price_metadata": _metadata(price_obj.get("metadata")),
-        }
-        item_row.update(_price_fields(r, ti, price_obj))
+        item_row = _subscription_item_row(r, sub_id, index, item)
         item_rows.append(item_row)
         discounts += _discount_rows(
             r, "subscription_discounts", "subscription_item", item_row["id"], item
@@ -200,6 +166,47 @@ def flatten_subscription(r: RecordReader, o: dict) -> dict[str, list[dict]]:
         "subscription_items": item_rows,
         "subscription_discounts": discounts,
     }
+
+
+def _subscription_item_row(
+    r: RecordReader, subscription_id: str | None, index: int, item: dict
+) -> dict:
+    """One entry of a subscription's items.data as its raw row."""
+    ti = "subscription_items"
+    price = item.get("price")
+    price_obj = r.obj(ti, "price_id", price) if not isinstance(price, str) else {}
+    plan = r.obj(ti, "plan_id", item.get("plan"))
+    row = {
+        "subscription_id": subscription_id,
+        "item_index": index,
+        "id": r.str_(ti, "id", item.get("id")),
+        "created": r.int_(ti, "created", item.get("created")),
+        "quantity": r.int_(ti, "quantity", item.get("quantity")),
+        "current_period_start": r.int_(
+            ti, "current_period_start", item.get("current_period_start")
+        ),
+        "current_period_end": r.int_(ti, "current_period_end", item.get("current_period_end")),
+        "price_id": r.ref(ti, "price_id", price),
+        "price_product": r.ref(ti, "price_product", price_obj.get("product")),
+        "price_active": r.bool_(ti, "price_active", price_obj.get("active")),
+        "price_currency": r.str_(ti, "price_currency", price_obj.get("currency")),
+        "price_unit_amount_decimal": r.str_(
+            ti, "price_unit_amount_decimal", price_obj.get("unit_amount_decimal")
+        ),
+        "price_billing_scheme": r.str_(ti, "price_billing_scheme", price_obj.get("billing_scheme")),
+        "price_nickname": r.str_(ti, "price_nickname", price_obj.get("nickname")),
+        "price_lookup_key": r.str_(ti, "price_lookup_key", price_obj.get("lookup_key")),
+        "plan_id": r.str_(ti, "plan_id", plan.get("id")),
+        "plan_amount": r.int_(ti, "plan_amount", plan.get("amount")),
+        "plan_currency": r.str_(ti, "plan_currency", plan.get("currency")),
+        "plan_interval": r.str_(ti, "plan_interval", plan.get("interval")),
+        "plan_interval_count": r.int_(ti, "plan_interval_count", plan.get("interval_count")),
+        "plan_usage_type": r.str_(ti, "plan_usage_type", plan.get("usage_type")),
+        "metadata": _metadata(item.get("metadata")),
+        "price_metadata": _metadata(price_obj.get("metadata")),
+    }
+    row.update(_price_fields(r, ti, price_obj))
+    return row
 
 
 def _sum_amounts(r: RecordReader, table: str, column: str, value: Any) -> int | None:
@@ -274,54 +281,61 @@ def flatten_invoice(r: RecordReader, o: dict) -> dict[str, list[dict]]:
         if not isinstance(line, dict):
             r.type_error(tl, "id", line, "lines.data[] must be objects")
             continue
-        lparent = r.obj(tl, "parent_type", line.get("parent"))
-        si_details = r.obj(tl, "subscription_item", lparent.get("subscription_item_details"))
-        ii_details = r.obj(tl, "invoice_item", lparent.get("invoice_item_details"))
-        period = r.obj(tl, "period_start", line.get("period"))
-        pricing = r.obj(tl, "price_id", line.get("pricing"))
-        price_details = r.obj(tl, "price_id", pricing.get("price_details"))
-        price = line.get("price")
-        if price is None:
-            price = price_details.get("price")
-        proration = line.get("proration")
-        if proration is None:
-            proration = si_details.get("proration", ii_details.get("proration"))
-        line_sub = line.get("subscription")
-        if line_sub is None:
-            line_sub = si_details.get("subscription")
-        if line_sub is None:
-            line_sub = ii_details.get("subscription")
-        line_si = line.get("subscription_item")
-        if line_si is None:
-            line_si = si_details.get("subscription_item")
-        line_ii = line.get("invoice_item")
-        if line_ii is None:
-            line_ii = ii_details.get("invoice_item")
-        line_row = {
-            "invoice_id": inv_id,
-            "line_index": index,
-            "id": r.str_(tl, "id", line.get("id")),
-            "type": r.str_(tl, "type", line.get("type")),
-            "parent_type": r.str_(tl, "parent_type", lparent.get("type")),
-            "amount": r.int_(tl, "amount", line.get("amount")),
-            "currency": r.str_(tl, "currency", line.get("currency")),
-            "description": r.str_(tl, "description", line.get("description")),
-            "quantity": r.int_(tl, "quantity", line.get("quantity")),
-            "period_start": r.int_(tl, "period_start", period.get("start")),
-            "period_end": r.int_(tl, "period_end", period.get("end")),
-            "proration": r.bool_(tl, "proration", proration),
-            "discountable": r.bool_(tl, "discountable", line.get("discountable")),
-            "discount_amount": _sum_amounts(r, tl, "discount_amount", line.get("discount_amounts")),
-            "subscription": r.ref(tl, "subscription", line_sub),
-            "subscription_item": r.ref(tl, "subscription_item", line_si),
-            "invoice_item": r.ref(tl, "invoice_item", line_ii),
-            "price_id": r.ref(tl, "price_id", price),
-            "metadata": _metadata(line.get("metadata")),
-        }
-        line_row.update(_price_fields(r, tl, price if isinstance(price, dict) else None))
+        line_row = _invoice_line_row(r, inv_id, index, line)
         line_rows.append(line_row)
     discounts = _discount_rows(r, "invoice_discounts", "invoice", inv_id, o)
     return {"invoices": [row], "invoice_lines": line_rows, "invoice_discounts": discounts}
+
+
+def _invoice_line_row(r: RecordReader, invoice_id: str | None, index: int, line: dict) -> dict:
+    """One entry of an invoice's lines.data as its raw row (either API shape)."""
+    tl = "invoice_lines"
+    lparent = r.obj(tl, "parent_type", line.get("parent"))
+    si_details = r.obj(tl, "subscription_item", lparent.get("subscription_item_details"))
+    ii_details = r.obj(tl, "invoice_item", lparent.get("invoice_item_details"))
+    period = r.obj(tl, "period_start", line.get("period"))
+    pricing = r.obj(tl, "price_id", line.get("pricing"))
+    price_details = r.obj(tl, "price_id", pricing.get("price_details"))
+    price = line.get("price")
+    if price is None:
+        price = price_details.get("price")
+    proration = line.get("proration")
+    if proration is None:
+        proration = si_details.get("proration", ii_details.get("proration"))
+    line_sub = line.get("subscription")
+    if line_sub is None:
+        line_sub = si_details.get("subscription")
+    if line_sub is None:
+        line_sub = ii_details.get("subscription")
+    line_si = line.get("subscription_item")
+    if line_si is None:
+        line_si = si_details.get("subscription_item")
+    line_ii = line.get("invoice_item")
+    if line_ii is None:
+        line_ii = ii_details.get("invoice_item")
+    row = {
+        "invoice_id": invoice_id,
+        "line_index": index,
+        "id": r.str_(tl, "id", line.get("id")),
+        "type": r.str_(tl, "type", line.get("type")),
+        "parent_type": r.str_(tl, "parent_type", lparent.get("type")),
+        "amount": r.int_(tl, "amount", line.get("amount")),
+        "currency": r.str_(tl, "currency", line.get("currency")),
+        "description": r.str_(tl, "description", line.get("description")),
+        "quantity": r.int_(tl, "quantity", line.get("quantity")),
+        "period_start": r.int_(tl, "period_start", period.get("start")),
+        "period_end": r.int_(tl, "period_end", period.get("end")),
+        "proration": r.bool_(tl, "proration", proration),
+        "discountable": r.bool_(tl, "discountable", line.get("discountable")),
+        "discount_amount": _sum_amounts(r, tl, "discount_amount", line.get("discount_amounts")),
+        "subscription": r.ref(tl, "subscription", line_sub),
+        "subscription_item": r.ref(tl, "subscription_item", line_si),
+        "invoice_item": r.ref(tl, "invoice_item", line_ii),
+        "price_id": r.ref(tl, "price_id", price),
+        "metadata": _metadata(line.get("metadata")),
+    }
+    row.update(_price_fields(r, tl, price if isinstance(price, dict) else None))
+    return row
 
 
 def flatten_charge(r: RecordReader, o: dict) -> dict[str, list[dict]]:
