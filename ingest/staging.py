@@ -16,14 +16,17 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from data_contracts import stripe, ticketing
 from data_contracts.raw_tables import RAW_TABLES
-from ingest import stripe as stripe_flatteners
-from ingest import ticketing as ticketing_flatteners
 from ingest.errors import ExtractFileError
 from ingest.readers import jsonl_chunks, parquet_file, read_csv_text
 from ingest.records import CheckedFile, Violation, check_jsonl, quarantine_row
-from ingest.sources import contracts_of, file_tables, required_columns
+from ingest.sources import (
+    contracts_of,
+    file_tables,
+    flatteners_of,
+    object_of_file,
+    required_columns,
+)
 from ingest.tabular import check_table
 
 # Parquet extracts (usage events: the largest file by far) are checked and loaded in batches of
@@ -89,8 +92,6 @@ def stage_jsonl(
     con: duckdb.DuckDBPyConnection, source: str, stem: str, path: Path, meta: dict
 ) -> Staged:
     """Check a JSONL file chunk by chunk into pending tables (duplicates judged across chunks)."""
-    declared = stripe if source == "stripe" else ticketing
-    flatten = stripe_flatteners.FLATTEN if source == "stripe" else ticketing_flatteners.FLATTEN
     contracts = contracts_of(source)
     staged = Staged(_pending_tables(con, source, stem, meta["drop_date"]))
     seen: set = set()
@@ -99,10 +100,10 @@ def stage_jsonl(
             source,
             stem,
             text,
-            declared.FILE_TABLES[stem],
+            file_tables(source)[stem],
             contracts,
-            flatten[stem],
-            declared.OBJECT_OF_FILE[stem],
+            flatteners_of(source)[stem],
+            object_of_file(source, stem),
             first_line=first_line,
             seen=seen,
         )
