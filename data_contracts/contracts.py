@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import pandera.polars as pa
 import polars as pl
 
-from data_contracts.raw_tables import RAW_TABLES, RawTable
+from data_contracts.raw_tables import RAW_TABLES
+from data_contracts.raw_tables.layout import RawTable
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "VARCHAR": pl.String(),

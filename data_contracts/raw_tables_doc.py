@@ -1,4 +1,4 @@
-"""Renders RAW_TABLES.md from raw_tables.py, so the document the dbt staging models follow cannot drift.
+"""Renders RAW_TABLES.md from the raw_tables package, so the document the dbt staging models follow cannot drift.
 
 Run `python -m data_contracts.raw_tables_doc` after changing a raw table; a test compares the file.
 """
@@ -7,21 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data_contracts.raw_tables import (
-    INGEST_LOG_COLUMNS,
-    LOAD_METADATA,
-    QUARANTINE_COLUMNS,
-    RAW_JSON,
-    RAW_TABLES,
-)
+from data_contracts.raw_tables import INGEST_LOG_COLUMNS, QUARANTINE_COLUMNS, RAW_TABLES
+from data_contracts.raw_tables.layout import LOAD_METADATA, RAW_JSON
 
 DOC_PATH = Path(__file__).with_name("RAW_TABLES.md")
 
 _INTRO = """\
 # Raw tables written by ingest
 
-Generated from `data_contracts/raw_tables.py` by `python -m data_contracts.raw_tables_doc`; do not edit
-by hand. Ingest is `data_contracts.loading.ingest_source_drop(con, source, extracts_root, drop_date,
+Generated from `data_contracts/raw_tables/` by `python -m data_contracts.raw_tables_doc`; do not edit
+by hand. Ingest is `ingest.loader.ingest_source_drop(con, source, extracts_root, drop_date,
 loaded_at)`; it creates every schema and table below if absent.
 
 ## What every raw table holds

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from data_contracts.loading import MANIFEST
+from ingest.manifest import MANIFEST
 from orchestration.jobs import DAILY_JOB_NAME
 from orchestration.settings import Settings
 

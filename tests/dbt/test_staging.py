@@ -557,7 +557,8 @@ def staged_counts(db_path: Path, models: list[str]) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_generated_drops_stage_with_every_test_passing(tmp_path: Path) -> None:
-    from data_contracts.loading import SOURCES, ingest_source_drop
+    from ingest.loader import ingest_source_drop
+    from ingest.sources import SOURCES
     from synthetic import generate_drops
 
     extracts = tmp_path / "extracts"

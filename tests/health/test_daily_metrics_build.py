@@ -23,7 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data_contracts.loading import SOURCES, ingest_source_drop
+from ingest.loader import ingest_source_drop
+from ingest.sources import SOURCES
 from synthetic.generator import generate_drops
 from tests.raw_rows import run_dbt
 

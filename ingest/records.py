@@ -177,6 +177,21 @@ def quarantine_row(
     }
 
 
+def add_contract_failures(
+    violations: dict[int, list[Violation]], contract: Contract, frame: pl.DataFrame
+) -> None:
+    """Add to `violations` (by line) every rule of `contract` a row of the typed `frame` breaks."""
+    failures = contract.failures(frame)
+    if failures.is_empty():
+        return
+    lines = frame["_line"]
+    for f in failures.iter_rows(named=True):
+        line = int(lines[f["index"]])
+        violations.setdefault(line, []).append(
+            Violation(line, f["rule"], f["column"], f["value"], f["message"])
+        )
+
+
 def check_jsonl(
     source: str,
     file_table: str,
@@ -195,71 +210,26 @@ def check_jsonl(
     line, and `seen` (the keys loaded by earlier chunks, updated here) finds duplicates across them.
     Lines end at "\n" only (a trailing "\r" is dropped), as a reader of the file by lines sees them.
     """
-    parent = tables[0]
-    rows: dict[str, list[dict]] = {t: [] for t in tables}
-    violations: dict[int, list[Violation]] = {}
-    raw_lines: dict[int, str] = {}
-    record_ids: dict[int, str | None] = {}
-    rows_read = 0
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for number, raw in enumerate(lines, start=first_line):
-        raw = raw.removesuffix("\r")
-        if not raw.strip():
-            continue
-        rows_read += 1
-        raw_lines[number] = raw
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            violations[number] = [
-                Violation(number, "json_malformed", None, None, f"not valid JSON: {exc.msg}")
-            ]
-            continue
-        if not isinstance(obj, dict):
-            violations[number] = [
-                Violation(number, "json_not_object", None, None, "the line is not a JSON object")
-            ]
-            continue
-        record_ids[number] = _text(obj.get(key_column))
-        reader = RecordReader(source, number)
-        declared = obj.get("object")
-        if expected_object and declared is not None and declared != expected_object:
-            reader.violations.append(
-                Violation(
-                    number,
-                    f"{source}.{file_table}.object_mismatch",
-                    "object",
-                    _text(declared),
-                    f"expected object {expected_object!r} in {file_table}",
-                )
-            )
-        for table, table_rows in flatten(reader, obj).items():
-            for row in table_rows:
-                row["_line"] = number
-                if table == parent and contracts[table].table.keep_raw_json:
-                    row["_raw_json"] = raw
-                rows[table].append(row)
-        if reader.violations:
-            violations[number] = reader.violations
-
-    frames = {t: _typed_frame(contracts[t], rows[t]) for t in tables}
+    parsed = _parse_lines(
+        source,
+        file_table,
+        text,
+        tables,
+        contracts,
+        flatten,
+        expected_object,
+        key_column,
+        first_line,
+    )
+    violations = parsed.violations
+    frames = {t: _typed_frame(contracts[t], parsed.rows[t]) for t in tables}
     for table, frame in frames.items():
-        failures = contracts[table].failures(frame)
-        if failures.is_empty():
-            continue
-        lines = frame["_line"]
-        for f in failures.iter_rows(named=True):
-            line = int(lines[f["index"]])
-            violations.setdefault(line, []).append(
-                Violation(line, f["rule"], f["column"], f["value"], f["message"])
-            )
+        add_contract_failures(violations, contracts[table], frame)
 
     # Duplicates are judged among rows that pass every other rule: the first valid one loads.
     if seen is None:
         seen = set()
-    parent_frame = frames[parent]
+    parent_frame = frames[tables[0]]
     for line, key in zip(parent_frame["_line"], parent_frame[key_column], strict=True):
         if line in violations or key is None:
             continue
@@ -282,6 +252,77 @@ def check_jsonl(
             t: f.filter(~pl.col("_line").is_in(bad_series.implode())) for t, f in frames.items()
         }
     quarantine = [
-        quarantine_row(violations[line], raw_lines.get(line), record_ids.get(line)) for line in bad
+        quarantine_row(violations[line], parsed.raw_lines.get(line), parsed.record_ids.get(line))
+        for line in bad
     ]
-    return CheckedFile(rows_read, frames, quarantine)
+    return CheckedFile(parsed.rows_read, frames, quarantine)
+
+
+@dataclass
+class _ParsedLines:
+    """The rows each line flattened to, by raw table, and what was wrong with each line."""
+
+    rows: dict[str, list[dict]]
+    violations: dict[int, list[Violation]] = field(default_factory=dict)
+    raw_lines: dict[int, str] = field(default_factory=dict)
+    record_ids: dict[int, str | None] = field(default_factory=dict)
+    rows_read: int = 0
+
+
+def _parse_lines(
+    source: str,
+    file_table: str,
+    text: str,
+    tables: tuple[str, ...],
+    contracts: dict[str, Contract],
+    flatten: Flatten,
+    expected_object: str | None,
+    key_column: str,
+    first_line: int,
+) -> _ParsedLines:
+    """Parse every non-blank line as a JSON object and flatten it into rows of its tables."""
+    parent = tables[0]
+    parsed = _ParsedLines(rows={t: [] for t in tables})
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for number, raw in enumerate(lines, start=first_line):
+        raw = raw.removesuffix("\r")
+        if not raw.strip():
+            continue
+        parsed.rows_read += 1
+        parsed.raw_lines[number] = raw
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            parsed.violations[number] = [
+                Violation(number, "json_malformed", None, None, f"not valid JSON: {exc.msg}")
+            ]
+            continue
+        if not isinstance(obj, dict):
+            parsed.violations[number] = [
+                Violation(number, "json_not_object", None, None, "the line is not a JSON object")
+            ]
+            continue
+        parsed.record_ids[number] = _text(obj.get(key_column))
+        reader = RecordReader(source, number)
+        declared = obj.get("object")
+        if expected_object and declared is not None and declared != expected_object:
+            reader.violations.append(
+                Violation(
+                    number,
+                    f"{source}.{file_table}.object_mismatch",
+                    "object",
+                    _text(declared),
+                    f"expected object {expected_object!r} in {file_table}",
+                )
+            )
+        for table, table_rows in flatten(reader, obj).items():
+            for row in table_rows:
+                row["_line"] = number
+                if table == parent and contracts[table].table.keep_raw_json:
+                    row["_raw_json"] = raw
+                parsed.rows[table].append(row)
+        if reader.violations:
+            parsed.violations[number] = reader.violations
+    return parsed

@@ -1,21 +1,21 @@
-"""A million-row events file is validated as a whole: every bad row found, every row accounted for.
+"""Large files checked batch by batch: every bad row found, every row accounted for, duplicates across batches.
 
-Its speed is measured by benchmarks/bench_ingest.py, not asserted here (timings vary with the machine).
+A million-row events file is validated as a whole. Its speed is measured by
+benchmarks/bench_ingest.py, not asserted here (timings vary with the machine).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from data_contracts import loading
-from data_contracts.errors import ExtractFileError
-from data_contracts.loading import ingest_source_drop
+from ingest import staging
+from ingest.loader import ingest_source_drop
+from tests.ingest.drops import organization_line
 
 ROWS = 1_000_000
 
@@ -52,7 +52,7 @@ def test_parquet_loaded_in_batches_finds_duplicates_across_batches(
     """Batches of 3 rows over 8 rows: a bad row in batch 2, `ev_1` again in batch 3 (line 7) and
     `ev_4` twice inside batch 2 (lines 4 and 6). Worked by hand: 8 read, 5 loaded, 3 quarantined
     (line 5 by its event type, lines 6 and 7 as later duplicates of lines 4 and 1)."""
-    monkeypatch.setattr(loading, "PARQUET_BATCH_ROWS", 3)
+    monkeypatch.setattr(staging, "PARQUET_BATCH_ROWS", 3)
     folder = tmp_path / "app_db" / "2025-06-01"
     folder.mkdir(parents=True)
     pl.DataFrame(
@@ -88,27 +88,23 @@ def test_parquet_loaded_in_batches_finds_duplicates_across_batches(
     assert logged == [(8, 5, 3)]
 
 
-def _org(org_id: int) -> str:
-    return json.dumps(
-        {
-            "id": org_id,
-            "name": f"Org {org_id}",
-            "external_id": f"acc_{org_id}",
-            "created_at": "2025-06-01T10:00:00Z",
-            "updated_at": "2025-06-01T10:00:00Z",
-        }
-    )
-
-
 def test_jsonl_loaded_in_chunks_numbers_lines_and_finds_duplicates_across_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Chunks of 2 lines over 7: line 4 is not JSON, line 6 repeats id 1 (first seen in chunk 1).
     Worked by hand: 7 read, 5 loaded, 2 quarantined at lines 4 and 6."""
-    monkeypatch.setattr(loading, "JSONL_CHUNK_LINES", 2)
+    monkeypatch.setattr(staging, "JSONL_CHUNK_LINES", 2)
     folder = tmp_path / "ticketing" / "2025-06-01"
     folder.mkdir(parents=True)
-    lines = [_org(1), _org(2), _org(3), "{not json", _org(5), _org(1), _org(7)]
+    lines = [
+        organization_line(1),
+        organization_line(2),
+        organization_line(3),
+        "{not json",
+        organization_line(5),
+        organization_line(1),
+        organization_line(7),
+    ]
     (folder / "organizations.jsonl").write_text("\n".join(lines) + "\n")
     con = duckdb.connect()
     result = ingest_source_drop(
@@ -127,41 +123,3 @@ def test_jsonl_loaded_in_chunks_numbers_lines_and_finds_duplicates_across_chunks
         (4, "json_malformed"),
         (6, "duplicate_id_in_drop"),
     ]
-
-
-def test_jsonl_bad_utf8_in_a_later_chunk_names_the_line_and_loads_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(loading, "JSONL_CHUNK_LINES", 2)
-    folder = tmp_path / "ticketing" / "2025-06-01"
-    folder.mkdir(parents=True)
-    good = "\n".join([_org(1), _org(2), _org(3), _org(4)]).encode()
-    (folder / "organizations.jsonl").write_bytes(good + b'\n{"id": 5, "name": "\xff"}\n')
-    con = duckdb.connect()
-    with pytest.raises(ExtractFileError) as exc:
-        ingest_source_drop(con, "ticketing", tmp_path, dt.date(2025, 6, 1), dt.datetime(2025, 6, 2))
-    assert "organizations.jsonl" in str(exc.value) and "line 5" in str(exc.value)
-    assert con.execute("select count(*) from raw.ticketing__organizations").fetchall() == [(0,)]
-    assert con.execute("select count(*) from audit.ingest_log").fetchall() == [(0,)]
-
-
-def test_parquet_batches_do_not_keep_the_row_groups_already_read(tmp_path: Path) -> None:
-    """Reading a Parquet file batch by batch holds about one row group, not the file: with pyarrow's
-    default `pre_buffer` the reader fetched the row groups ahead and kept their buffers (the whole
-    of this small file at once; at 100k accounts ingest's memory climbed past 8 GiB through the 4 GB
-    events file while DuckDB stayed within its limit). Hashed integers do not compress, so the file
-    is about 40 row groups x 400 kB."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = tmp_path / "events.parquet"
-    values = pl.int_range(40 * 50_000, eager=True).hash(7)
-    pq.write_table(pl.DataFrame({"v": values}).to_arrow(), path, row_group_size=50_000)
-    file_bytes = path.stat().st_size
-    before = pa.total_allocated_bytes()
-    held = []
-    for batch in loading._parquet_file(path).iter_batches(batch_size=50_000):
-        del batch
-        held.append(pa.total_allocated_bytes() - before)
-    assert len(held) == 40
-    assert max(held) < file_bytes / 4, (max(held), file_bytes)

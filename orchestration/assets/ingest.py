@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
-from data_contracts.loading import ingest_source_drop
+from ingest.loader import ingest_source_drop
 from orchestration.partitions import partition_dates
 from orchestration.resources import WarehouseResource
 

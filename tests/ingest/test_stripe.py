@@ -1,5 +1,7 @@
-"""Stripe's own published example objects, both API shapes, through the real ingest.
+"""Stripe objects flattened into raw rows: Stripe's own published example objects (both API shapes),
+a deletion record and the newer invoice shape, through the real ingest.
 
+For the published examples,
 Expected outcomes were read off the fixture files by hand:
 - fixtures3.json (2025-03-31+ shape): the subscription's item has current_period_start 1896570518
   and current_period_end 976287773 (ends before it starts) and a plan with interval_count
@@ -20,7 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data_contracts.loading import ingest_source_drop
+from ingest.loader import ingest_source_drop
+from tests.ingest.drops import D1, T1, jsonl, stripe_drop, write
 
 FIXTURES = Path("/work/shared/reference/real_inputs/stripe_openapi_fixtures")
 DROP = dt.date(2025, 5, 1)
@@ -182,3 +185,56 @@ def test_raw_json_keeps_the_original_line(tmp_path: Path, fixture: str) -> None:
     con = _ingest(tmp_path, fixture)
     raw = con.execute("SELECT _raw_json FROM raw.stripe__customers").fetchall()[0][0]
     assert json.loads(raw) == _resources(fixture)["customer"]
+
+
+def test_deleted_customer_loads_as_a_deletion(tmp_path: Path, con) -> None:
+    stripe_drop(tmp_path, D1, jsonl({"id": "cus_A1", "object": "customer", "deleted": True}))
+    ingest_source_drop(con, "stripe", tmp_path, D1, T1)
+    assert con.execute("SELECT id, deleted, created FROM raw.stripe__customers").fetchall() == [
+        ("cus_A1", True, None)
+    ]
+
+
+def test_newer_shapes_invoice_subscription_and_line_price(tmp_path: Path, con) -> None:
+    invoice = {
+        "id": "in_N1",
+        "object": "invoice",
+        "customer": "cus_A1",
+        "status": "paid",
+        "currency": "eur",
+        "created": 1740000000,
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": "sub_S1"},
+        },
+        "lines": {
+            "data": [
+                {
+                    "id": "il_N1",
+                    "amount": 14700,
+                    "currency": "eur",
+                    "period": {"start": 1740000000, "end": 1742678400},
+                    "discount_amounts": [{"amount": 700, "discount": "di_X"}],
+                    "pricing": {"type": "price_details", "price_details": {"price": "price_Pro"}},
+                    "parent": {
+                        "type": "subscription_item_details",
+                        "subscription_item_details": {
+                            "subscription": "sub_S1",
+                            "subscription_item": "si_S1",
+                            "proration": False,
+                        },
+                    },
+                }
+            ]
+        },
+    }
+    write(tmp_path, "stripe", D1, "customers.jsonl", "")
+    write(tmp_path, "stripe", D1, "subscriptions.jsonl", "")
+    write(tmp_path, "stripe", D1, "charges.jsonl", "")
+    write(tmp_path, "stripe", D1, "invoices.jsonl", jsonl(invoice))
+    ingest_source_drop(con, "stripe", tmp_path, D1, T1)
+    assert con.execute("SELECT subscription FROM raw.stripe__invoices").fetchall() == [("sub_S1",)]
+    assert con.execute(
+        "SELECT subscription, subscription_item, price_id, proration, discount_amount, amount "
+        "FROM raw.stripe__invoice_lines"
+    ).fetchall() == [("sub_S1", "si_S1", "price_Pro", False, 700, 14700)]

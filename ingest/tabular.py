@@ -1,21 +1,20 @@
-"""Tabular extracts (CSV, Parquet): read, type each column vectorised, validate with pandera.
+"""Tabular extracts (CSV, Parquet): type each column vectorised, validate with pandera, de-duplicate.
 
-CSV is read with every column as text so that one unparseable value quarantines its row instead
-of failing the file; Parquet columns already typed are converted without a round trip to text.
+CSV is read with every column as text (ingest/readers.py) so that one unparseable value quarantines
+its row instead of failing the file; Parquet columns already typed are converted without a round
+trip to text.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 import polars as pl
 
 from data_contracts.contracts import POLARS_TYPES, Contract
-from data_contracts.errors import ExtractFileError
-from data_contracts.records import CheckedFile, Violation, quarantine_row
+from ingest.errors import ExtractFileError
+from ingest.records import CheckedFile, Violation, add_contract_failures, quarantine_row
 
 _TS_FORMATS_UTC = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
 _TS_FORMATS_OFFSET = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z")
@@ -71,74 +70,6 @@ def _coerce(series: pl.Series, dtype_name: str) -> pl.Series:
     return series.cast(target, strict=False)
 
 
-def read_csv_text(path: Path) -> tuple[pl.DataFrame, pl.Series, list[Violation]]:
-    """All columns as text, the file line of each row, and rows whose field count is wrong."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExtractFileError(path, "UTF-8 CSV text with a header", str(exc)) from exc
-    if not text.strip():
-        return pl.DataFrame(), pl.Series("_line", [], dtype=pl.Int32), []
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            infer_schema=False,
-            has_header=True,
-        )
-        physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-        if physical == frame.height + 1:
-            lines = pl.Series("_line", range(2, frame.height + 2), dtype=pl.Int32)
-            return frame, lines, []
-    except pl.exceptions.PolarsError:
-        pass
-    return _read_csv_python(path, text)
-
-
-def _read_csv_python(path: Path, text: str) -> tuple[pl.DataFrame, pl.Series, list[Violation]]:
-    """Slow path for quoted newlines and ragged rows: exact line numbers, ragged rows reported."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise ExtractFileError(path, "a CSV header line", str(exc)) from exc
-    records: list[list[str | None]] = []
-    lines: list[int] = []
-    ragged: list[Violation] = []
-    start = reader.line_num + 1
-    try:
-        for fields in reader:
-            if not fields:
-                start = reader.line_num + 1
-                continue
-            if len(fields) != len(header):
-                ragged.append(
-                    Violation(
-                        start,
-                        "csv_field_count",
-                        None,
-                        ",".join(fields)[:500],
-                        f"{len(fields)} fields where the header has {len(header)}",
-                    )
-                )
-            else:
-                records.append([f if f != "" else None for f in fields])
-                lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ExtractFileError(path, "CSV text", f"line {reader.line_num}: {exc}") from exc
-    frame = pl.DataFrame(records, schema={h: pl.String for h in header}, orient="row")
-    return frame, pl.Series("_line", lines, dtype=pl.Int32), ragged
-
-
-def read_parquet(path: Path) -> tuple[pl.DataFrame, pl.Series]:
-    try:
-        frame = pl.read_parquet(path)
-    except Exception as exc:  # any reader error means the file cannot be read at all
-        raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
-    return frame, pl.Series("_line", range(1, frame.height + 1), dtype=pl.Int32)
-
-
 def check_table(
     path: Path,
     contract: Contract,
@@ -156,10 +87,34 @@ def check_table(
             f"missing {', '.join(missing)}; found {', '.join(frame.columns)}",
         )
     table = contract.table
-    source_frame = frame
+    columns, type_bad = _typed_columns(frame, table.columns)
+    typed_frame = pl.DataFrame(columns).with_columns(lines)
+
+    violations: dict[int, list[Violation]] = {}
+    for v in pre_violations:
+        violations.setdefault(v.line, []).append(v)
+    _add_type_violations(violations, contract, frame, lines, type_bad)
+    add_contract_failures(violations, contract, typed_frame)
+    key = list(table.key)
+    _add_duplicates(violations, typed_frame, key)
+
+    quarantine = []
+    if violations:
+        bad_lines = pl.Series(sorted(violations), dtype=pl.Int32)
+        typed_frame = typed_frame.filter(~pl.col("_line").is_in(bad_lines.implode()))
+        quarantine = _quarantine_rows(violations, bad_lines, frame, lines, key)
+    rows_read = frame.height + len(pre_violations)
+    return CheckedFile(rows_read, {table.table: typed_frame}, quarantine)
+
+
+def _typed_columns(
+    frame: pl.DataFrame, table_columns: tuple[tuple[str, str, str], ...]
+) -> tuple[dict[str, pl.Series], list[tuple[str, pl.Series]]]:
+    """Each column of the raw table in its type (absent ones null), and per column the rows whose
+    value could not be converted."""
     columns = {}
     type_bad: list[tuple[str, pl.Series]] = []
-    for name, dtype_name, _ in table.columns:
+    for name, dtype_name, _ in table_columns:
         if name not in frame.columns:
             columns[name] = pl.Series(name, [None] * frame.height, dtype=POLARS_TYPES[dtype_name])
             continue
@@ -171,14 +126,20 @@ def check_table(
             bad = bad & (raw.str.strip_chars() != "")
         if bad.any():
             type_bad.append((name, bad))
-    typed_frame = pl.DataFrame(columns).with_columns(lines)
+    return columns, type_bad
 
-    violations: dict[int, list[Violation]] = {}
-    for v in pre_violations:
-        violations.setdefault(v.line, []).append(v)
+
+def _add_type_violations(
+    violations: dict[int, list[Violation]],
+    contract: Contract,
+    source_frame: pl.DataFrame,
+    lines: pl.Series,
+    type_bad: list[tuple[str, pl.Series]],
+) -> None:
+    """A `<column>_type` violation for every value that could not be read as its column's type."""
     prefix = contract.prefix
     for name, bad in type_bad:
-        expected = next(t for n, t, _ in table.columns if n == name)
+        expected = next(t for n, t, _ in contract.table.columns if n == name)
         for index in bad.arg_true().to_list():
             value = source_frame[name][index]
             line = int(lines[index])
@@ -191,15 +152,13 @@ def check_table(
                     f"{name}: cannot be read as {expected}",
                 )
             )
-    failures = contract.failures(typed_frame)
-    for f in failures.iter_rows(named=True):
-        line = int(lines[f["index"]])
-        violations.setdefault(line, []).append(
-            Violation(line, f["rule"], f["column"], f["value"], f["message"])
-        )
 
+
+def _add_duplicates(
+    violations: dict[int, list[Violation]], typed_frame: pl.DataFrame, key: list[str]
+) -> None:
+    """Among rows that pass every other rule, each later row of a key already seen is a duplicate."""
     valid = ~typed_frame["_line"].is_in(pl.Series(list(violations), dtype=pl.Int32).implode())
-    key = list(table.key)
     candidates = typed_frame.filter(valid)
     later = candidates.filter(~pl.struct(key).is_first_distinct())
     for row in later.select([*key, "_line"]).iter_rows(named=True):
@@ -214,20 +173,25 @@ def check_table(
             )
         ]
 
+
+def _quarantine_rows(
+    violations: dict[int, list[Violation]],
+    bad_lines: pl.Series,
+    source_frame: pl.DataFrame,
+    lines: pl.Series,
+    key: list[str],
+) -> list[dict]:
+    """One quarantine row per bad line, holding the source row as JSON text."""
     quarantine = []
-    if violations:
-        bad_lines = pl.Series(sorted(violations), dtype=pl.Int32)
-        typed_frame = typed_frame.filter(~pl.col("_line").is_in(bad_lines.implode()))
-        positions = lines.is_in(bad_lines.implode()).arg_true().to_list()
-        index_of = {int(lines[i]): i for i in positions}
-        for line in bad_lines.to_list():
-            i = index_of.get(line)
-            if i is None:  # a ragged CSV row never made it into the frame
-                raw_text, record_id = violations[line][0].value, None
-            else:
-                row = source_frame.row(i, named=True)
-                raw_text = json.dumps(row, default=str, ensure_ascii=False)
-                record_id = "|".join("" if row.get(k) is None else str(row.get(k)) for k in key)
-            quarantine.append(quarantine_row(violations[line], raw_text, record_id))
-    rows_read = frame.height + len(pre_violations)
-    return CheckedFile(rows_read, {table.table: typed_frame}, quarantine)
+    positions = lines.is_in(bad_lines.implode()).arg_true().to_list()
+    index_of = {int(lines[i]): i for i in positions}
+    for line in bad_lines.to_list():
+        i = index_of.get(line)
+        if i is None:  # a ragged CSV row never made it into the frame
+            raw_text, record_id = violations[line][0].value, None
+        else:
+            row = source_frame.row(i, named=True)
+            raw_text = json.dumps(row, default=str, ensure_ascii=False)
+            record_id = "|".join("" if row.get(k) is None else str(row.get(k)) for k in key)
+        quarantine.append(quarantine_row(violations[line], raw_text, record_id))
+    return quarantine
