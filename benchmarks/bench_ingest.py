@@ -16,7 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from data_contracts.loading import SOURCES, ingest_source_drop
+from ingest.loader import ingest_source_drop
+from ingest.sources import SOURCES
 from synthetic import generate_drops
 
 

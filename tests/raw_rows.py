@@ -1,6 +1,6 @@
 """Hand-made raw rows and dbt runs against them: what tests of dbt models share.
 
-Rows go into the raw tables exactly as ingest lays them out (data_contracts/raw_tables.py), so a
+Rows go into the raw tables exactly as ingest lays them out (data_contracts/raw_tables/), so a
 model under test reads what it would read in production; dbt runs in a subprocess against the
 test's own DuckDB file, target and log folders.
 """
