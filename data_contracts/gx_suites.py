@@ -38,6 +38,7 @@ class RowCountChange:
         return max(low, 0), high
 
     def describe(self) -> str:
+        """The allowed change as a reader writes it (−50% / +50%)."""
         down = "any" if self.max_decrease is None else f"{self.max_decrease:.0%}"
         up = "any" if self.max_increase is None else f"{self.max_increase:.0%}"
         return f"−{down} / +{up}"
@@ -61,6 +62,7 @@ class TableSuite:
 
     @property
     def required_columns(self) -> tuple[str, ...]:
+        """The columns the table must have: its key and the required ones."""
         return tuple(dict.fromkeys((*self.key, *self.required)))
 
     @property
@@ -80,6 +82,8 @@ class TableSuite:
 
 @dataclass(frozen=True)
 class SuiteConfig:
+    """Every published table's suite, the float tolerance of ranges and the suites' version."""
+
     version: str
     float_tolerance: float
     suites: Mapping[str, TableSuite]

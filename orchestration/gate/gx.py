@@ -236,6 +236,7 @@ class _GxSession:
         previous_count: int | None,
         float_tolerance: float,
     ) -> TableResult:
+        """The suite on a whole table."""
         expectations, unchecked, derived = suite_expectations(
             suite, frame, previous_count, float_tolerance
         )

@@ -23,6 +23,7 @@ _EXAMPLES = 5
 def table_result(
     suite: TableSuite, rows: int, results: list[ExpectationResult], unchecked: tuple[str, ...]
 ) -> TableResult:
+    """A table's result: failed when any of its expectations failed."""
     return TableResult(
         table=suite.table,
         status="pass" if all(r.success for r in results) else "fail",
@@ -46,6 +47,7 @@ class MergedOutcome:
         self._examples: Counter = Counter()
 
     def add(self, validation: Any) -> None:
+        """Add one slice's outcome of this expectation."""
         self.success = self.success and bool(validation.success)
         outcome = validation.result or {}
         for key in ("element_count", "missing_count", "unexpected_count"):
@@ -209,6 +211,7 @@ def _row_count_expectation(change: RowCountChange, previous: int | None) -> Any:
 
 
 def expectation_result(table: str, validation: Any) -> ExpectationResult:
+    """One GX outcome read back: the expectation, its columns, success and the details a reader needs."""
     config = validation.expectation_config
     kwargs = config.kwargs
     columns = (

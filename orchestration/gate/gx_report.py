@@ -48,13 +48,16 @@ class GxReport:
 
     @property
     def success(self) -> bool:
+        """Whether no suite failed (not_applicable ones do not fail)."""
         return all(t.status != "fail" for t in self.tables)
 
     @property
     def failures(self) -> list[ExpectationResult]:
+        """Every failed expectation, table by table."""
         return [r for t in self.tables for r in t.results if not r.success]
 
     def table(self, name: str) -> TableResult:
+        """The result of one table's suite."""
         for result in self.tables:
             if result.table == name:
                 return result
