@@ -2,7 +2,9 @@
 its judge (transforms/gate/<family>_rules.py) and the settings of config/gate.yml it takes.
 
 Evaluation (`evaluation.py`) reads every named evidence first (the `read_<family>_evidence`
-readers), then calls each judge in this order with its evidence and thresholds.
+readers), then calls each judge in this order with its evidence and thresholds. The settings that
+decide what is read rather than how it is judged (rule 4's config_file, rule 12's sample_size, rule
+13's anomaly definitions, the tables of rules 14 to 16, rule 17's schemas) are read by the readers.
 """
 
 from __future__ import annotations
