@@ -7,7 +7,7 @@ import dagster as dg
 from data_contracts.raw_tables import RAW_TABLES
 from orchestration.assets.ingest import build_ingest_assets
 from orchestration.dbt import build_dbt_assets
-from orchestration.gate import build_gate_asset
+from orchestration.gate.asset import build_gate_asset
 from orchestration.jobs import DAILY_JOB_NAME, build_daily_job
 from orchestration.partitions import daily_partitions
 from orchestration.publish_assets import build_publish_asset

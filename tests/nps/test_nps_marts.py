@@ -20,13 +20,13 @@ import polars as pl
 import pytest
 
 from data_contracts.raw_tables import RAW_TABLES
-from orchestration.gate import email_hits
+from orchestration.gate.publication_evidence import email_hits
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WarehouseResource
 from orchestration.transform_assets import nps_support
 from tests.raw_rows import insert_raw_rows
 from tests.raw_rows import run_dbt as run_dbt_as_of
-from transforms.validation_nps import nps_formula
+from transforms.gate.nps_rules import nps_formula
 
 AS_OF = "2026-11-20"
 DROP = dt.date(2026, 11, 20)

@@ -19,8 +19,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.gate import email_hits
-from transforms.validation_nps import nps_formula
+from orchestration.gate.publication_evidence import email_hits
+from transforms.gate.nps_rules import nps_formula
 
 pytestmark = pytest.mark.slow
 

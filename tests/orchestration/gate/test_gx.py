@@ -1,10 +1,9 @@
-"""GX suites on hand-made DuckDB tables: each kind of expectation passes on good rows and fails,
-with the unexpected count worked out by hand, on rows that break it."""
+"""GX suites on hand-made DuckDB tables (orchestration/gate/gx.py): each kind of expectation passes
+on good rows and fails, with the unexpected count worked out by hand, on rows that break it."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,89 +11,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from data_contracts import gx_suites
-from data_contracts.gx_suites import GxReport, SuiteConfig, load_suites, validate_published_tables
+from orchestration.config import load_gx_suites
+from orchestration.gate import gx as runner
+from orchestration.gate.gx import validate_published_tables
+from tests.orchestration.gate.gx_tables import ALL_TABLES, GOOD_TABLES, failures, only
 
-# Rows that meet every suite of config/gx_suites.yml, a few per table.
-GOOD_TABLES = """
-create schema marts;
-create schema audit;
-
-create table audit.ingest_log as select * from (values
-    ('stripe', date '2026-11-19', 'customers.jsonl', 10, 9, 1, 'loaded', timestamp '2026-11-20 06:00'),
-    ('stripe', date '2026-11-19', 'customers.jsonl', 10, 10, 0, 'replaced', timestamp '2026-11-21 06:00'),
-    ('app_db', date '2026-11-19', 'accounts.csv', 5, 5, 0, 'loaded', timestamp '2026-11-20 06:00'),
-    ('ticketing', date '2026-11-19', null, 0, 0, 0, 'missing_drop', timestamp '2026-11-20 06:00')
-) t(source, drop_date, file, rows_read, rows_loaded, rows_quarantined, status, loaded_at);
-
-create table audit.quarantine_summary as select * from (values
-    ('stripe', date '2026-11-19', 'customers.jsonl', 'json_malformed', 1, 4, 4)
-) t(source, drop_date, file, rule, rows_quarantined, first_line, last_line);
-
-create table audit.check_results as select * from (values
-    ('run-1', 'r08_freshness', 'stripe', 'pass', null),
-    ('run-1', 'r11_nothing_lost', 'all files', 'warn', 'WARN'),
-    ('run-1', 'r17_personal_data', 'all text columns', 'pass', null)
-) t(run_id, rule, target, status, severity);
-
-create table audit.publications as select * from (values
-    ('run-0', date '2026-11-18', timestamp '2026-11-19 07:00', 'published', 0),
-    ('run-1', date '2026-11-19', timestamp '2026-11-20 07:00', 'published with warnings', 1)
-) t(run_id, as_of_date, published_at, verdict, warnings);
-
-create table marts.mrr_monthly as select * from (values
-    ('acc_1', 'cus_1', date '2026-09-01', 100.00::decimal(18,2), 0.00::decimal(18,2), 'new'),
-    ('acc_1', 'cus_1', date '2026-10-01', 150.00::decimal(18,2), 100.00::decimal(18,2), 'expansion'),
-    ('acc_1', 'cus_1', date '2026-11-01', 0.00::decimal(18,2), 150.00::decimal(18,2), 'churn'),
-    (null, 'cus_9', date '2026-11-01', 30.00::decimal(18,2), 30.00::decimal(18,2), 'retained')
-) t(account_id, stripe_customer_id, month, mrr, previous_mrr, movement_category);
-
-create table marts.mrr_movements_monthly as select * from (values
-    (date '2026-09-01', 0.00::decimal(18,2), 100.00::decimal(18,2), 0.00::decimal(18,2),
-     0.00::decimal(18,2), 0.00::decimal(18,2), 0.00::decimal(18,2), 100.00::decimal(18,2), 0, 1, 0, 1),
-    (date '2026-10-01', 100.00, 0.00, 0.00, 50.00, 0.00, 0.00, 150.00, 1, 0, 0, 1),
-    (date '2026-11-01', 150.00, 0.00, 0.00, 0.00, 0.00, 150.00, 0.00, 1, 0, 1, 0)
-) t(month, mrr_start, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, churned_mrr,
-    mrr_end, logos_start, logos_new, logos_churned, logos_end);
-
-create table marts.revenue_retention_monthly as select * from (values
-    (date '2026-10-01', 0.0::double, 0.0::double, 0.79::double, 0.0::double, 1.5::double,
-     1.0::double, null::double, null::double, 'monthly, logo and revenue'),
-    (date '2026-11-01', 1.0, 0.21, 1.0, 1.0, 0.0, 0.0, 0.9, 0.8, 'monthly, logo and revenue')
-) t(month, logo_churn_rate, logo_churn_ci_low, logo_churn_ci_high, gross_revenue_churn_rate,
-    nrr_1m, grr_1m, nrr_12m, grr_12m, method);
-
-create table marts.revenue_cohorts as select * from (values
-    (date '2026-09-01', 0, 1, 1, 1.0::double, 0.21::double, 0.9999999999999998::double, 1.0::double),
-    (date '2026-09-01', 1, 1, 1, 1.0, 0.21, 0.9999999999999998, 1.5),
-    (date '2026-09-01', 2, 1, 0, 0.0, 0.0, 0.79, 0.0)
-) t(cohort_month, months_since_start, cohort_size, active_logos, logo_retention,
-    logo_retention_ci_low, logo_retention_ci_high, revenue_retention);
-
-create table marts.dim_accounts as select * from (values
-    ('acc_1', 'cus_1', 0.00::decimal(18,2), 'churned'),
-    ('acc_2', null, 0.00::decimal(18,2), 'not_billed'),
-    ('acc_3', null, 0.00::decimal(18,2), 'not_billed'),
-    (null, 'cus_9', 30.00::decimal(18,2), 'paying')
-) t(account_id, stripe_customer_id, current_mrr, status);
-
-create table marts.nps_summary as select * from (values
-    ('month', date '2026-10-01', 'all', 200, 100, 0.5::double, 40, 35, 25, 15.0::double,
-     3.2::double, 26.4::double),
-    ('month', date '2026-11-01', 'all', 100, 20, 0.2, 10, 5, 5, null, null, null),
-    ('quarter', date '2026-10-01', 'all', 300, 120, 0.4, 50, 40, 30, 16.7, 6.1, 27.0)
-) t(period_type, period_start, segment, sends, responses, response_rate, promoters, passives,
-    detractors, nps, nps_ci_low, nps_ci_high);
-
-create table marts.health_scores_daily as select * from (values
-    ('acc_1', date '2026-11-19', 85.0::double, 'A', 1.0000000000000002::double, 'stable', null, 'h1'),
-    ('acc_1', date '2026-11-20', 78.4, 'B', 1.0, 'declining', null, 'h1'),
-    ('acc_2', date '2026-11-20', null, null, 0.45, null, 'insufficient_data', 'h1'),
-    ('acc_3', date '2026-11-20', 0.0, 'F', 0.6, 'improving', null, 'h1')
-) t(account_id, as_of_date, score, grade, coverage, trend, reason, config_version);
-"""
-
-ALL_TABLES = sorted(load_suites().suites)
 MOVEMENTS = "marts.mrr_movements_monthly"
 
 
@@ -104,21 +25,6 @@ def con() -> duckdb.DuckDBPyConnection:
     connection.execute(GOOD_TABLES)
     yield connection
     connection.close()
-
-
-def only(*tables: str) -> SuiteConfig:
-    """The configured suites of these tables alone."""
-    config = load_suites()
-    return replace(config, suites={t: config.suites[t] for t in tables})
-
-
-def failures(report: GxReport) -> set[tuple[str, str, str | None, int | None]]:
-    return {
-        (r.table, r.expectation, r.column, r.unexpected_count)
-        for t in report.tables
-        for r in t.results
-        if not r.success
-    }
 
 
 def test_tables_meeting_their_suites_pass(con: duckdb.DuckDBPyConnection) -> None:
@@ -422,57 +328,6 @@ def test_append_only_audit_table_may_grow_but_not_shrink(con: duckdb.DuckDBPyCon
     }
 
 
-def test_report_frame_is_ready_for_audit_gx_results(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("update marts.mrr_monthly set mrr = -10 where month = date '2026-10-01'")
-
-    frame = validate_published_tables(con).to_frame()
-
-    assert frame.columns == [
-        "table",
-        "expectation",
-        "column",
-        "success",
-        "unexpected_count",
-        "details",
-    ]
-    assert frame.schema["success"] == pl.Boolean
-    assert frame.schema["unexpected_count"] == pl.Int64
-    bad = frame.filter(pl.col("success").not_())
-    assert bad.height == 1
-    assert bad.row(0, named=True) == {
-        "table": "marts.mrr_monthly",
-        "expectation": "expect_column_values_to_be_between",
-        "column": "mrr",
-        "success": False,
-        "unexpected_count": 1,
-        "details": "1 of 4 rows unexpected (expected ≥ 0); e.g. -10 ×1",
-    }
-    # Written as is into DuckDB.
-    con.execute("create table audit.gx_results as select * from frame")
-    assert con.execute("select count(*) from audit.gx_results").fetchone()[0] == frame.height
-
-
-def test_html_is_self_contained_and_escapes_values(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        "update marts.health_scores_daily set grade = '<script>x</script>' where score = 85"
-    )
-    con.execute("drop table marts.revenue_cohorts")
-
-    page = validate_published_tables(con).to_html()
-
-    for external in ("<script", "<link", "@import", "url(", "http", "<style"):
-        assert external not in page.lower()
-    assert "&lt;script&gt;x&lt;/script&gt;" in page
-    assert page.isascii()
-    for table in ALL_TABLES:
-        assert table in page
-    assert "expect_column_values_to_be_in_set" in page
-    assert "not_applicable" in page
-    assert re.search(
-        r"FAIL</span> &#8212; 11 suites, 1 failing \(marts.health_scores_daily\)", page
-    )
-
-
 def test_published_row_counts_reads_a_publication(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
@@ -482,18 +337,8 @@ def test_published_row_counts_reads_a_publication(
     con.execute("create table publication.marts.nps_summary as select * from marts.nps_summary")
     con.execute("detach publication")
 
-    assert gx_suites.published_row_counts(published) == {"marts.nps_summary": 3}
-    assert gx_suites.published_row_counts(tmp_path / "none.duckdb") == {}
-
-
-def test_malformed_suite_config_names_file_and_table(tmp_path: Path) -> None:
-    path = tmp_path / "gx_suites.yml"
-    path.write_text("tables:\n  marts.nps_summary:\n    key: [segment]\n    rnages: {}\n")
-
-    with pytest.raises(
-        ValueError, match=r"gx_suites.yml: table marts.nps_summary: unknown setting"
-    ):
-        load_suites(path)
+    assert runner.published_row_counts(published) == {"marts.nps_summary": 3}
+    assert runner.published_row_counts(tmp_path / "none.duckdb") == {}
 
 
 def test_progress_bars_are_silenced(
@@ -506,7 +351,7 @@ def test_progress_bars_are_silenced(
 
 
 def test_validate_frame_takes_a_polars_frame() -> None:
-    config = load_suites()
+    config = load_gx_suites()
     # Two rows for (acc_1, 2026-11-20): both duplicates; grade E once; NULL score not checked.
     scores = pl.DataFrame(
         {
@@ -518,7 +363,7 @@ def test_validate_frame_takes_a_polars_frame() -> None:
         }
     )
 
-    result = gx_suites.validate_frame(
+    result = runner.validate_frame(
         config.suites["marts.health_scores_daily"], scores, None, config.float_tolerance
     )
 
@@ -558,13 +403,13 @@ def test_a_large_table_is_validated_a_slice_of_accounts_at_a_time(
         """
     )
     reads: list[str] = []
-    read_table = gx_suites._read_table
+    read_table = runner._read_table
 
     def counted(*args: object, **kwargs: object):  # the real reader, counting the reads
         reads.append(str(args[-1] if len(args) == 5 else kwargs.get("where", "true")))
         return read_table(*args, **kwargs)
 
-    monkeypatch.setattr(gx_suites, "_read_table", counted)
+    monkeypatch.setattr(runner, "_read_table", counted)
     previous = {SCORES: 300}  # 121 rows: fewer than the 150 allowed
 
     whole = validate_published_tables(con, previous_counts=previous, config=only(SCORES))
@@ -588,10 +433,10 @@ def test_a_large_table_is_validated_a_slice_of_accounts_at_a_time(
 
 
 def test_a_suite_is_sliced_only_when_colliding_rows_share_an_account() -> None:
-    suites = load_suites().suites
-    assert gx_suites._sliceable(suites[SCORES])
-    assert not gx_suites._sliceable(suites["marts.nps_summary"])  # no account in its key
-    assert not gx_suites._sliceable(
+    suites = load_gx_suites().suites
+    assert runner._sliceable(suites[SCORES])
+    assert not runner._sliceable(suites["marts.nps_summary"])  # no account in its key
+    assert not runner._sliceable(
         replace(suites[SCORES], unique=(("account_id",), ("grade", "as_of_date")))
     )
 
@@ -606,8 +451,8 @@ def test_a_validated_frame_is_not_kept_by_the_session() -> None:
     import great_expectations as gx
     import pandas as pd
 
-    session = gx_suites._GxSession()
-    rows = gx_suites.COLLECT_AFTER_ROWS
+    session = runner._GxSession()
+    rows = runner.COLLECT_AFTER_ROWS
     for index in range(2):
         frame = pd.DataFrame({"account_id": ["a"] * (rows - 1) + [None]})
         expectation = gx.expectations.ExpectColumnValuesToNotBeNull(column="account_id")

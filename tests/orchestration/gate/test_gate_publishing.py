@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.gate import GX_CHECK, RULES
+from orchestration.gate.registry import GX_CHECK, RULES
 from orchestration.settings import PROJECT_ROOT
-from tests.gate.conftest import CSW, Built, run_gate_and_publish, sha
+from tests.orchestration.gate.conftest import CSW, Built, run_gate_and_publish, sha
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ KILLABLE = textwrap.dedent(
     """
     import datetime as dt, sys
     from pathlib import Path
-    from tests.gate.conftest import run_gate_and_publish
+    from tests.orchestration.gate.conftest import run_gate_and_publish
     run_gate_and_publish(Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]))
     """
 )

@@ -1,5 +1,6 @@
-"""Rules 4 and 16 read the health tables a slice of accounts at a time (orchestration.gate
-.health_tally): the counts must be those of reading the tables whole, whatever the slicing."""
+"""Rules 4 and 16 read the health tables a slice of accounts at a time (orchestration/gate/
+health_evidence.health_tally): the counts must be those of reading the tables whole, whatever the
+slicing."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.gate import CONFIG_DIR, _read_yaml, health_tally
-from transforms import validation
+from orchestration.config import load_gate_config, load_health_config_mapping
+from orchestration.gate.health_evidence import health_tally
+from orchestration.gate.registry import RULES
+from orchestration.settings import CONFIG_DIR
+from transforms.gate import health_rules
 
-CONFIG = _read_yaml(CONFIG_DIR / "health_score.yml")
+# The health-score file rule 4 names in config/gate.yml.
+CONFIG = load_health_config_mapping(
+    CONFIG_DIR / load_gate_config(RULES)["rules"]["r04_health_weights"]["config_file"]
+)
 METRICS = [m for spec in CONFIG["components"].values() for m in spec["metrics"]]
 DAYS = [dt.date(2026, 11, 18) + dt.timedelta(days=i) for i in range(3)]
 
@@ -102,7 +109,7 @@ def con() -> duckdb.DuckDBPyConnection:
 
 def test_the_whole_tables_counted_by_hand() -> None:
     scores, metrics = tables()
-    whole = validation.tally_health(scores, metrics, CONFIG)
+    whole = health_rules.tally_health(scores, metrics, CONFIG)
     # 36 score rows + 1 dated before the inputs; acc_11's day without inputs is judged (coverage
     # 0.5 ≠ 0) next to the two mis-scored rows; one score has no config version.
     assert (whole.scores, whole.judged, whole.before_window) == (37, 36, 1)
@@ -114,11 +121,11 @@ def test_slicing_the_accounts_counts_what_the_whole_tables_count(
     con: duckdb.DuckDBPyConnection, rows_per_slice: int
 ) -> None:
     scores, metrics = tables()
-    whole = validation.tally_health(scores, metrics, CONFIG)
+    whole = health_rules.tally_health(scores, metrics, CONFIG)
     sliced = health_tally(con, CONFIG, rows_per_slice=rows_per_slice)
     assert sliced is not None
     counted = ("scores", "unversioned", "judged", "wrong", "no_inputs", "before_window")
     assert {n: getattr(sliced, n) for n in counted} == {n: getattr(whole, n) for n in counted}
     assert sliced.zero_without_input == whole.zero_without_input and sliced.compared
-    rule16 = validation.no_defaulted_inputs({}, {}, sliced, None, CONFIG)[0]
+    rule16 = health_rules.no_defaulted_inputs({}, {}, sliced, None, CONFIG)[0]
     assert rule16.status == "fail" and rule16.observed.startswith("3 of 36 scores")

@@ -1,4 +1,4 @@
-"""Rule 1 (transforms/validation_nps.nps_formula) on small hand-made frames."""
+"""Rules 1, 9 and 10 (transforms/gate/nps_rules.py) on small hand-made frames."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from transforms.validation_nps import nps_formula
+from transforms.gate import nps_rules
+from transforms.gate.nps_rules import nps_formula
 
 SEPT = dt.date(2026, 9, 1)
 OCT = dt.date(2026, 10, 1)
@@ -112,3 +113,34 @@ def test_published_nps_without_independent_figure_fails() -> None:
 def test_no_responses_is_not_applicable() -> None:
     results = nps_formula(PUBLISHED.filter(pl.col("responses") == 0), frame([]))
     assert [(r.status, r.observed) for r in results] == [("not_applicable", "0 responses")]
+
+
+def _summary(rows: list[dict]) -> pl.DataFrame:
+    base = {"period_type": "month", "period_start": dt.date(2026, 10, 1), "segment": "all"}
+    return pl.DataFrame([{**base, **r} for r in rows])
+
+
+def test_nps_sample_sizes() -> None:
+    ok = _summary([{"responses": 120, "nps": 10.0}])
+    assert nps_rules.nps_sample_size(ok, 30, 50, 100)[0].status == "pass"
+    warn = _summary([{"responses": 60, "nps": 10.0, "period_type": "quarter"}])  # quarter < 100
+    assert nps_rules.nps_sample_size(warn, 30, 50, 100)[0].status == "warn"
+    fail = _summary([{"responses": 29, "nps": 10.0}, {"responses": 29, "nps": None}])
+    result = nps_rules.nps_sample_size(fail, 30, 50, 100)[0]
+    assert result.status == "fail" and "1 with n < 30" in result.observed
+    assert nps_rules.nps_sample_size(None, 30, 50, 100)[0].status == "not_applicable"
+
+
+def test_response_rates_from_thirty_sends() -> None:
+    summary = _summary(
+        [
+            {"sends": 100, "responded_sends": 4},  # 4% < 5%: fail
+            {"sends": 29, "responded_sends": 0},  # fewer than 30 sends: not rated
+        ]
+    )
+    result = nps_rules.survey_response_rate(summary, 30, 0.05, 0.10)[0]
+    assert result.status == "fail" and "1 periods rated" in result.observed
+    warn = _summary([{"sends": 100, "responded_sends": 9}])  # 9% < 10%
+    assert nps_rules.survey_response_rate(warn, 30, 0.05, 0.10)[0].status == "warn"
+    none = _summary([{"sends": 0, "responded_sends": 0}])
+    assert nps_rules.survey_response_rate(none, 30, 0.05, 0.10)[0].status == "not_applicable"

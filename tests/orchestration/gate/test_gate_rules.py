@@ -10,8 +10,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.gate import GX_CHECK, RULES
-from tests.gate.conftest import Built, break_build, check_rows, run_gate_and_publish, sha
+from orchestration.gate.registry import GX_CHECK, RULES
+from tests.orchestration.gate.conftest import (
+    Built,
+    break_build,
+    check_rows,
+    run_gate_and_publish,
+    sha,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -71,8 +77,8 @@ def test_unbroken_copy_publishes_and_every_check_ran(built: Built, warehouse_cop
 
 
 def test_r01_nps_formula_blocks(built: Built, warehouse_copy: Path) -> None:
-    if importlib.util.find_spec("transforms.validation_nps") is None:
-        pytest.skip("transforms.validation_nps (rule 1's second implementation) is not built yet")
+    if importlib.util.find_spec("transforms.gate.nps_rules") is None:
+        pytest.skip("transforms.gate.nps_rules (rule 1's second implementation) is not built yet")
     con = duckdb.connect(str(warehouse_copy / "build" / "warehouse.duckdb"), read_only=True)
     built_nps = con.execute(
         "select count(*) from information_schema.tables where table_name in "
@@ -377,7 +383,7 @@ def test_r12_health_inputs_differing_from_staging_block(built: Built, warehouse_
 def _r12_sample(built: Built, warehouse: Path) -> tuple[list[str], dt.date]:
     """The customers rule 12 samples (paying in the as-of month, seeded from the as-of date) and
     the first Stripe drop, read from the unbroken copy."""
-    from transforms.validation import sample_accounts
+    from transforms.gate.sampling import sample_accounts
 
     con = duckdb.connect(str(warehouse / "build" / "warehouse.duckdb"), read_only=True)
     try:

@@ -1,0 +1,262 @@
+"""The evidence of the revenue rules (2, 3, 6, 7 and rule 12's MRR part), read from the build database.
+
+Rule 12 reads staged Stripe objects for the independent path and the dbt outputs it checks; the
+other rules read the revenue marts, the metric registry and the columns the dbt yml marks metrics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import polars as pl
+
+from orchestration.gate.reading import column_names, table_or_none
+from orchestration.warehouse_io import read_frame, table_exists
+from transforms.gate.results import Absent
+from transforms.gate.revenue_rules import MrrRecomputationInputs
+
+
+def metric_columns_from_manifest(built: set[str]) -> list[str]:
+    """Every "model.column" marked `meta: {metric: true}` in the dbt yml (from the parsed manifest),
+    among the built columns `built` ("schema.table.column": a column not built is not published)."""
+    from orchestration.dbt import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text())
+    found = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model":
+            continue
+        name = node.get("alias") or node["name"]
+        for column, spec in node.get("columns", {}).items():
+            if f"{node['schema']}.{name}.{column}" not in built:
+                continue
+            meta = {**(spec.get("meta") or {}), **((spec.get("config") or {}).get("meta") or {})}
+            if meta.get("metric") is True:
+                found.append(f"{name}.{column}")
+    return sorted(found)
+
+
+def built_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every column of the build database as "schema.table.column" (a column not built is not
+    published, so rule 2 asks only these to be registered)."""
+    return {
+        ".".join(row)
+        for row in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+        ).fetchall()
+    }
+
+
+def cross_source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Rule 7's categories as (records in discrepancy, comparable records)."""
+    categories: dict[str, tuple[int, int]] = {}
+    if table_exists(con, "marts", "dim_accounts"):
+        row = con.execute(
+            """
+            select
+                count(*) filter (where stripe_customer_id is not null and not has_account
+                                 and not coalesce(is_deleted_in_stripe, false)),
+                count(*) filter (where stripe_customer_id is not null
+                                 and not coalesce(is_deleted_in_stripe, false)),
+                count(*) filter (where has_account and stripe_customer_id is not null
+                                 and not is_known_to_stripe),
+                count(*) filter (where has_account and stripe_customer_id is not null),
+                count(*) filter (where has_account and billed_plan is not null and plan is distinct from billed_plan),
+                count(*) filter (where has_account and billed_plan is not null)
+            from marts.dim_accounts
+            """
+        ).fetchall()[0]
+        categories["stripe customers with no account"] = (row[0], row[1])
+        categories["accounts with a stripe_customer_id unknown to Stripe"] = (row[2], row[3])
+        categories["plan in the database ≠ plan billed"] = (row[4], row[5])
+    # An organisation whose account was deleted at the source had an account: it is history, not a
+    # discrepancy. Account versions hold every account seen up to the as-of date, deleted ones too.
+    accounts = (
+        "stg_app_db__account_versions"
+        if table_exists(con, "staging", "stg_app_db__account_versions")
+        else "stg_app_db__accounts"
+    )
+    if table_exists(con, "staging", "stg_ticketing__organizations") and table_exists(
+        con, "staging", accounts
+    ):
+        org_columns = column_names(con, "staging", "stg_ticketing__organizations")
+        if "account_id" in org_columns:
+            row = con.execute(
+                f"""
+                select count(*) filter (where not exists (
+                           select 1 from staging.{accounts} a where a.account_id = o.account_id
+                       )),
+                       count(*)
+                from staging.stg_ticketing__organizations o
+                """
+            ).fetchall()[0]
+            categories["ticket organisations with no account"] = (row[0], row[1])
+    return categories
+
+
+def stripe_totals(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None, list[str]]:
+    """Rule 6's evidence: published MRR per month (marts.mrr_movements_monthly), the Stripe item MRR
+    rounded to the cent per customer and summed per month (intermediate.int_customer_mrr_monthly),
+    and the customers with revenue that Stripe does not know; (None, None, []) before the revenue
+    marts are built."""
+    if not (
+        table_exists(con, "marts", "mrr_monthly")
+        and table_exists(con, "intermediate", "int_customer_mrr_monthly")
+    ):
+        return None, None, []
+    published_by_month = read_frame(
+        con, "select month, mrr_end as mrr from marts.mrr_movements_monthly"
+    )
+    stripe_by_month = read_frame(
+        con,
+        "select month, sum(round(mrr_minor / 100, 2)) as mrr "
+        "from intermediate.int_customer_mrr_monthly group by month",
+    )
+    unknown = read_frame(
+        con,
+        """
+        select distinct m.stripe_customer_id from marts.mrr_monthly m
+        where m.mrr > 0 and m.stripe_customer_id not in
+            (select customer_id from staging.stg_stripe__customers)
+        """,
+    )["stripe_customer_id"].to_list()
+    return published_by_month, stripe_by_month, unknown
+
+
+#: What rule 12 reads for MRR: the staged Stripe objects, the dbt intermediate and the mart.
+MRR_RECOMPUTATION_TABLES = [
+    ("staging", "stg_stripe__subscription_versions"),
+    ("staging", "stg_stripe__subscription_item_versions"),
+    ("staging", "stg_stripe__subscription_items"),
+    ("staging", "stg_stripe__subscription_discount_versions"),
+    ("staging", "stg_stripe__customer_discount_versions"),
+    ("staging", "stg_stripe__coupons"),
+    ("staging", "stg_stripe__invoices"),
+    ("staging", "stg_stripe__invoice_lines"),
+    ("staging", "stg_fx_rates__fx_rates"),
+    ("intermediate", "int_customer_mrr_monthly"),
+    ("marts", "mrr_monthly"),
+]
+
+
+def _discount_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every version of the subscriptions' and customers' discounts, with their coupon's terms."""
+    return pl.concat(
+        [
+            read_frame(
+                con,
+                f"""
+                select d.parent_object, d.parent_id,
+                       cast(coalesce(d.coupon_percent_off, c.percent_off) as double) as percent_off,
+                       cast(coalesce(d.coupon_amount_off, c.amount_off) as double) as amount_off,
+                       coalesce(d.coupon_duration, c.duration) as duration,
+                       cast(coalesce(d.coupon_duration_in_months, c.duration_in_months) as bigint)
+                           as duration_in_months,
+                       d.started_at, d.ends_at, d.valid_from_drop, d.valid_to_drop
+                from staging.{model} d
+                left join staging.stg_stripe__coupons c on c.coupon_id = d.coupon_id
+                """,
+            )
+            for model in (
+                "stg_stripe__subscription_discount_versions",
+                "stg_stripe__customer_discount_versions",
+            )
+        ]
+    )
+
+
+def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputationInputs | Absent:
+    """Rule 12's MRR evidence: every staged Stripe object the independent path values, and the
+    dbt outputs it checks (all months); Absent while a table is not built or the mart holds more
+    than one reporting currency."""
+    absent = [f"{s}.{n}" for s, n in MRR_RECOMPUTATION_TABLES if not table_exists(con, s, n)]
+    if absent:
+        return Absent(f"absent: {', '.join(absent)}")
+    currencies = con.execute("select distinct reporting_currency from marts.mrr_monthly").fetchall()
+    if len(currencies) != 1:
+        return Absent(f"{len(currencies)} reporting currencies, expected one")
+    subscriptions = read_frame(
+        con,
+        "select subscription_id, customer_id, status, started_at, ended_at, trial_end_at, "
+        "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_versions",
+    )
+    items = read_frame(
+        con,
+        "select subscription_id, subscription_item_id, quantity, "
+        "coalesce(cast(unit_amount as double), cast(unit_amount_decimal as double)) as unit_amount, "
+        "recurring_interval, recurring_interval_count, recurring_usage_type, currency, "
+        "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_item_versions",
+    )
+    return MrrRecomputationInputs(
+        subscriptions=subscriptions,
+        items=items,
+        discounts=_discount_versions(con),
+        invoices=read_frame(
+            con,
+            "select invoice_id, subscription_id, status, created_at from staging.stg_stripe__invoices",
+        ),
+        invoice_lines=read_frame(
+            con,
+            "select invoice_line_id, invoice_id, subscription_id, subscription_item_id, price_id, "
+            "line_type, is_proration, recurring_interval, recurring_interval_count, currency, "
+            "amount, discount_amount, period_start_at, period_end_at "
+            "from staging.stg_stripe__invoice_lines",
+        ),
+        current_items=read_frame(
+            con,
+            "select subscription_item_id, recurring_interval, recurring_interval_count "
+            "from staging.stg_stripe__subscription_items",
+        ),
+        fx=read_frame(
+            con,
+            "select rate_date, currency, cast(rate_to_reporting as double) as rate_to_reporting "
+            "from staging.stg_fx_rates__fx_rates",
+        ),
+        reporting_currency=currencies[0][0],
+        intermediate=read_frame(
+            con,
+            "select month, customer_id, cast(mrr_minor as double) as mrr_minor "
+            "from intermediate.int_customer_mrr_monthly",
+        ),
+        published=read_frame(
+            con,
+            "select month, stripe_customer_id as customer_id, mrr from marts.mrr_monthly "
+            "where stripe_customer_id is not null",
+        ),
+        churned_by_month=(
+            dict(
+                con.execute(
+                    "select month, logos_churned from marts.mrr_movements_monthly"
+                ).fetchall()
+            )
+            if table_exists(con, "marts", "mrr_movements_monthly")
+            else {}
+        ),
+    )
+
+
+def read_revenue_evidence(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, rules: dict
+) -> dict[str, object]:
+    """The revenue rules' evidence by name: the metric columns and registry entries (rule 2), the
+    revenue marts (None where not built), Stripe's totals (rule 6), the cross-source counts (rule
+    7) and rule 12's MRR recomputation inputs."""
+    registry = table_or_none(con, "audit", "metric_registry")
+    published_by_month, stripe_by_month, unknown = stripe_totals(con)
+    return {
+        "metric_columns": metric_columns_from_manifest(built_columns(con)),
+        "metric_registry_names": set() if registry is None else set(registry["name"].to_list()),
+        "revenue_retention_monthly": table_or_none(con, "marts", "revenue_retention_monthly"),
+        "mrr_movements_monthly": table_or_none(con, "marts", "mrr_movements_monthly"),
+        "mrr_monthly": table_or_none(con, "marts", "mrr_monthly"),
+        "revenue_cohorts": table_or_none(con, "marts", "revenue_cohorts"),
+        "mrr_by_month_published": published_by_month,
+        "mrr_by_month_stripe": stripe_by_month,
+        "revenue_customers_unknown_to_stripe": unknown,
+        "cross_source_counts": cross_source_counts(con),
+        "mrr_recomputation_inputs": mrr_recomputation_inputs(con),
+    }

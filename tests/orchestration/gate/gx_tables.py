@@ -1,0 +1,106 @@
+"""Rows that meet every suite of config/gx_suites.yml, a few per table, and the helpers the GX tests
+share (orchestration/gate/gx.py and gx_report.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from data_contracts.gx_suites import SuiteConfig
+from orchestration.config import load_gx_suites
+from orchestration.gate.gx_report import GxReport
+
+# Rows that meet every suite of config/gx_suites.yml, a few per table.
+GOOD_TABLES = """
+create schema marts;
+create schema audit;
+
+create table audit.ingest_log as select * from (values
+    ('stripe', date '2026-11-19', 'customers.jsonl', 10, 9, 1, 'loaded', timestamp '2026-11-20 06:00'),
+    ('stripe', date '2026-11-19', 'customers.jsonl', 10, 10, 0, 'replaced', timestamp '2026-11-21 06:00'),
+    ('app_db', date '2026-11-19', 'accounts.csv', 5, 5, 0, 'loaded', timestamp '2026-11-20 06:00'),
+    ('ticketing', date '2026-11-19', null, 0, 0, 0, 'missing_drop', timestamp '2026-11-20 06:00')
+) t(source, drop_date, file, rows_read, rows_loaded, rows_quarantined, status, loaded_at);
+
+create table audit.quarantine_summary as select * from (values
+    ('stripe', date '2026-11-19', 'customers.jsonl', 'json_malformed', 1, 4, 4)
+) t(source, drop_date, file, rule, rows_quarantined, first_line, last_line);
+
+create table audit.check_results as select * from (values
+    ('run-1', 'r08_freshness', 'stripe', 'pass', null),
+    ('run-1', 'r11_nothing_lost', 'all files', 'warn', 'WARN'),
+    ('run-1', 'r17_personal_data', 'all text columns', 'pass', null)
+) t(run_id, rule, target, status, severity);
+
+create table audit.publications as select * from (values
+    ('run-0', date '2026-11-18', timestamp '2026-11-19 07:00', 'published', 0),
+    ('run-1', date '2026-11-19', timestamp '2026-11-20 07:00', 'published with warnings', 1)
+) t(run_id, as_of_date, published_at, verdict, warnings);
+
+create table marts.mrr_monthly as select * from (values
+    ('acc_1', 'cus_1', date '2026-09-01', 100.00::decimal(18,2), 0.00::decimal(18,2), 'new'),
+    ('acc_1', 'cus_1', date '2026-10-01', 150.00::decimal(18,2), 100.00::decimal(18,2), 'expansion'),
+    ('acc_1', 'cus_1', date '2026-11-01', 0.00::decimal(18,2), 150.00::decimal(18,2), 'churn'),
+    (null, 'cus_9', date '2026-11-01', 30.00::decimal(18,2), 30.00::decimal(18,2), 'retained')
+) t(account_id, stripe_customer_id, month, mrr, previous_mrr, movement_category);
+
+create table marts.mrr_movements_monthly as select * from (values
+    (date '2026-09-01', 0.00::decimal(18,2), 100.00::decimal(18,2), 0.00::decimal(18,2),
+     0.00::decimal(18,2), 0.00::decimal(18,2), 0.00::decimal(18,2), 100.00::decimal(18,2), 0, 1, 0, 1),
+    (date '2026-10-01', 100.00, 0.00, 0.00, 50.00, 0.00, 0.00, 150.00, 1, 0, 0, 1),
+    (date '2026-11-01', 150.00, 0.00, 0.00, 0.00, 0.00, 150.00, 0.00, 1, 0, 1, 0)
+) t(month, mrr_start, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, churned_mrr,
+    mrr_end, logos_start, logos_new, logos_churned, logos_end);
+
+create table marts.revenue_retention_monthly as select * from (values
+    (date '2026-10-01', 0.0::double, 0.0::double, 0.79::double, 0.0::double, 1.5::double,
+     1.0::double, null::double, null::double, 'monthly, logo and revenue'),
+    (date '2026-11-01', 1.0, 0.21, 1.0, 1.0, 0.0, 0.0, 0.9, 0.8, 'monthly, logo and revenue')
+) t(month, logo_churn_rate, logo_churn_ci_low, logo_churn_ci_high, gross_revenue_churn_rate,
+    nrr_1m, grr_1m, nrr_12m, grr_12m, method);
+
+create table marts.revenue_cohorts as select * from (values
+    (date '2026-09-01', 0, 1, 1, 1.0::double, 0.21::double, 0.9999999999999998::double, 1.0::double),
+    (date '2026-09-01', 1, 1, 1, 1.0, 0.21, 0.9999999999999998, 1.5),
+    (date '2026-09-01', 2, 1, 0, 0.0, 0.0, 0.79, 0.0)
+) t(cohort_month, months_since_start, cohort_size, active_logos, logo_retention,
+    logo_retention_ci_low, logo_retention_ci_high, revenue_retention);
+
+create table marts.dim_accounts as select * from (values
+    ('acc_1', 'cus_1', 0.00::decimal(18,2), 'churned'),
+    ('acc_2', null, 0.00::decimal(18,2), 'not_billed'),
+    ('acc_3', null, 0.00::decimal(18,2), 'not_billed'),
+    (null, 'cus_9', 30.00::decimal(18,2), 'paying')
+) t(account_id, stripe_customer_id, current_mrr, status);
+
+create table marts.nps_summary as select * from (values
+    ('month', date '2026-10-01', 'all', 200, 100, 0.5::double, 40, 35, 25, 15.0::double,
+     3.2::double, 26.4::double),
+    ('month', date '2026-11-01', 'all', 100, 20, 0.2, 10, 5, 5, null, null, null),
+    ('quarter', date '2026-10-01', 'all', 300, 120, 0.4, 50, 40, 30, 16.7, 6.1, 27.0)
+) t(period_type, period_start, segment, sends, responses, response_rate, promoters, passives,
+    detractors, nps, nps_ci_low, nps_ci_high);
+
+create table marts.health_scores_daily as select * from (values
+    ('acc_1', date '2026-11-19', 85.0::double, 'A', 1.0000000000000002::double, 'stable', null, 'h1'),
+    ('acc_1', date '2026-11-20', 78.4, 'B', 1.0, 'declining', null, 'h1'),
+    ('acc_2', date '2026-11-20', null, null, 0.45, null, 'insufficient_data', 'h1'),
+    ('acc_3', date '2026-11-20', 0.0, 'F', 0.6, 'improving', null, 'h1')
+) t(account_id, as_of_date, score, grade, coverage, trend, reason, config_version);
+"""
+
+ALL_TABLES = sorted(load_gx_suites().suites)
+
+
+def only(*tables: str) -> SuiteConfig:
+    """The configured suites of these tables alone."""
+    config = load_gx_suites()
+    return replace(config, suites={t: config.suites[t] for t in tables})
+
+
+def failures(report: GxReport) -> set[tuple[str, str, str | None, int | None]]:
+    return {
+        (r.table, r.expectation, r.column, r.unexpected_count)
+        for t in report.tables
+        for r in t.results
+        if not r.success
+    }

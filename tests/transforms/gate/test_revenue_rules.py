@@ -1,0 +1,121 @@
+"""Rules 2, 3, 7 and rule 12's MRR comparison (transforms/gate/revenue_rules.py) on hand-made frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from transforms.gate import results, revenue_rules
+
+
+def _by_target(results: list[results.RuleResult]) -> dict[str, results.RuleResult]:
+    return {r.target: r for r in results}
+
+
+def test_churn_method_identity_gap_and_unregistered_metrics() -> None:
+    months = [dt.date(2026, 9, 1), dt.date(2026, 10, 1)]
+    movements = pl.DataFrame(
+        {
+            "month": months,
+            # Sep: 0 + 100 + 0 + 0 − 0 − 0 = 100 ✓. Oct: 100 + 0 + 0 + 20 − 5 − 10 = 105, published 106.
+            "mrr_start": [0.0, 100.0],
+            "new_mrr": [100.0, 0.0],
+            "reactivation_mrr": [0.0, 0.0],
+            "expansion_mrr": [0.0, 20.0],
+            "contraction_mrr": [0.0, 5.0],
+            "churned_mrr": [0.0, 10.0],
+            "mrr_end": [100.0, 106.0],
+        }
+    )
+    retention = pl.DataFrame(
+        {"month": months, "period_end": months, "method": ["logo, monthly", None]}
+    )
+    results = _by_target(
+        revenue_rules.churn_method_documented(
+            ["mrr_monthly.mrr", "mrr_monthly.churned_mrr"],
+            {"mrr_monthly.mrr"},
+            retention,
+            movements,
+        )
+    )
+    assert results["audit.metric_registry"].status == "fail"
+    assert "mrr_monthly.churned_mrr" in results["audit.metric_registry"].observed
+    assert results["marts.revenue_retention_monthly"].observed.startswith("1 of 2 rows")
+    assert results["marts.mrr_movements_monthly"].status == "fail"
+    assert "2026-10-01: gap 1.00" in results["marts.mrr_movements_monthly"].observed
+
+
+def test_cohorts_count_each_paying_customer_once() -> None:
+    mrr = pl.DataFrame(
+        {
+            "stripe_customer_id": ["a", "a", "b", "c"],
+            "month": [
+                dt.date(2026, 9, 1),
+                dt.date(2026, 10, 1),
+                dt.date(2026, 10, 1),
+                dt.date(2026, 10, 1),
+            ],
+            "mrr": [10.0, 0.0, 5.0, 0.0],  # c never paid: not in any cohort
+            "first_paid_month": [
+                dt.date(2026, 9, 1),
+                dt.date(2026, 9, 1),
+                dt.date(2026, 10, 1),
+                None,
+            ],
+        }
+    )
+    good = pl.DataFrame(
+        {
+            "cohort_month": [dt.date(2026, 9, 1), dt.date(2026, 10, 1)],
+            "months_since_start": [0, 0],
+            "cohort_size": [1, 1],
+        }
+    )
+    assert revenue_rules.cohorts_consistent(mrr, good)[0].status == "pass"
+    bad = good.with_columns(cohort_size=pl.Series([1, 0]))
+    result = revenue_rules.cohorts_consistent(mrr, bad)[0]
+    # 2 paying customers, October's cohort lists 0 of its 1: coverage 1/2.
+    assert result.status == "fail" and "coverage 50.00%" in result.observed
+
+
+def test_cross_source_shares() -> None:
+    results = _by_target(
+        revenue_rules.cross_source(
+            {"a": (2, 100), "b": (3, 100), "c": (6, 100), "d": (0, 0)}, 0.02, 0.05
+        )
+    )
+    # 2% is not over 2%; 3% warns; 6% fails; no comparable records: not applicable.
+    assert [results[k].status for k in "abcd"] == ["pass", "warn", "fail", "not_applicable"]
+
+
+def test_sample_verification_checks_metered_customers_and_leaves_out_only_unconvertible() -> None:
+    independent = pl.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(12)],
+            "mrr_minor": [1000.0] * 12,
+            "metered": [True] + [False] * 11,
+            "from_invoices": [False] * 12,
+            "missing_rate": [False] * 11 + [True],
+        }
+    )
+    dbt = independent.select("customer_id", "mrr_minor").with_columns(
+        mrr_minor=pl.when(pl.col("customer_id") == "c0").then(0.0).otherwise(1000.0)
+    )
+    published = dbt.select("customer_id", mrr=pl.col("mrr_minor") / 100)
+    results = revenue_rules.sample_verification(
+        independent,
+        dbt,
+        published,
+        0,
+        0,
+        [f"c{i}" for i in range(12)],
+        dt.date(2026, 11, 1),
+        min_sample=10,
+    )
+    total, sample, churn = results
+    assert total.status == "fail" and "1 with metered items" in total.observed
+    assert "1 left out: no FX rate within 7 days" in total.observed
+    assert sample.status == "fail"
+    assert sample.observed.startswith("1 of 11 sampled customers differ: c0: independent 10.000000")
+    assert churn.status == "pass"
