@@ -1,45 +1,41 @@
-"""Load and validate the versioned YAML settings of the customer-health transforms.
+"""The one reader of `config/`: each versioned YAML file in, the typed settings its transforms take out.
 
-Each loader reads one file of `config/`, checks it against the rules the scoring relies on (weights
-that sum to 1, an ideal, direction and weight for every metric, a worst for inverse metrics, known
-operators) and returns frozen dataclasses. Every error names the file and the setting at fault.
-The transforms never read files themselves: the caller loads a config once and passes it in.
+Each `load_<area>_config` reads `config/<area>.yml`, checks it against the rules the transforms rely
+on (weights that sum to 1, an ideal, direction and weight for every metric, a worst for inverse
+metrics, known operators) and returns the frozen dataclass of that area's transforms module. Every
+error names the file and the setting at fault. Assets load a config once per run and pass it in;
+nothing under `transforms/` reads a file.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
-from transforms.comparisons import OPERATORS, Operator
+from transforms import stats
+from transforms.calibration import CalibrationConfig
+from transforms.churn_signals import ChurnSignalConfig, ChurnSignalRule
+from transforms.comparisons import OPERATORS, Operator, ThresholdRule
+from transforms.engagement import EngagementConfig, EngagementInput
+from transforms.expansion import ExpansionConfig, ExpansionSignalRule
+from transforms.health import ComponentSpec, HealthScoreConfig, MetricSpec
+from transforms.lifecycle import LifecycleConfig
+from transforms.nps import NpsConfig
+from transforms.onboarding import OnboardingConfig, OnboardingMilestone, OnboardingProgram
+from transforms.support import SupportConfig
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
 WEIGHT_SUM_TOLERANCE = 1e-9
-
-Direction = Literal["higher", "inverse"]
+SEVERITIES = ("low", "medium", "high", "critical")
 
 
 class ConfigError(ValueError):
     """A config file that the transforms cannot use as written."""
-
-
-# --------------------------------------------------------------------------- shared pieces
-
-
-@dataclass(frozen=True)
-class ThresholdRule:
-    """`name` holds for a row when `input op threshold` holds (never where the input is NULL)."""
-
-    name: str
-    input: str
-    op: Operator
-    threshold: float
 
 
 class _Reader:
@@ -153,60 +149,6 @@ def _check_positive(node: _Reader, value: float, name: str) -> None:
 # --------------------------------------------------------------------------- health score
 
 
-@dataclass(frozen=True)
-class MetricSpec:
-    """One health metric: its ideal, weight within its component, direction and (inverse) worst."""
-
-    name: str
-    ideal: float
-    weight: float
-    direction: Direction
-    worst: float | None
-
-
-@dataclass(frozen=True)
-class ComponentSpec:
-    """A health component: the weighted mean of its metrics, weighted in turn in the score."""
-
-    name: str
-    label: str
-    weight: float
-    metrics: tuple[MetricSpec, ...]
-
-
-@dataclass(frozen=True)
-class HealthScoreConfig:
-    version: str
-    minimum_coverage: float
-    components: tuple[ComponentSpec, ...]
-    #: (grade, minimum rounded score) from best to worst; below the last, `fallback_grade`.
-    grades: tuple[tuple[str, float], ...]
-    fallback_grade: str
-    trend_lookback_days: int
-    trend_improving_at_least: float
-    trend_declining_at_most: float
-    risk_component_score_below: float
-    risk_component_trend_down: bool
-    risk_rules: tuple[ThresholdRule, ...]
-    opportunity_rules: tuple[ThresholdRule, ...]
-    alert_score_drop_more_than: float
-    alert_score_drop_severity: str
-    alert_at_risk_grades: tuple[str, ...]
-    alert_at_risk_severity: str
-    core_features: tuple[tuple[str, tuple[str, ...]], ...]
-
-    @property
-    def metrics(self) -> tuple[MetricSpec, ...]:
-        return tuple(m for c in self.components for m in c.metrics)
-
-    @property
-    def rule_inputs(self) -> tuple[str, ...]:
-        """Input columns the risk and opportunity rules read, beyond the scored metrics."""
-        scored = {m.name for m in self.metrics}
-        names = [r.input for r in (*self.risk_rules, *self.opportunity_rules)]
-        return tuple(dict.fromkeys(n for n in names if n not in scored))
-
-
 def _metric(name: str, node: _Reader) -> MetricSpec:
     direction = node.child("direction").text()
     if direction not in ("higher", "inverse"):
@@ -231,15 +173,9 @@ def _metric(name: str, node: _Reader) -> MetricSpec:
     return MetricSpec(name=name, ideal=ideal, weight=weight, direction=direction, worst=worst)
 
 
-def parse_health_score_config(root: _Reader) -> HealthScoreConfig:
-    version = _version(root)
-    minimum_coverage = root.child("minimum_coverage").number()
-    if not 0 < minimum_coverage <= 1:
-        raise root.child("minimum_coverage").fail("must lie in (0, 1]")
-
+def _components(components_node: _Reader) -> tuple[ComponentSpec, ...]:
     components: list[ComponentSpec] = []
     seen_metrics: set[str] = set()
-    components_node = root.child("components")
     for comp_name, comp in components_node.items():
         metrics_node = comp.child("metrics")
         metrics = tuple(_metric(name, node) for name, node in metrics_node.items())
@@ -259,6 +195,15 @@ def parse_health_score_config(root: _Reader) -> HealthScoreConfig:
     if not components:
         raise components_node.fail("no components")
     _check_weight_sum(components_node, [c.weight for c in components], "component")
+    return tuple(components)
+
+
+def _health_config(root: _Reader) -> HealthScoreConfig:
+    version = _version(root)
+    minimum_coverage = root.child("minimum_coverage").number()
+    if not 0 < minimum_coverage <= 1:
+        raise root.child("minimum_coverage").fail("must lie in (0, 1]")
+    components = _components(root.child("components"))
 
     grades_node = root.child("grades")
     grades = tuple((g, node.number()) for g, node in grades_node.items())
@@ -294,12 +239,10 @@ def parse_health_score_config(root: _Reader) -> HealthScoreConfig:
         raise at_risk.child("grades").fail(f"unknown grades {unknown}")
 
     core = root.child("core_features")
-    core_features = tuple((plan, node.texts()) for plan, node in core.items())
-
     return HealthScoreConfig(
         version=version,
         minimum_coverage=minimum_coverage,
-        components=tuple(components),
+        components=components,
         grades=grades,
         fallback_grade="F",
         trend_lookback_days=lookback,
@@ -313,36 +256,16 @@ def parse_health_score_config(root: _Reader) -> HealthScoreConfig:
         alert_score_drop_severity=drop.child("severity").text(),
         alert_at_risk_grades=at_risk_grades,
         alert_at_risk_severity=at_risk.child("severity").text(),
-        core_features=core_features,
+        core_features=tuple((plan, node.texts()) for plan, node in core.items()),
     )
 
 
-def load_health_score_config(path: Path = CONFIG_DIR / "health_score.yml") -> HealthScoreConfig:
+def load_health_config(path: Path = CONFIG_DIR / "health.yml") -> HealthScoreConfig:
     """The health score settings of metrics.md §2, validated."""
-    return parse_health_score_config(_read_yaml(path))
+    return _health_config(_read_yaml(path))
 
 
 # --------------------------------------------------------------------------- churn signals
-
-
-@dataclass(frozen=True)
-class ChurnSignalRule:
-    name: str
-    input: str
-    op: Operator
-    threshold: float
-    severity: str
-
-
-@dataclass(frozen=True)
-class ChurnSignalConfig:
-    version: str
-    signals: tuple[ChurnSignalRule, ...]
-    competitors: tuple[str, ...]
-    competitor_mention_window_days: int
-
-
-SEVERITIES = ("low", "medium", "high", "critical")
 
 
 def _severity(node: _Reader) -> str:
@@ -352,7 +275,9 @@ def _severity(node: _Reader) -> str:
     return severity
 
 
-def load_churn_signal_config(path: Path = CONFIG_DIR / "churn_signals.yml") -> ChurnSignalConfig:
+def load_churn_signals_config(
+    path: Path = CONFIG_DIR / "churn_signals.yml",
+) -> ChurnSignalConfig:
     """The churn-signal rules of metrics.md §4, validated."""
     root = _read_yaml(path)
     signals = []
@@ -374,40 +299,8 @@ def load_churn_signal_config(path: Path = CONFIG_DIR / "churn_signals.yml") -> C
 
 # --------------------------------------------------------------------------- lifecycle
 
-
-@dataclass(frozen=True)
-class LifecycleConfig:
-    version: str
-    stages: tuple[str, ...]
-    live_subscription_states: tuple[str, ...]
-    entry_stage: tuple[tuple[str, str], ...]
-    at_risk_health_below: float
-    at_risk_days_without_login_over: float
-    at_risk_high_urgent_open_tickets_over: float
-    at_risk_nps_at_most: float
-    at_risk_exit_health_at_least: float
-    at_risk_exit_to: str
-    trial_to_onboarding_state: str
-    onboarding_to_adopting_completion_at_least: float
-    onboarding_to_at_risk_days_in_stage_over: int
-    onboarding_to_at_risk_completion_below: float
-    adopting_to_growing_health_at_least: float
-    adopting_to_growing_tenure_days_over: int
-    growing_to_renewing_days_to_term_end_at_most: int
-    growing_to_renewing_term_months_at_least: int
-    growing_to_advocating_nps_at_least: float
-    growing_to_advocating_health_at_least: float
-    expanding_to_growing_days_in_stage_over: int
-    churned_to_onboarding_state: str
-    advocating_to_growing_health_below: float
-    advocating_to_growing_nps_below: float
-
-
-def load_lifecycle_config(path: Path = CONFIG_DIR / "lifecycle.yml") -> LifecycleConfig:
-    """The lifecycle stage rules of metrics.md §5, validated."""
-    root = _read_yaml(path)
-    stages = root.child("stages").texts()
-    expected = {
+LIFECYCLE_STAGES = frozenset(
+    {
         "trial",
         "onboarding",
         "adopting",
@@ -418,29 +311,83 @@ def load_lifecycle_config(path: Path = CONFIG_DIR / "lifecycle.yml") -> Lifecycl
         "at_risk",
         "churned",
     }
-    if set(stages) != expected:
-        raise root.child("stages").fail(f"stages must be exactly {sorted(expected)}")
+)
+#: LifecycleConfig field ← (rule under `rules`, its setting, how it is read).
+_LIFECYCLE_RULE_SETTINGS = {
+    "trial_to_onboarding_state": ("trial_to_onboarding", "subscription_state", "text"),
+    "onboarding_to_adopting_completion_at_least": (
+        "onboarding_to_adopting",
+        "onboarding_completion_at_least",
+        "number",
+    ),
+    "onboarding_to_at_risk_days_in_stage_over": (
+        "onboarding_to_at_risk",
+        "days_in_stage_over",
+        "integer",
+    ),
+    "onboarding_to_at_risk_completion_below": (
+        "onboarding_to_at_risk",
+        "onboarding_completion_below",
+        "number",
+    ),
+    "adopting_to_growing_health_at_least": ("adopting_to_growing", "health_at_least", "number"),
+    "adopting_to_growing_tenure_days_over": ("adopting_to_growing", "tenure_days_over", "integer"),
+    "growing_to_renewing_days_to_term_end_at_most": (
+        "growing_to_renewing",
+        "days_to_term_end_at_most",
+        "integer",
+    ),
+    "growing_to_renewing_term_months_at_least": (
+        "growing_to_renewing",
+        "term_months_at_least",
+        "integer",
+    ),
+    "growing_to_advocating_nps_at_least": ("growing_to_advocating", "nps_at_least", "number"),
+    "growing_to_advocating_health_at_least": ("growing_to_advocating", "health_at_least", "number"),
+    "expanding_to_growing_days_in_stage_over": (
+        "expanding_to_growing",
+        "days_in_stage_over",
+        "integer",
+    ),
+    "churned_to_onboarding_state": ("churned_to_onboarding", "subscription_state", "text"),
+    "advocating_to_growing_health_below": ("advocating_to_growing", "health_below", "number"),
+    "advocating_to_growing_nps_below": ("advocating_to_growing", "nps_below", "number"),
+}
+#: Rules of metrics.md §5 that a flag names but may not turn off.
+_LIFECYCLE_FIXED_RULES = (
+    ("growing_to_expanding", "expansion_opportunity"),
+    ("renewing_to_growing", "term_end_moved_later"),
+    ("expanding_to_growing", "mrr_rose"),
+)
+
+
+def load_lifecycle_config(path: Path = CONFIG_DIR / "lifecycle.yml") -> LifecycleConfig:
+    """The lifecycle stage rules of metrics.md §5, validated."""
+    root = _read_yaml(path)
+    stages = root.child("stages").texts()
+    if set(stages) != LIFECYCLE_STAGES:
+        raise root.child("stages").fail(f"stages must be exactly {sorted(LIFECYCLE_STAGES)}")
     entry = tuple((state, node.text()) for state, node in root.child("entry_stage").items())
     for state, stage in entry:
-        if stage not in expected:
+        if stage not in LIFECYCLE_STAGES:
             raise root.child("entry_stage").fail(f"`{state}` maps to unknown stage {stage!r}")
     at_risk = root.child("at_risk")
     enter = at_risk.child("enter_when_any")
     rules = root.child("rules")
-
-    def rule(name: str, key: str) -> _Reader:
-        return rules.child(name).child(key)
-
     exit_to = at_risk.child("exit_to").text()
-    if exit_to not in expected:
+    if exit_to not in LIFECYCLE_STAGES:
         raise at_risk.child("exit_to").fail(f"unknown stage {exit_to!r}")
-    for name, key in (
-        ("growing_to_expanding", "expansion_opportunity"),
-        ("renewing_to_growing", "term_end_moved_later"),
-        ("expanding_to_growing", "mrr_rose"),
-    ):
-        if not rule(name, key).flag():
-            raise rule(name, key).fail("this rule is part of metrics.md §5 and cannot be disabled")
+    for name, key in _LIFECYCLE_FIXED_RULES:
+        if not rules.child(name).child(key).flag():
+            raise (
+                rules.child(name)
+                .child(key)
+                .fail("this rule is part of metrics.md §5 and cannot be disabled")
+            )
+    rule_settings = {
+        field: getattr(rules.child(name).child(key), kind)()
+        for field, (name, key, kind) in _LIFECYCLE_RULE_SETTINGS.items()
+    }
     return LifecycleConfig(
         version=_version(root),
         stages=stages,
@@ -452,55 +399,26 @@ def load_lifecycle_config(path: Path = CONFIG_DIR / "lifecycle.yml") -> Lifecycl
         at_risk_nps_at_most=enter.child("nps_at_most").number(),
         at_risk_exit_health_at_least=at_risk.child("exit_health_at_least").number(),
         at_risk_exit_to=exit_to,
-        trial_to_onboarding_state=rule("trial_to_onboarding", "subscription_state").text(),
-        onboarding_to_adopting_completion_at_least=rule(
-            "onboarding_to_adopting", "onboarding_completion_at_least"
-        ).number(),
-        onboarding_to_at_risk_days_in_stage_over=rule(
-            "onboarding_to_at_risk", "days_in_stage_over"
-        ).integer(),
-        onboarding_to_at_risk_completion_below=rule(
-            "onboarding_to_at_risk", "onboarding_completion_below"
-        ).number(),
-        adopting_to_growing_health_at_least=rule("adopting_to_growing", "health_at_least").number(),
-        adopting_to_growing_tenure_days_over=rule(
-            "adopting_to_growing", "tenure_days_over"
-        ).integer(),
-        growing_to_renewing_days_to_term_end_at_most=rule(
-            "growing_to_renewing", "days_to_term_end_at_most"
-        ).integer(),
-        growing_to_renewing_term_months_at_least=rule(
-            "growing_to_renewing", "term_months_at_least"
-        ).integer(),
-        growing_to_advocating_nps_at_least=rule("growing_to_advocating", "nps_at_least").number(),
-        growing_to_advocating_health_at_least=rule(
-            "growing_to_advocating", "health_at_least"
-        ).number(),
-        expanding_to_growing_days_in_stage_over=rule(
-            "expanding_to_growing", "days_in_stage_over"
-        ).integer(),
-        churned_to_onboarding_state=rule("churned_to_onboarding", "subscription_state").text(),
-        advocating_to_growing_health_below=rule("advocating_to_growing", "health_below").number(),
-        advocating_to_growing_nps_below=rule("advocating_to_growing", "nps_below").number(),
+        **rule_settings,
     )
 
 
+# --------------------------------------------------------------------------- calibration
+
+
+def load_calibration_config(path: Path = CONFIG_DIR / "calibration.yml") -> CalibrationConfig:
+    """The backtest of the health score against churn (metrics.md §2): horizon and pooling."""
+    root = _read_yaml(path)
+    horizon = root.child("horizon_days").integer()
+    if horizon < 1:
+        raise root.child("horizon_days").fail("must be at least 1")
+    pooled = root.child("pooled_dates").integer()
+    if pooled < 1:
+        raise root.child("pooled_dates").fail("must be at least 1")
+    return CalibrationConfig(version=_version(root), horizon_days=horizon, pooled_dates=pooled)
+
+
 # --------------------------------------------------------------------------- engagement
-
-
-@dataclass(frozen=True)
-class EngagementInput:
-    name: str
-    target: float
-    weight: float
-
-
-@dataclass(frozen=True)
-class EngagementConfig:
-    version: str
-    inputs: tuple[EngagementInput, ...]
-    level_high_at_least: float
-    level_medium_at_least: float
 
 
 def load_engagement_config(path: Path = CONFIG_DIR / "engagement.yml") -> EngagementConfig:
@@ -523,34 +441,6 @@ def load_engagement_config(path: Path = CONFIG_DIR / "engagement.yml") -> Engage
 
 
 # --------------------------------------------------------------------------- expansion, advocacy
-
-
-@dataclass(frozen=True)
-class ExpansionSignalRule:
-    name: str
-    input: str
-    op: Operator
-    threshold: float
-    weight: float
-
-
-@dataclass(frozen=True)
-class ExpansionConfig:
-    version: str
-    signals: tuple[ExpansionSignalRule, ...]
-    plan_ladder: tuple[str, ...]
-    upsell_signal: str
-    upsell_share_of_mrr: float
-    upsell_timing: str
-    seats_signal: str
-    seats_timing: str
-    features_signal: str
-    price_per_blocked_feature: float
-    features_timing: str
-    advocacy_nps_at_least: float
-    advocacy_health_at_least: float
-    advocacy_top_n: int
-    advocacy_tiers: tuple[tuple[str, int], ...]
 
 
 def load_expansion_config(path: Path = CONFIG_DIR / "expansion.yml") -> ExpansionConfig:
@@ -599,30 +489,34 @@ def load_expansion_config(path: Path = CONFIG_DIR / "expansion.yml") -> Expansio
 # --------------------------------------------------------------------------- onboarding
 
 
-@dataclass(frozen=True)
-class OnboardingMilestone:
-    id: str
-    target_day: int
-    #: Steps that must all be done; for an `all_required` milestone, the program's required steps.
-    steps: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class OnboardingProgram:
-    id: str
-    segments: tuple[str, ...]
-    duration_days: int
-    first_value_step: str
-    steps: tuple[str, ...]
-    required_steps: tuple[str, ...]
-    milestones: tuple[OnboardingMilestone, ...]
-
-
-@dataclass(frozen=True)
-class OnboardingConfig:
-    version: str
-    stalled_after_days: int
-    programs: tuple[OnboardingProgram, ...]
+def _onboarding_program(program_id: str, node: _Reader) -> OnboardingProgram:
+    step_nodes = node.child("steps").elements()
+    steps = tuple(s.child("id").text() for s in step_nodes)
+    required = tuple(s.child("id").text() for s in step_nodes if s.child("required").flag())
+    if not required:
+        raise node.child("steps").fail(f"program `{program_id}` has no required step")
+    first_value = node.child("first_value_step").text()
+    if first_value not in steps:
+        raise node.child("first_value_step").fail(f"{first_value!r} is not a step")
+    milestones = []
+    for m in node.child("milestones").elements():
+        all_required = m.optional("all_required", False).flag()
+        m_steps = required if all_required else m.child("steps").texts()
+        unknown = [s for s in m_steps if s not in steps]
+        if unknown:
+            raise m.fail(f"unknown steps {unknown}")
+        milestones.append(
+            OnboardingMilestone(m.child("id").text(), m.child("target_day").integer(), m_steps)
+        )
+    return OnboardingProgram(
+        id=program_id,
+        segments=node.child("segments").texts(),
+        duration_days=node.child("duration_days").integer(),
+        first_value_step=first_value,
+        steps=steps,
+        required_steps=required,
+        milestones=tuple(milestones),
+    )
 
 
 def load_onboarding_config(path: Path = CONFIG_DIR / "onboarding.yml") -> OnboardingConfig:
@@ -631,42 +525,80 @@ def load_onboarding_config(path: Path = CONFIG_DIR / "onboarding.yml") -> Onboar
     programs = []
     seen_segments: set[str] = set()
     for program_id, node in root.child("programs").items():
-        step_nodes = node.child("steps").elements()
-        steps = tuple(s.child("id").text() for s in step_nodes)
-        required = tuple(s.child("id").text() for s in step_nodes if s.child("required").flag())
-        if not required:
-            raise node.child("steps").fail(f"program `{program_id}` has no required step")
-        first_value = node.child("first_value_step").text()
-        if first_value not in steps:
-            raise node.child("first_value_step").fail(f"{first_value!r} is not a step")
-        milestones = []
-        for m in node.child("milestones").elements():
-            all_required = m.optional("all_required", False).flag()
-            m_steps = required if all_required else m.child("steps").texts()
-            unknown = [s for s in m_steps if s not in steps]
-            if unknown:
-                raise m.fail(f"unknown steps {unknown}")
-            milestones.append(
-                OnboardingMilestone(m.child("id").text(), m.child("target_day").integer(), m_steps)
-            )
-        segments = node.child("segments").texts()
-        overlap = seen_segments & set(segments)
+        program = _onboarding_program(program_id, node)
+        overlap = seen_segments & set(program.segments)
         if overlap:
             raise node.child("segments").fail(f"segments {sorted(overlap)} belong to two programs")
-        seen_segments |= set(segments)
-        programs.append(
-            OnboardingProgram(
-                id=program_id,
-                segments=segments,
-                duration_days=node.child("duration_days").integer(),
-                first_value_step=first_value,
-                steps=steps,
-                required_steps=required,
-                milestones=tuple(milestones),
-            )
-        )
+        seen_segments |= set(program.segments)
+        programs.append(program)
     return OnboardingConfig(
         version=_version(root),
         stalled_after_days=root.child("stalled_after_days").integer(),
         programs=tuple(programs),
     )
+
+
+# --------------------------------------------------------------------------- NPS, support
+
+_NPS_SETTINGS = frozenset(
+    {
+        "version",
+        "min_responses",
+        "min_sends_for_response_rate",
+        "warn_below_responses",
+        "fatigue_days",
+        "follow_up_hours",
+        "confidence",
+    }
+)
+
+
+def _positive_int(raw: Mapping[str, Any], key: str, source: str) -> int:
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{source}: `{key}` must be a positive whole number, got {value!r}")
+    return value
+
+
+def parse_nps_config(raw: Mapping[str, Any], source: str = "config/nps.yml") -> NpsConfig:
+    """NpsConfig from the parsed YAML mapping: exactly the expected settings, each valid."""
+    missing = sorted(_NPS_SETTINGS - set(raw))
+    unknown = sorted(set(raw) - _NPS_SETTINGS)
+    if missing or unknown:
+        raise ConfigError(
+            f"{source}: missing settings {missing or 'none'}, unknown settings "
+            f"{unknown or 'none'}; expected exactly {sorted(_NPS_SETTINGS)}"
+        )
+    warn = raw["warn_below_responses"]
+    if not isinstance(warn, Mapping) or set(warn) != {"month", "quarter"}:
+        raise ConfigError(
+            f"{source}: warn_below_responses must map `month` and `quarter` to response "
+            f"counts, got {warn!r}"
+        )
+    config = NpsConfig(
+        version=str(raw["version"]),
+        min_responses=_positive_int(raw, "min_responses", source),
+        min_sends_for_response_rate=_positive_int(raw, "min_sends_for_response_rate", source),
+        warn_below_responses_month=_positive_int(warn, "month", source),
+        warn_below_responses_quarter=_positive_int(warn, "quarter", source),
+        fatigue_days=_positive_int(raw, "fatigue_days", source),
+        follow_up_hours=_positive_int(raw, "follow_up_hours", source),
+        confidence=float(raw["confidence"]),
+    )
+    try:
+        stats.z_for_confidence(config.confidence)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    return config
+
+
+def load_nps_config(path: Path = CONFIG_DIR / "nps.yml") -> NpsConfig:
+    """The NPS statistics settings of metrics.md §7, validated."""
+    root = _read_yaml(path)
+    return parse_nps_config(root.mapping(), source=root.source)
+
+
+def load_support_config(path: Path = CONFIG_DIR / "support.yml") -> SupportConfig:
+    """The support mart settings of metrics.md §6: the competitor names counted in tickets."""
+    root = _read_yaml(path)
+    return SupportConfig(version=_version(root), competitors=root.child("competitors").texts())

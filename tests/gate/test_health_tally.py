@@ -13,7 +13,7 @@ import pytest
 from orchestration.gate import CONFIG_DIR, _read_yaml, health_tally
 from transforms import validation
 
-CONFIG = _read_yaml(CONFIG_DIR / "health_score.yml")
+CONFIG = _read_yaml(CONFIG_DIR / "health.yml")
 METRICS = [m for spec in CONFIG["components"].values() for m in spec["metrics"]]
 DAYS = [dt.date(2026, 11, 18) + dt.timedelta(days=i) for i in range(3)]
 
