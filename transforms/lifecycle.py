@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from transforms.comparisons import holds
-from transforms.config import LifecycleConfig
+from transforms.health import HealthScoreConfig
+from transforms.onboarding import OnboardingConfig
 
 INPUT_COLUMNS = {
     "account_id": pl.String,
@@ -57,6 +58,36 @@ TRANSITION_SCHEMA = {
     "detail": pl.String,
     "config_version": pl.String,
 }
+
+
+@dataclass(frozen=True)
+class LifecycleConfig:
+    """The settings of config/lifecycle.yml, validated by orchestration/config.py."""
+
+    version: str
+    stages: tuple[str, ...]
+    live_subscription_states: tuple[str, ...]
+    entry_stage: tuple[tuple[str, str], ...]
+    at_risk_health_below: float
+    at_risk_days_without_login_over: float
+    at_risk_high_urgent_open_tickets_over: float
+    at_risk_nps_at_most: float
+    at_risk_exit_health_at_least: float
+    at_risk_exit_to: str
+    trial_to_onboarding_state: str
+    onboarding_to_adopting_completion_at_least: float
+    onboarding_to_at_risk_days_in_stage_over: int
+    onboarding_to_at_risk_completion_below: float
+    adopting_to_growing_health_at_least: float
+    adopting_to_growing_tenure_days_over: int
+    growing_to_renewing_days_to_term_end_at_most: int
+    growing_to_renewing_term_months_at_least: int
+    growing_to_advocating_nps_at_least: float
+    growing_to_advocating_health_at_least: float
+    expanding_to_growing_days_in_stage_over: int
+    churned_to_onboarding_state: str
+    advocating_to_growing_health_below: float
+    advocating_to_growing_nps_below: float
 
 
 @dataclass(frozen=True)
@@ -330,4 +361,77 @@ def run_lifecycle(
         daily_stages=daily.cast(STAGE_SCHEMA).sort("account_id", "as_of_date"),
         transitions=changes.cast(TRANSITION_SCHEMA).sort("account_id", "as_of_date"),
         final_state=state.sort("account_id"),
+    )
+
+
+# --------------------------------------------------------------------------- inputs
+
+#: The health opportunity rules that count as an open expansion opportunity.
+EXPANSION_OPPORTUNITY_RULES = ("expansion", "upgrade_approaching_limits")
+
+
+def expansion_opportunity_rules(health_config: HealthScoreConfig) -> list[str]:
+    """The configured health opportunity rules that mean an expansion opportunity is open."""
+    return [
+        r.name for r in health_config.opportunity_rules if r.name in EXPANSION_OPPORTUNITY_RULES
+    ]
+
+
+def onboarding_completion(
+    days: pl.DataFrame, steps: pl.DataFrame, config: OnboardingConfig
+) -> pl.Series:
+    """Share of the program's required steps completed by the end of each row's day.
+
+    `days`: account_id, as_of_date, segment; `steps`: account_id, step_id, completed_on.
+    NULL for a segment with no program."""
+    programs = pl.DataFrame(
+        [
+            {"segment": s, "step_id": step, "required_steps": len(p.required_steps)}
+            for p in config.programs
+            for s in p.segments
+            for step in p.required_steps
+        ],
+        schema={"segment": pl.String, "step_id": pl.String, "required_steps": pl.Int64},
+    )
+    required = programs.group_by("segment").agg(pl.col("required_steps").first())
+    done = (
+        days.select("account_id", "as_of_date", "segment")
+        .join(
+            steps.group_by("account_id", "step_id").agg(pl.col("completed_on").min()),
+            on="account_id",
+        )
+        .join(programs.select("segment", "step_id"), on=["segment", "step_id"], how="semi")
+        .filter(pl.col("completed_on") <= pl.col("as_of_date"))
+        .group_by("account_id", "as_of_date")
+        .agg(pl.len().alias("required_done"))
+    )
+    return (
+        days.select("account_id", "as_of_date", "segment")
+        .join(required, on="segment", how="left")
+        .join(done, on=["account_id", "as_of_date"], how="left")
+        .select(
+            (pl.col("required_done").fill_null(0) / pl.col("required_steps")).alias(
+                "onboarding_completion"
+            )
+        )
+        .to_series()
+    )
+
+
+def lifecycle_inputs(
+    metrics: pl.DataFrame,
+    scores: pl.DataFrame,
+    steps: pl.DataFrame,
+    expansion_rules: list[str],
+    onboarding_config: OnboardingConfig,
+) -> pl.DataFrame:
+    """The machine's inputs for the days of `metrics`: the daily metrics with each day's health
+    score and opportunities (`scores`: account_id, as_of_date, health_score, opportunities), the
+    onboarding completion and whether an expansion opportunity is open."""
+    return metrics.join(scores, on=["account_id", "as_of_date"], how="left").with_columns(
+        onboarding_completion(metrics, steps, onboarding_config),
+        pl.col("opportunities")
+        .list.eval(pl.element().is_in(expansion_rules))
+        .list.any()
+        .alias("expansion_opportunity"),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -35,6 +36,16 @@ TICKET_COLUMNS = (
     "full_resolution_minutes",
 )
 RATING_COLUMNS = ("rating_id", "ticket_id", "score", "rating", "created_at")
+
+
+@dataclass(frozen=True)
+class SupportConfig:
+    """The settings of config/support.yml, validated by orchestration/config.py."""
+
+    version: str
+    #: Competitor names counted in ticket subjects, descriptions and tags.
+    competitors: tuple[str, ...]
+
 
 ESCALATED_TAG = "escalated"
 HIGH_PRIORITIES = ("high", "urgent")
@@ -351,3 +362,65 @@ def support_monthly(
         )
     )
     return result.select(SUPPORT_MONTHLY_COLUMNS).sort("account_id", "month_start")
+
+
+# --------------------------------------------------------------------------- the table of a run
+
+
+def month_ends(first: dt.date, as_of: dt.date) -> list[dt.date]:
+    """The cut-off day of every month from `first`'s to `as_of`'s: month ends, then the as-of date."""
+    ends = []
+    month = first.replace(day=1)
+    while month <= as_of:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        ends.append(min(following - dt.timedelta(days=1), as_of))
+        month = following
+    return ends
+
+
+def support_table(
+    tickets: pl.DataFrame,
+    ratings: pl.DataFrame,
+    accounts: pl.DataFrame,
+    config: SupportConfig,
+    as_of: dt.date,
+) -> pl.DataFrame:
+    """`support_monthly` as of a date, stamped with the config version: months from the first
+    ticket (or mapped account) on.
+
+    Rows of an account before its first month are left out unless they hold activity (a ticket
+    created before the account says so is still counted, not hidden).
+    """
+    tickets = tickets.filter(pl.col("created_at").dt.date() <= as_of)
+    ratings = ratings.filter(pl.col("created_at").dt.date() <= as_of)
+    starts = tickets["created_at"].dt.date().to_list() + accounts["first_month"].to_list()
+    starts = [s for s in starts if s is not None and s <= as_of]
+    if not starts:
+        return support_monthly(tickets, ratings, [], config.competitors, []).with_columns(
+            config_version=pl.lit(config.version)
+        )
+    monthly = support_monthly(
+        tickets,
+        ratings,
+        month_ends(min(starts), as_of),
+        config.competitors,
+        accounts["account_id"].to_list(),
+    )
+    activity = (
+        pl.col("tickets_created")
+        + pl.col("open_at_month_end")
+        + pl.col("tickets_solved")
+        + pl.col("csat_rating_n")
+        + pl.col("csat_good")
+        + pl.col("csat_bad")
+    ) > 0
+    return (
+        monthly.join(accounts, on="account_id", how="left")
+        .filter(
+            activity
+            | pl.col("first_month").is_null()
+            | (pl.col("month_start") >= pl.col("first_month"))
+        )
+        .drop("first_month")
+        .with_columns(config_version=pl.lit(config.version))
+    )
