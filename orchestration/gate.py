@@ -13,9 +13,9 @@ import duckdb
 import polars as pl
 import yaml
 
+from orchestration.config import CONFIG_DIR
 from orchestration.partitions import as_of_date
 from orchestration.resources import WarehouseResource
-from orchestration.settings import CONFIG_DIR
 from orchestration.warehouse_io import read_frame, table_exists
 from transforms import validation
 from transforms.validation import RuleResult
@@ -92,7 +92,7 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[str
 def metric_columns_from_manifest(built: set[str]) -> list[str]:
     """Every "model.column" marked `meta: {metric: true}` in the dbt yml (from the parsed manifest),
     among the built columns `built` ("schema.table.column": a column not built is not published)."""
-    from orchestration.dbt import ensure_manifest
+    from orchestration.assets.dbt import ensure_manifest
 
     manifest = json.loads(ensure_manifest().read_text())
     found = []
