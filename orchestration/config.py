@@ -23,7 +23,7 @@ from transforms.comparisons import OPERATORS, Operator, ThresholdRule
 from transforms.engagement import EngagementConfig, EngagementInput
 from transforms.expansion import ExpansionConfig, ExpansionSignalRule
 from transforms.health import ComponentSpec, HealthScoreConfig, MetricSpec
-from transforms.lifecycle import LifecycleConfig
+from transforms.lifecycle import STAGES, LifecycleConfig
 from transforms.nps import NpsConfig
 from transforms.onboarding import OnboardingConfig, OnboardingMilestone, OnboardingProgram
 from transforms.support import SupportConfig
@@ -299,60 +299,25 @@ def load_churn_signals_config(
 
 # --------------------------------------------------------------------------- lifecycle
 
-LIFECYCLE_STAGES = frozenset(
-    {
-        "trial",
-        "onboarding",
-        "adopting",
-        "growing",
-        "renewing",
-        "expanding",
-        "advocating",
-        "at_risk",
-        "churned",
-    }
-)
-#: LifecycleConfig field ← (rule under `rules`, its setting, how it is read).
+# fmt: off
+#: LifecycleConfig field ← (rule under `rules`, its setting, how the setting is read).
 _LIFECYCLE_RULE_SETTINGS = {
-    "trial_to_onboarding_state": ("trial_to_onboarding", "subscription_state", "text"),
-    "onboarding_to_adopting_completion_at_least": (
-        "onboarding_to_adopting",
-        "onboarding_completion_at_least",
-        "number",
-    ),
-    "onboarding_to_at_risk_days_in_stage_over": (
-        "onboarding_to_at_risk",
-        "days_in_stage_over",
-        "integer",
-    ),
-    "onboarding_to_at_risk_completion_below": (
-        "onboarding_to_at_risk",
-        "onboarding_completion_below",
-        "number",
-    ),
-    "adopting_to_growing_health_at_least": ("adopting_to_growing", "health_at_least", "number"),
-    "adopting_to_growing_tenure_days_over": ("adopting_to_growing", "tenure_days_over", "integer"),
-    "growing_to_renewing_days_to_term_end_at_most": (
-        "growing_to_renewing",
-        "days_to_term_end_at_most",
-        "integer",
-    ),
-    "growing_to_renewing_term_months_at_least": (
-        "growing_to_renewing",
-        "term_months_at_least",
-        "integer",
-    ),
-    "growing_to_advocating_nps_at_least": ("growing_to_advocating", "nps_at_least", "number"),
-    "growing_to_advocating_health_at_least": ("growing_to_advocating", "health_at_least", "number"),
-    "expanding_to_growing_days_in_stage_over": (
-        "expanding_to_growing",
-        "days_in_stage_over",
-        "integer",
-    ),
-    "churned_to_onboarding_state": ("churned_to_onboarding", "subscription_state", "text"),
-    "advocating_to_growing_health_below": ("advocating_to_growing", "health_below", "number"),
-    "advocating_to_growing_nps_below": ("advocating_to_growing", "nps_below", "number"),
+    "trial_to_onboarding_state":                    ("trial_to_onboarding", "subscription_state", "text"),
+    "onboarding_to_adopting_completion_at_least":   ("onboarding_to_adopting", "onboarding_completion_at_least", "number"),
+    "onboarding_to_at_risk_days_in_stage_over":     ("onboarding_to_at_risk", "days_in_stage_over", "integer"),
+    "onboarding_to_at_risk_completion_below":       ("onboarding_to_at_risk", "onboarding_completion_below", "number"),
+    "adopting_to_growing_health_at_least":          ("adopting_to_growing", "health_at_least", "number"),
+    "adopting_to_growing_tenure_days_over":         ("adopting_to_growing", "tenure_days_over", "integer"),
+    "growing_to_renewing_days_to_term_end_at_most": ("growing_to_renewing", "days_to_term_end_at_most", "integer"),
+    "growing_to_renewing_term_months_at_least":     ("growing_to_renewing", "term_months_at_least", "integer"),
+    "growing_to_advocating_nps_at_least":           ("growing_to_advocating", "nps_at_least", "number"),
+    "growing_to_advocating_health_at_least":        ("growing_to_advocating", "health_at_least", "number"),
+    "expanding_to_growing_days_in_stage_over":      ("expanding_to_growing", "days_in_stage_over", "integer"),
+    "churned_to_onboarding_state":                  ("churned_to_onboarding", "subscription_state", "text"),
+    "advocating_to_growing_health_below":           ("advocating_to_growing", "health_below", "number"),
+    "advocating_to_growing_nps_below":              ("advocating_to_growing", "nps_below", "number"),
 }
+# fmt: on
 #: Rules of metrics.md §5 that a flag names but may not turn off.
 _LIFECYCLE_FIXED_RULES = (
     ("growing_to_expanding", "expansion_opportunity"),
@@ -365,17 +330,17 @@ def load_lifecycle_config(path: Path = CONFIG_DIR / "lifecycle.yml") -> Lifecycl
     """The lifecycle stage rules of metrics.md §5, validated."""
     root = _read_yaml(path)
     stages = root.child("stages").texts()
-    if set(stages) != LIFECYCLE_STAGES:
-        raise root.child("stages").fail(f"stages must be exactly {sorted(LIFECYCLE_STAGES)}")
+    if set(stages) != set(STAGES):
+        raise root.child("stages").fail(f"stages must be exactly {sorted(STAGES)}")
     entry = tuple((state, node.text()) for state, node in root.child("entry_stage").items())
     for state, stage in entry:
-        if stage not in LIFECYCLE_STAGES:
+        if stage not in STAGES:
             raise root.child("entry_stage").fail(f"`{state}` maps to unknown stage {stage!r}")
     at_risk = root.child("at_risk")
     enter = at_risk.child("enter_when_any")
     rules = root.child("rules")
     exit_to = at_risk.child("exit_to").text()
-    if exit_to not in LIFECYCLE_STAGES:
+    if exit_to not in STAGES:
         raise at_risk.child("exit_to").fail(f"unknown stage {exit_to!r}")
     for name, key in _LIFECYCLE_FIXED_RULES:
         if not rules.child(name).child(key).flag():

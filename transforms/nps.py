@@ -300,8 +300,19 @@ def summarise_nps(
     responses = _prepare_responses(responses, as_of).with_columns(segment=_segment_expr())
     sends = _prepare_sends(sends, as_of).with_columns(segment=_segment_expr())
     _check_segments(responses, sends)
-    z = config.z
+    summary = _with_change(
+        _with_statistics(_period_counts(responses, sends, as_of), config), config
+    )
+    return summary.select(NPS_SUMMARY_COLUMNS).sort(
+        "period_type", "period_start", pl.col("segment") != ALL_SEGMENTS, "segment"
+    )
 
+
+def _period_counts(
+    responses: pl.DataFrame, sends: pl.DataFrame, as_of: dt.date | None
+) -> pl.DataFrame:
+    """Sends, responded sends, responses and their categories for every period and segment of the
+    grid from the first data (or `as_of`) to the last; true zeros where nothing happened."""
     responded = responses.select("send_id").drop_nulls().unique().with_columns(responded=True)
     send_counts = (
         _in_periods_and_segments(
@@ -334,12 +345,17 @@ def summarise_nps(
     grid = _period_grid(starts, [ALL_SEGMENTS, *segments])
     keys = ["period_type", "period_start", "segment"]
     counts = ["sends", "responded_sends", "responses", "promoters", "passives", "detractors"]
-    summary = (
+    return (
         grid.join(send_counts, on=keys, how="left")
         .join(response_counts, on=keys, how="left")
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts)
     )
 
+
+def _with_statistics(summary: pl.DataFrame, config: NpsConfig) -> pl.DataFrame:
+    """The period counts with response rate, shares, NPS and their intervals where publishable,
+    the reasons where not, and the adjusted NPS the change test reads."""
+    z = config.z
     reportable = pl.col("responses") >= config.min_responses
     rate_published = pl.col("sends") >= config.min_sends_for_response_rate
     rate_low, rate_high = stats.wilson_interval_exprs("responded_sends", "sends", z)
@@ -362,7 +378,7 @@ def summarise_nps(
         .then(config.warn_below_responses_month)
         .otherwise(config.warn_below_responses_quarter)
     )
-    summary = summary.with_columns(
+    return summary.with_columns(
         *share_columns,
         period_end=_period_end(pl.col("period_type"), pl.col("period_start")),
         response_rate=pl.when(rate_published).then(pl.col("responded_sends") / pl.col("sends")),
@@ -383,6 +399,9 @@ def summarise_nps(
         previous_period_start=_previous_period_start(pl.col("period_type"), pl.col("period_start")),
     )
 
+
+def _with_change(summary: pl.DataFrame, config: NpsConfig) -> pl.DataFrame:
+    """The statistics with the previous period's NPS, the change and its significance test."""
     previous = summary.select(
         "period_type",
         "segment",
@@ -392,10 +411,10 @@ def summarise_nps(
         pl.col("_nps_adj").alias("_previous_nps_adj"),
         pl.col("_nps_var").alias("_previous_nps_var"),
     )
-    delta, p_value, significant = stats.nps_change_exprs(
+    _, p_value, significant = stats.nps_change_exprs(
         "_previous_nps_adj", "_previous_nps_var", "_nps_adj", "_nps_var", config.alpha
     )
-    summary = summary.join(
+    return summary.join(
         previous, on=["period_type", "segment", "previous_period_start"], how="left"
     ).with_columns(
         nps_change=pl.col("nps") - pl.col("previous_nps"),
@@ -408,9 +427,6 @@ def summarise_nps(
         .when(pl.col("previous_nps").is_null())
         .then(pl.lit("previous_insufficient_sample")),
         config_version=pl.lit(config.version),
-    )
-    return summary.select(NPS_SUMMARY_COLUMNS).sort(
-        "period_type", "period_start", pl.col("segment") != ALL_SEGMENTS, "segment"
     )
 
 
