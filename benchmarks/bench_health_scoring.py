@@ -13,12 +13,12 @@ import time
 import numpy as np
 import polars as pl
 
-from transforms.config import load_health_score_config
+from orchestration.config import load_health_config
 from transforms.health import score_health
 
 
 def synthetic_metrics(accounts: int, seed: int = 7) -> pl.DataFrame:
-    config = load_health_score_config()
+    config = load_health_config()
     rng = np.random.default_rng(seed)
     columns: dict[str, object] = {
         "account_id": [f"acc_{i:07d}" for i in range(accounts)],
@@ -35,7 +35,7 @@ def synthetic_metrics(accounts: int, seed: int = 7) -> pl.DataFrame:
 
 def main() -> None:
     accounts = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    config = load_health_score_config()
+    config = load_health_config()
     metrics = synthetic_metrics(accounts)
     score_health(metrics.head(1000), config)  # warm-up: first-call overheads are not scoring
     timings = []

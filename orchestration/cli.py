@@ -160,13 +160,13 @@ def cmd_report(settings: Settings, out: Path | None) -> Path:
 def cmd_docs(settings: Settings) -> Path | None:
     """dbt docs (static, one HTML file) of the build database into <warehouse>/docs/; None if dbt fails."""
     import json
+    import os
     import subprocess
 
     from orchestration.runner import processed_dates
     from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
     docs_dir = settings.warehouse_dir / "docs"
-    settings.export_to_environment()
     as_of = max(processed_dates(settings.build_db), default=None)
     command = [
         DBT_EXECUTABLE,
@@ -182,7 +182,8 @@ def cmd_docs(settings: Settings) -> Path | None:
     ]
     if as_of is not None:
         command += ["--vars", json.dumps({"as_of_date": as_of.isoformat()})]
-    result = subprocess.run(command, capture_output=True, text=True)
+    environment = {**os.environ, **settings.dbt_environment()}
+    result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         print(
             f"csw: dbt docs generate failed (exit {result.returncode}):\n{result.stdout[-2000:]}",

@@ -5,16 +5,40 @@ from __future__ import annotations
 import dagster as dg
 
 from data_contracts.raw_tables import RAW_TABLES
+from orchestration.assets import (
+    calibration,
+    churn_signals,
+    engagement,
+    expansion,
+    health,
+    lifecycle,
+    nps,
+    onboarding,
+    support,
+)
+from orchestration.assets.dbt import build_dbt_assets
 from orchestration.assets.ingest import build_ingest_assets
-from orchestration.dbt import build_dbt_assets
 from orchestration.gate.asset import build_gate_asset
 from orchestration.jobs import DAILY_JOB_NAME, build_daily_job
 from orchestration.partitions import daily_partitions
-from orchestration.publish_assets import build_publish_asset
+from orchestration.publish import build_publish_asset
 from orchestration.resources import build_resources
 from orchestration.schedules import build_daily_schedule, build_new_drop_sensor
-from orchestration.settings import Settings
-from orchestration.transform_assets import build_transform_assets
+from orchestration.settings import Settings, export_dbt_environment
+
+# The areas whose assets run between the two dbt steps, each `orchestration/assets/<area>.py` with a
+# `build_assets(partitions_def)`. Dagster orders the assets by their dependencies, not by this list.
+AREAS = (
+    health,
+    churn_signals,
+    lifecycle,
+    calibration,
+    engagement,
+    onboarding,
+    expansion,
+    nps,
+    support,
+)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -25,8 +49,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         raw_tables_by_source.setdefault(table.source, []).append(name)
     ingest_assets = build_ingest_assets(raw_tables_by_source, partitions_def)
     dbt_layers = build_dbt_assets(partitions_def)
-    transform_assets = build_transform_assets(partitions_def)
-    built = [*ingest_assets, *dbt_layers, *transform_assets]
+    area_assets = [asset for area in AREAS for asset in area.build_assets(partitions_def)]
+    built = [*ingest_assets, *dbt_layers, *area_assets]
     gate = build_gate_asset(partitions_def, upstream=built)
     publish = build_publish_asset(partitions_def, upstream=[*built, gate])
     return dg.Definitions(
@@ -38,6 +62,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-__all__ = ["DAILY_JOB_NAME", "build_definitions", "defs"]
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location `dagster dev` loads (workspace.yaml): paths from the environment, read
+    once here, the process edge of every Dagster process that loads it."""
+    settings = Settings.from_env()
+    export_dbt_environment(settings)
+    return build_definitions(settings)
 
-defs = build_definitions(Settings.from_env())
+
+__all__ = ["DAILY_JOB_NAME", "build_definitions", "defs"]

@@ -1,10 +1,10 @@
-"""Dagster resources: the warehouse's DuckDB build database and the dbt CLI, configured from Settings."""
+"""Dagster resources: the warehouse's DuckDB build database and the dbt CLI, for one Settings."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
@@ -13,17 +13,11 @@ from dagster_dbt import DbtCliResource
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings, duckdb_memory_limit
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """Paths of one warehouse deployment and the only read-write connection to its build database."""
+@dataclass(frozen=True)
+class Warehouse:
+    """One deployment's paths and the only read-write connection to its build database."""
 
-    extracts_dir: str
-    warehouse_dir: str
-
-    @property
-    def settings(self) -> Settings:
-        return Settings(
-            extracts_dir=Path(self.extracts_dir), warehouse_dir=Path(self.warehouse_dir)
-        )
+    settings: Settings
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -37,13 +31,16 @@ class WarehouseResource(dg.ConfigurableResource):
             con.close()
 
 
-def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+# The annotation an asset takes the warehouse with. Dagster passes a plain object such as
+# `Warehouse` (its Settings hold Paths, which Dagster config cannot) only to parameters it marks
+# as a resource.
+WarehouseResource = dg.ResourceParam[Warehouse]
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
     """The resources every job of the warehouse needs, for one set of paths."""
-    settings.export_to_environment()
     return {
-        "warehouse": WarehouseResource(
-            extracts_dir=str(settings.extracts_dir), warehouse_dir=str(settings.warehouse_dir)
-        ),
+        "warehouse": Warehouse(settings),
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.settings import Settings
+from orchestration.settings import Settings, export_dbt_environment
 
 DATA_STOP_ERRORS = (
     "DataStopError",
@@ -90,6 +90,8 @@ def run_daily_job(
         )
 
     progress(f"running {DAILY_JOB_NAME} for drops {date_from} … {date_to} (as of {date_to})")
+    # The in-process edge: the job's dbt steps open the build database named in the environment.
+    export_dbt_environment(settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(DAILY_JOB_NAME)
     result = job.execute_in_process(
@@ -132,7 +134,7 @@ def failed_checks(build_db: Path, run_id: str) -> list[str]:
 
 
 def _outcome(result: dg.ExecuteInProcessResult, as_of: dt.date, build_db: Path) -> RunOutcome:
-    from orchestration.publish_assets import PUBLISH_KEY
+    from orchestration.publish import PUBLISH_KEY
 
     published = result.success and any(
         event.asset_key == PUBLISH_KEY for event in result.get_asset_materialization_events()

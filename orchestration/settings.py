@@ -1,4 +1,5 @@
-"""Where things live. Read once, at the edge, from environment variables with defaults under ./data/."""
+"""Where things live: one Settings object, read once at the process edge from environment variables
+(defaults under ./data/) or from the command line, and handed to the resources."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-CONFIG_DIR = PROJECT_ROOT / "config"
 # The dbt installed beside this Python, whether or not the virtual environment is activated.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
@@ -93,8 +93,24 @@ class Settings:
             partitions_start=partitions_start,
         )
 
-    def export_to_environment(self) -> None:
-        """Make dbt subprocesses, whose profile reads env_var(CSW_DUCKDB_PATH), open the same file."""
-        os.environ[ENV_EXTRACTS] = str(self.extracts_dir)
-        os.environ[ENV_WAREHOUSE] = str(self.warehouse_dir)
-        os.environ[ENV_DUCKDB_PATH] = str(self.build_db)
+    def dbt_environment(self) -> dict[str, str]:
+        """What a dbt process needs in its environment to open this build database: the dbt
+        profile reads env_var(CSW_DUCKDB_PATH)."""
+        return {ENV_DUCKDB_PATH: str(self.build_db)}
+
+
+def export_dbt_environment(settings: Settings) -> None:
+    """Point this process's dbt commands at `settings`' build database: the one place the process
+    environment is written, called at the process edge (the Dagster code location, the in-process
+    runner) before any dbt command runs.
+
+    dagster-dbt 0.29's `DbtCliResource.cli` hands dbt a copy of `os.environ` and takes no
+    environment of its own, and it opens dbt's adapter in this process too, so the variable the
+    dbt profile reads has to be in this process's environment.
+    """
+    os.environ.update(settings.dbt_environment())
+
+
+def dbt_environment_matches(settings: Settings) -> bool:
+    """Whether this process's dbt commands would open `settings`' build database."""
+    return os.environ.get(ENV_DUCKDB_PATH) == str(settings.build_db)

@@ -9,13 +9,35 @@ the data does not have.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.comparisons import holds
-from transforms.config import ChurnSignalConfig
+from transforms.comparisons import Operator, holds
 
 KEYS = ("account_id", "as_of_date")
+
+
+@dataclass(frozen=True)
+class ChurnSignalRule:
+    """A signal that fires where `input op threshold` holds, with the severity it is raised at."""
+
+    name: str
+    input: str
+    op: Operator
+    threshold: float
+    severity: str
+
+
+@dataclass(frozen=True)
+class ChurnSignalConfig:
+    """The settings of config/churn_signals.yml, validated by orchestration/config.py."""
+
+    version: str
+    signals: tuple[ChurnSignalRule, ...]
+    competitors: tuple[str, ...]
+    competitor_mention_window_days: int
+
 
 #: Input columns read directly; usage_change_pct is derived from the two usage columns.
 INPUT_COLUMNS = (
@@ -131,4 +153,18 @@ def new_high_severity_signals(signals: pl.DataFrame, previous_day: pl.DataFrame)
     )
     return signals.filter(pl.col("severity") == "high").join(
         before, on=["account_id", "as_of_date", "signal"], how="anti"
+    )
+
+
+def churn_signals_daily(metrics: pl.DataFrame, config: ChurnSignalConfig) -> pl.DataFrame:
+    """churn_signals_daily rows for the days of `metrics` (finished by `with_config_metrics`):
+    every signal that fired, with the account's CSM."""
+    inputs = metrics.with_columns(
+        pl.col("days_since_last_login").cast(pl.Int64),
+        pl.col("open_tickets").cast(pl.Int64),
+    )
+    return detect_churn_signals(inputs, config).join(
+        inputs.select("account_id", "as_of_date", "csm_id"),
+        on=["account_id", "as_of_date"],
+        how="left",
     )

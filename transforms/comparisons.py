@@ -7,6 +7,7 @@ a value like 0.6000000000000001 or 4.999999999999999 on the side of the threshol
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
@@ -15,6 +16,16 @@ Operator = Literal["<", "<=", ">", ">=", "=="]
 OPERATORS: tuple[Operator, ...] = ("<", "<=", ">", ">=", "==")
 
 RELATIVE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ThresholdRule:
+    """`name` holds for a row when `input op threshold` holds (never where the input is NULL)."""
+
+    name: str
+    input: str
+    op: Operator
+    threshold: float
 
 
 def tolerance(threshold: float) -> float:

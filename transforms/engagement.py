@@ -6,14 +6,49 @@ are present (weights rescaled, as for the health score), rounded for display and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from transforms.comparisons import round_half_away
-from transforms.config import EngagementConfig
 
 KEYS = ("account_id", "month")
+
+
+@dataclass(frozen=True)
+class EngagementInput:
+    """One scored input: the monthly value that scores 100 and its weight in the score."""
+
+    name: str
+    target: float
+    weight: float
+
+
+@dataclass(frozen=True)
+class EngagementConfig:
+    """The settings of config/engagement.yml, validated by orchestration/config.py."""
+
+    version: str
+    inputs: tuple[EngagementInput, ...]
+    level_high_at_least: float
+    level_medium_at_least: float
+
+
 #: Inputs whose month-over-month change is reported, besides the score.
 CHANGE_COLUMNS = ("score", "logins", "actions", "csat")
+#: The inputs of int_account_engagement_monthly that `score_engagement` scores.
+SCORED_INPUTS = ("logins", "active_users", "features_used", "actions", "automation_rate", "csat")
+#: Columns of int_account_engagement_monthly that say how far each input was covered and why one
+#: is NULL: carried to engagement_monthly unchanged.
+INPUT_DETAILS = (
+    "month_covered_to",
+    "automated_conversations",
+    "handled_conversations",
+    "csat_ratings",
+    "events_null_reason",
+    "automation_rate_null_reason",
+    "csat_null_reason",
+)
 
 
 def change_pct(current: pl.Expr, previous: pl.Expr) -> pl.Expr:
@@ -114,3 +149,34 @@ def csm_portfolio(engagement: pl.DataFrame, assignments: pl.DataFrame) -> pl.Dat
         )
         .sort("csm_id", "month", nulls_last=True)
     )
+
+
+def typed_engagement_inputs(monthly: pl.DataFrame) -> pl.DataFrame:
+    """int_account_engagement_monthly with its scored inputs in the types `score_engagement` takes."""
+    return monthly.with_columns(
+        pl.col("logins", "active_users", "features_used", "actions").cast(pl.Int64),
+        pl.col("automation_rate", "csat").cast(pl.Float64),
+    )
+
+
+def engagement_tables(
+    inputs: pl.DataFrame,
+    scored: pl.DataFrame,
+    assignments: pl.DataFrame,
+    config: EngagementConfig,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """engagement_monthly (`scored` with the inputs' coverage details and why a score is NULL) and
+    csm_portfolio stamped with the config version; `inputs` as `typed_engagement_inputs` gives."""
+    engagement = scored.join(
+        inputs.select("account_id", "month", *INPUT_DETAILS),
+        on=["account_id", "month"],
+        how="left",
+    ).with_columns(
+        pl.when(pl.col("score").is_null())
+        .then(pl.lit("no_input_covered"))
+        .alias("score_null_reason")
+    )
+    portfolio = csm_portfolio(scored, assignments).with_columns(
+        pl.lit(config.version).alias("config_version")
+    )
+    return engagement, portfolio

@@ -7,12 +7,47 @@ so an account is not marked down for data nobody collected.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 import polars as pl
 
-from transforms.comparisons import holds, round_half_away
-from transforms.config import ExpansionConfig
+from transforms.comparisons import Operator, holds, round_half_away
 
 KEYS = ("account_id", "as_of_date")
+
+
+@dataclass(frozen=True)
+class ExpansionSignalRule:
+    """An expansion signal: fires where `input op threshold` holds; `weight` counts toward probability."""
+
+    name: str
+    input: str
+    op: Operator
+    threshold: float
+    weight: float
+
+
+@dataclass(frozen=True)
+class ExpansionConfig:
+    """The settings of config/expansion.yml, validated by orchestration/config.py."""
+
+    version: str
+    signals: tuple[ExpansionSignalRule, ...]
+    plan_ladder: tuple[str, ...]
+    upsell_signal: str
+    upsell_share_of_mrr: float
+    upsell_timing: str
+    seats_signal: str
+    seats_timing: str
+    features_signal: str
+    price_per_blocked_feature: float
+    features_timing: str
+    advocacy_nps_at_least: float
+    advocacy_health_at_least: float
+    advocacy_top_n: int
+    advocacy_tiers: tuple[tuple[str, int], ...]
+
 
 INPUT_COLUMNS = (
     "account_id",
@@ -236,3 +271,92 @@ def advocacy_tier(points: pl.Expr, config: ExpansionConfig) -> pl.Expr:
     for name, minimum in config.advocacy_tiers:
         tier = pl.when(points >= minimum).then(pl.lit(name)).otherwise(tier)
     return tier
+
+
+# --------------------------------------------------------------------------- tables of a run
+
+#: Seat growth compares a day's seats with those snapshotted this many days earlier.
+SEAT_GROWTH_DAYS = 90
+ADVOCACY_SCHEMA = {
+    "as_of_date": pl.Date,
+    "rank": pl.Int64,
+    "account_id": pl.String,
+    "csm_id": pl.String,
+    "nps_score": pl.Float64,
+    "health_score": pl.Float64,
+    "mrr": pl.Float64,
+    "config_version": pl.String,
+}
+HEALTH_SCHEMA = {"account_id": pl.String, "health_score": pl.Float64}
+
+
+def last_complete_month(as_of: dt.date) -> dt.date:
+    """First day of the latest calendar month that has ended by the end of `as_of`."""
+    next_day = as_of + dt.timedelta(days=1)
+    first_of_next = next_day.replace(day=1)
+    return (first_of_next - dt.timedelta(days=1)).replace(day=1)
+
+
+def expansion_inputs(
+    inputs: pl.DataFrame,
+    seats_earlier: pl.DataFrame,
+    engagement: pl.DataFrame,
+    as_of: dt.date,
+) -> pl.DataFrame:
+    """The input of `expansion_opportunities` (contract `ExpansionInput`) as of a date.
+
+    `inputs`: int_account_expansion_inputs of the day; `seats_earlier`: account_id,
+    seats_90_days_ago (the seats snapshotted SEAT_GROWTH_DAYS earlier; seat growth is NULL
+    without that snapshot or with 0 seats then); `engagement`: account_id, month, score, of which
+    the last complete month counts (a month in progress would understate counts).
+    success_metrics_exceeded is NULL: no source carries success-plan data, so that signal is not
+    evaluated (metrics.md §9)."""
+    with_growth = inputs.join(seats_earlier, on="account_id", how="left").with_columns(
+        pl.when(pl.col("seats_90_days_ago") > 0)
+        .then(pl.col("seats") / pl.col("seats_90_days_ago") - 1.0)
+        .alias("seat_growth_90d")
+    )
+    scores = engagement.filter(pl.col("month") == last_complete_month(as_of)).select(
+        "account_id", pl.col("score").alias("engagement_score")
+    )
+    return with_growth.join(scores, on="account_id", how="left").with_columns(
+        pl.col("seats", "blocked_feature_attempts", "blocked_features", "days_to_renewal").cast(
+            pl.Int64
+        ),
+        pl.col("mrr", "usage_vs_limit", "seat_growth_90d", "active_user_growth_90d").cast(
+            pl.Float64
+        ),
+        pl.lit(None, dtype=pl.Boolean).alias("success_metrics_exceeded"),
+    )
+
+
+def expansion_tables(
+    inputs: pl.DataFrame,
+    opportunities: pl.DataFrame,
+    health: pl.DataFrame | None,
+    as_of: dt.date,
+    config: ExpansionConfig,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """expansion_opportunities (with each account's health score), expansion_pipeline and
+    advocacy_candidates as of a date, from `expansion_inputs` and its `expansion_opportunities`.
+
+    `health`: account_id, health_score of the day, or None when no health scores exist: then the
+    opportunities carry a NULL health score and no account can be an advocacy candidate."""
+    health_scores = health if health is not None else pl.DataFrame(schema=HEALTH_SCHEMA)
+    opportunities = opportunities.join(health_scores, on="account_id", how="left")
+    pipeline = expansion_pipeline(opportunities).with_columns(
+        pl.lit(config.version).alias("config_version")
+    )
+    advocacy_input = inputs.join(health_scores, on="account_id", how="left").select(
+        "account_id", "nps_score", "health_score", "advocacy_status", "mrr"
+    )
+    candidates = (
+        advocacy_candidates(advocacy_input, config)
+        .join(inputs.select("account_id", "csm_id"), on="account_id", how="left")
+        .with_columns(
+            pl.lit(as_of).alias("as_of_date"), pl.lit(config.version).alias("config_version")
+        )
+        .select(list(ADVOCACY_SCHEMA))
+        .cast(ADVOCACY_SCHEMA)
+    )
+    return opportunities, pipeline, candidates

@@ -10,14 +10,74 @@ row's coverage, and below the configured minimum the score is NULL with reason
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
-from transforms.comparisons import holds, round_half_away
-from transforms.config import ComponentSpec, HealthScoreConfig, MetricSpec
+from transforms.churn_signals import new_high_severity_signals
+from transforms.comparisons import ThresholdRule, holds, round_half_away
 
 KEYS = ("account_id", "as_of_date")
 INSUFFICIENT_DATA = "insufficient_data"
+
+Direction = Literal["higher", "inverse"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One health metric: its ideal, weight within its component, direction and (inverse) worst."""
+
+    name: str
+    ideal: float
+    weight: float
+    direction: Direction
+    worst: float | None
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A health component: the weighted mean of its metrics, weighted in turn in the score."""
+
+    name: str
+    label: str
+    weight: float
+    metrics: tuple[MetricSpec, ...]
+
+
+@dataclass(frozen=True)
+class HealthScoreConfig:
+    """The settings of config/health.yml, validated by orchestration/config.py."""
+
+    version: str
+    minimum_coverage: float
+    components: tuple[ComponentSpec, ...]
+    #: (grade, minimum rounded score) from best to worst; below the last, `fallback_grade`.
+    grades: tuple[tuple[str, float], ...]
+    fallback_grade: str
+    trend_lookback_days: int
+    trend_improving_at_least: float
+    trend_declining_at_most: float
+    risk_component_score_below: float
+    risk_component_trend_down: bool
+    risk_rules: tuple[ThresholdRule, ...]
+    opportunity_rules: tuple[ThresholdRule, ...]
+    alert_score_drop_more_than: float
+    alert_score_drop_severity: str
+    alert_at_risk_grades: tuple[str, ...]
+    alert_at_risk_severity: str
+    core_features: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def metrics(self) -> tuple[MetricSpec, ...]:
+        return tuple(m for c in self.components for m in c.metrics)
+
+    @property
+    def rule_inputs(self) -> tuple[str, ...]:
+        """Input columns the risk and opportunity rules read, beyond the scored metrics."""
+        scored = {m.name for m in self.metrics}
+        names = [r.input for r in (*self.risk_rules, *self.opportunity_rules)]
+        return tuple(dict.fromkeys(n for n in names if n not in scored))
 
 
 def component_column(component: ComponentSpec | str) -> str:
@@ -271,4 +331,88 @@ def health_alerts(
         pl.concat([drop_alerts, grade_alerts])
         .with_columns(pl.lit(config.version).alias("config_version"))
         .sort(*KEYS, "alert")
+    )
+
+
+# --------------------------------------------------------------------------- days of a run
+
+
+def trend_history_columns(config: HealthScoreConfig) -> list[str]:
+    """The score columns `add_trends` reads from earlier days."""
+    return ["account_id", "as_of_date", "score", "grade"] + [
+        component_column(c) for c in config.components
+    ]
+
+
+def scores_with_trends(
+    metrics: pl.DataFrame, earlier: pl.DataFrame | None, config: HealthScoreConfig
+) -> pl.DataFrame:
+    """health_scores_daily rows for the days of `metrics` (finished by `with_config_metrics`):
+    scores, their trends against these days and the `earlier` days' scores (None: no scores
+    written yet), and each row's CSM."""
+    scores = score_health(metrics, config)
+    history = scores.select(trend_history_columns(config))
+    if earlier is not None:
+        history = pl.concat([history, earlier], how="vertical_relaxed")
+    return add_trends(scores, history, config).join(
+        metrics.select("account_id", "as_of_date", "csm_id"),
+        on=["account_id", "as_of_date"],
+        how="left",
+    )
+
+
+def cs_alerts(
+    scores: pl.DataFrame,
+    signals: pl.DataFrame,
+    days: list[dt.date],
+    first_signal_day: dt.date | None,
+    config: HealthScoreConfig,
+) -> pl.DataFrame:
+    """The CS alerts of `days`: score and grade alerts, and new high-severity churn signals.
+
+    `scores` and `signals` hold health_scores_daily and churn_signals_daily rows of `days` and of
+    the day before each. A signal's first evaluated day (`first_signal_day`) has no previous day
+    to compare with, so only later days can raise a "new" signal alert."""
+    in_days = pl.col("as_of_date").is_in(days)
+    score_alerts = health_alerts(scores.filter(in_days), scores, config).select(
+        "account_id",
+        "as_of_date",
+        "alert",
+        "severity",
+        "reason",
+        pl.lit(None, dtype=pl.String).alias("signal"),
+        pl.col("score").alias("value"),
+        pl.col("previous_score").alias("previous_value"),
+        pl.lit(None, dtype=pl.Float64).alias("threshold"),
+        "grade",
+        "previous_grade",
+        "config_version",
+    )
+    new_signals = new_high_severity_signals(signals.filter(in_days), signals).select(
+        "account_id",
+        "as_of_date",
+        pl.lit("new_high_severity_signal").alias("alert"),
+        "severity",
+        pl.format(
+            "{}: observed {} {} {}",
+            "signal",
+            "observed_value",
+            "operator",
+            "threshold",
+        ).alias("reason"),
+        "signal",
+        pl.col("observed_value").alias("value"),
+        pl.lit(None, dtype=pl.Float64).alias("previous_value"),
+        "threshold",
+        pl.lit(None, dtype=pl.String).alias("grade"),
+        pl.lit(None, dtype=pl.String).alias("previous_grade"),
+        "config_version",
+    )
+    if first_signal_day is not None:
+        new_signals = new_signals.filter(pl.col("as_of_date") > first_signal_day)
+    csms = scores.filter(in_days).select("account_id", "as_of_date", "csm_id")
+    return (
+        pl.concat([score_alerts, new_signals], how="vertical_relaxed")
+        .join(csms, on=["account_id", "as_of_date"], how="left")
+        .sort("as_of_date", "account_id", "alert", "signal", nulls_last=True)
     )

@@ -9,12 +9,27 @@ replaying the whole history.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
 
 from transforms.comparisons import holds
-from transforms.config import LifecycleConfig
+from transforms.health import HealthScoreConfig
+from transforms.onboarding import OnboardingConfig
+
+#: The stages of metrics.md §5.
+STAGES = (
+    "trial",
+    "onboarding",
+    "adopting",
+    "growing",
+    "renewing",
+    "expanding",
+    "advocating",
+    "at_risk",
+    "churned",
+)
 
 INPUT_COLUMNS = {
     "account_id": pl.String,
@@ -60,6 +75,36 @@ TRANSITION_SCHEMA = {
 
 
 @dataclass(frozen=True)
+class LifecycleConfig:
+    """The settings of config/lifecycle.yml, validated by orchestration/config.py."""
+
+    version: str
+    stages: tuple[str, ...]
+    live_subscription_states: tuple[str, ...]
+    entry_stage: tuple[tuple[str, str], ...]
+    at_risk_health_below: float
+    at_risk_days_without_login_over: float
+    at_risk_high_urgent_open_tickets_over: float
+    at_risk_nps_at_most: float
+    at_risk_exit_health_at_least: float
+    at_risk_exit_to: str
+    trial_to_onboarding_state: str
+    onboarding_to_adopting_completion_at_least: float
+    onboarding_to_at_risk_days_in_stage_over: int
+    onboarding_to_at_risk_completion_below: float
+    adopting_to_growing_health_at_least: float
+    adopting_to_growing_tenure_days_over: int
+    growing_to_renewing_days_to_term_end_at_most: int
+    growing_to_renewing_term_months_at_least: int
+    growing_to_advocating_nps_at_least: float
+    growing_to_advocating_health_at_least: float
+    expanding_to_growing_days_in_stage_over: int
+    churned_to_onboarding_state: str
+    advocating_to_growing_health_below: float
+    advocating_to_growing_nps_below: float
+
+
+@dataclass(frozen=True)
 class LifecycleRun:
     """The outcome of walking the stage machine over a range of days."""
 
@@ -96,51 +141,58 @@ def _at_risk_conditions(config: LifecycleConfig) -> list[tuple[pl.Expr, str]]:
     ]
 
 
-def _decide(config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(next stage, rule that fired or NULL, detail) for every account of one day's frame."""
-    day = pl.col("as_of_date")
+#: (condition, stage it leads to, name of the rule).
+Rule = tuple[pl.Expr, str, str]
+
+
+def _is_stage(name: str) -> pl.Expr:
+    return (pl.col("stage") == name).fill_null(False)
+
+
+def _flag(column: str) -> pl.Expr:
+    return pl.col(column).fill_null(False)
+
+
+def _precedence_rules(config: LifecycleConfig, at_risk: pl.Expr) -> list[Rule]:
+    """The rules before any stage's own: entry of an untracked account, churn, at_risk in and out."""
     stage = pl.col("stage")
-
-    def is_stage(name: str) -> pl.Expr:
-        return (stage == name).fill_null(False)
-
-    def flag(column: str) -> pl.Expr:
-        return pl.col(column).fill_null(False)
-
     live = pl.col("subscription_state").is_in(list(config.live_subscription_states))
-    at_risk_conditions = _at_risk_conditions(config)
-    at_risk = pl.any_horizontal([c for c, _ in at_risk_conditions])
-    days_in_stage = (day - pl.col("stage_entered_on")).dt.total_days()
-    days_to_term_end = (pl.col("current_period_end") - day).dt.total_days()
     tracked = stage.is_not_null()
-
     entry = [
         (~tracked & (pl.col("subscription_state") == state), target, "entered")
         for state, target in config.entry_stage
     ]
-    # (condition, to stage, rule) in the order of precedence of §5.
-    rules: list[tuple[pl.Expr, str, str]] = [
+    return [
         *entry,
-        (tracked & ~live & ~is_stage("churned"), "churned", "no_live_subscription"),
+        (tracked & ~live & ~_is_stage("churned"), "churned", "no_live_subscription"),
         (
-            tracked & ~is_stage("churned") & ~is_stage("at_risk") & at_risk,
+            tracked & ~_is_stage("churned") & ~_is_stage("at_risk") & at_risk,
             "at_risk",
             "at_risk_entered",
         ),
         (
-            is_stage("at_risk")
+            _is_stage("at_risk")
             & ~at_risk
             & holds(pl.col("health_score"), ">=", config.at_risk_exit_health_at_least),
             config.at_risk_exit_to,
             "at_risk_exited",
         ),
+    ]
+
+
+def _stage_rules(config: LifecycleConfig) -> list[Rule]:
+    """Each stage's own rules, in the order of §5."""
+    day = pl.col("as_of_date")
+    days_in_stage = (day - pl.col("stage_entered_on")).dt.total_days()
+    days_to_term_end = (pl.col("current_period_end") - day).dt.total_days()
+    return [
         (
-            is_stage("trial") & (pl.col("subscription_state") == config.trial_to_onboarding_state),
+            _is_stage("trial") & (pl.col("subscription_state") == config.trial_to_onboarding_state),
             "onboarding",
             "trial_to_onboarding",
         ),
         (
-            is_stage("onboarding")
+            _is_stage("onboarding")
             & holds(
                 pl.col("onboarding_completion"),
                 ">=",
@@ -150,7 +202,7 @@ def _decide(config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
             "onboarding_to_adopting",
         ),
         (
-            is_stage("onboarding")
+            _is_stage("onboarding")
             & holds(days_in_stage, ">", config.onboarding_to_at_risk_days_in_stage_over)
             & holds(
                 pl.col("onboarding_completion"), "<", config.onboarding_to_at_risk_completion_below
@@ -159,50 +211,54 @@ def _decide(config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
             "onboarding_to_at_risk",
         ),
         (
-            is_stage("adopting")
+            _is_stage("adopting")
             & holds(pl.col("health_score"), ">=", config.adopting_to_growing_health_at_least)
             & holds(pl.col("tenure_days"), ">", config.adopting_to_growing_tenure_days_over),
             "growing",
             "adopting_to_growing",
         ),
         (
-            is_stage("growing")
+            _is_stage("growing")
             & holds(pl.col("term_months"), ">=", config.growing_to_renewing_term_months_at_least)
             & holds(days_to_term_end, "<=", config.growing_to_renewing_days_to_term_end_at_most),
             "renewing",
             "growing_to_renewing",
         ),
-        (is_stage("growing") & flag("expansion_opportunity"), "expanding", "growing_to_expanding"),
         (
-            is_stage("growing")
+            _is_stage("growing") & _flag("expansion_opportunity"),
+            "expanding",
+            "growing_to_expanding",
+        ),
+        (
+            _is_stage("growing")
             & holds(pl.col("nps_score"), ">=", config.growing_to_advocating_nps_at_least)
             & holds(pl.col("health_score"), ">=", config.growing_to_advocating_health_at_least),
             "advocating",
             "growing_to_advocating",
         ),
         (
-            is_stage("renewing")
+            _is_stage("renewing")
             & (pl.col("current_period_end") > pl.col("renewal_term_end")).fill_null(False),
             "growing",
             "renewing_to_growing",
         ),
         (
-            is_stage("expanding")
+            _is_stage("expanding")
             & (
-                flag("mrr_rose")
+                _flag("mrr_rose")
                 | holds(days_in_stage, ">", config.expanding_to_growing_days_in_stage_over)
             ),
             "growing",
             "expanding_to_growing",
         ),
         (
-            is_stage("churned")
+            _is_stage("churned")
             & (pl.col("subscription_state") == config.churned_to_onboarding_state),
             "onboarding",
             "churned_to_onboarding",
         ),
         (
-            is_stage("advocating")
+            _is_stage("advocating")
             & (
                 holds(pl.col("health_score"), "<", config.advocating_to_growing_health_below)
                 | holds(pl.col("nps_score"), "<", config.advocating_to_growing_nps_below)
@@ -211,7 +267,15 @@ def _decide(config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
             "advocating_to_growing",
         ),
     ]
-    next_stage: pl.Expr = stage
+
+
+def _decide(config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(next stage, rule that fired or NULL, detail) for every account of one day's frame."""
+    at_risk_conditions = _at_risk_conditions(config)
+    at_risk = pl.any_horizontal([c for c, _ in at_risk_conditions])
+    # In the order of precedence of §5: the first rule that fires decides.
+    rules = [*_precedence_rules(config, at_risk), *_stage_rules(config)]
+    next_stage: pl.Expr = pl.col("stage")
     rule: pl.Expr = pl.lit(None, dtype=pl.String)
     for condition, target, name in reversed(rules):
         fires = condition.fill_null(False)
@@ -225,9 +289,80 @@ def _decide(config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
             .list.join(",")
         )
         .when(rule == "expanding_to_growing")
-        .then(pl.when(flag("mrr_rose")).then(pl.lit("mrr_rose")).otherwise(pl.lit("30_days")))
+        .then(pl.when(_flag("mrr_rose")).then(pl.lit("mrr_rose")).otherwise(pl.lit("30_days")))
     )
     return next_stage, rule, detail
+
+
+def _check_inputs(daily_inputs: pl.DataFrame, config: LifecycleConfig) -> None:
+    """Refuse inputs without the contract's columns or with an unknown subscription state."""
+    missing = [c for c in INPUT_COLUMNS if c not in daily_inputs.columns]
+    if missing:
+        raise ValueError(
+            f"the lifecycle inputs lack the columns {missing}; see LifecycleDailyInput in "
+            "data_contracts/transform_contracts.py"
+        )
+    unknown_states = set(daily_inputs["subscription_state"].unique().to_list()) - {
+        *config.live_subscription_states,
+        "none",
+    }
+    if unknown_states:
+        raise ValueError(
+            f"subscription_state has values {sorted(map(str, unknown_states))}; "
+            f"expected one of {[*config.live_subscription_states, 'none']}"
+        )
+
+
+def _walk_day(
+    inputs: pl.DataFrame,
+    state: pl.DataFrame,
+    day: dt.date,
+    decision: tuple[pl.Expr, pl.Expr, pl.Expr],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """One day of the machine: (the day's stages, its transitions, the state after it)."""
+    next_stage, rule, detail = decision
+    decided = (
+        inputs.join(state, on="account_id", how="left")
+        .with_columns(next_stage.alias("next_stage"), rule.alias("rule"), detail.alias("detail"))
+        .filter(pl.col("next_stage").is_not_null())
+        .with_columns(
+            pl.when(pl.col("rule").is_not_null())
+            .then(pl.lit(day))
+            .otherwise(pl.col("stage_entered_on"))
+            .alias("next_entered_on"),
+            pl.when(pl.col("rule").is_null())
+            .then(pl.col("renewal_term_end"))
+            .when(pl.col("next_stage") == "renewing")
+            .then(pl.col("current_period_end"))
+            .alias("next_renewal_term_end"),
+        )
+    )
+    transitions = decided.filter(pl.col("rule").is_not_null()).select(
+        "account_id",
+        "as_of_date",
+        pl.col("stage").alias("from_stage"),
+        pl.col("next_stage").alias("to_stage"),
+        "rule",
+        "detail",
+    )
+    stages = decided.select(
+        "account_id",
+        "as_of_date",
+        pl.col("next_stage").alias("stage"),
+        pl.col("stage").alias("previous_stage"),
+        (pl.lit(day) - pl.col("next_entered_on")).dt.total_days().alias("days_in_stage"),
+    )
+    updated = decided.select(
+        "account_id",
+        pl.col("next_stage").alias("stage"),
+        pl.col("next_entered_on").alias("stage_entered_on"),
+        pl.col("next_renewal_term_end").alias("renewal_term_end"),
+    )
+    return (
+        stages,
+        transitions,
+        pl.concat([state.join(updated, on="account_id", how="anti"), updated]),
+    )
 
 
 def run_lifecycle(
@@ -251,73 +386,17 @@ def run_lifecycle(
     config_version), transitions (account_id, as_of_date, from_stage, to_stage, rule, detail,
     config_version) and final_state.
     """
-    missing = [c for c in INPUT_COLUMNS if c not in daily_inputs.columns]
-    if missing:
-        raise ValueError(
-            f"the lifecycle inputs lack the columns {missing}; see LifecycleDailyInput in "
-            "data_contracts/transform_contracts.py"
-        )
-    unknown_states = set(daily_inputs["subscription_state"].unique().to_list()) - {
-        *config.live_subscription_states,
-        "none",
-    }
-    if unknown_states:
-        raise ValueError(
-            f"subscription_state has values {sorted(map(str, unknown_states))}; "
-            f"expected one of {[*config.live_subscription_states, 'none']}"
-        )
+    _check_inputs(daily_inputs, config)
     inputs = daily_inputs.select(pl.col(c).cast(t) for c, t in INPUT_COLUMNS.items())
     state = state.select(pl.col(c).cast(t) for c, t in STATE_SCHEMA.items())
     stages: list[pl.DataFrame] = []
     transitions: list[pl.DataFrame] = []
-    next_stage, rule, detail = _decide(config)
+    decision = _decide(config)
     by_day = inputs.partition_by("as_of_date", as_dict=True, maintain_order=False)
     for (day,) in sorted(by_day):
-        decided = (
-            by_day[(day,)]
-            .join(state, on="account_id", how="left")
-            .with_columns(
-                next_stage.alias("next_stage"), rule.alias("rule"), detail.alias("detail")
-            )
-            .filter(pl.col("next_stage").is_not_null())
-            .with_columns(
-                pl.when(pl.col("rule").is_not_null())
-                .then(pl.lit(day))
-                .otherwise(pl.col("stage_entered_on"))
-                .alias("next_entered_on"),
-                pl.when(pl.col("rule").is_null())
-                .then(pl.col("renewal_term_end"))
-                .when(pl.col("next_stage") == "renewing")
-                .then(pl.col("current_period_end"))
-                .alias("next_renewal_term_end"),
-            )
-        )
-        transitions.append(
-            decided.filter(pl.col("rule").is_not_null()).select(
-                "account_id",
-                "as_of_date",
-                pl.col("stage").alias("from_stage"),
-                pl.col("next_stage").alias("to_stage"),
-                "rule",
-                "detail",
-            )
-        )
-        stages.append(
-            decided.select(
-                "account_id",
-                "as_of_date",
-                pl.col("next_stage").alias("stage"),
-                pl.col("stage").alias("previous_stage"),
-                (pl.lit(day) - pl.col("next_entered_on")).dt.total_days().alias("days_in_stage"),
-            )
-        )
-        updated = decided.select(
-            "account_id",
-            pl.col("next_stage").alias("stage"),
-            pl.col("next_entered_on").alias("stage_entered_on"),
-            pl.col("next_renewal_term_end").alias("renewal_term_end"),
-        )
-        state = pl.concat([state.join(updated, on="account_id", how="anti"), updated])
+        day_stages, day_transitions, state = _walk_day(by_day[(day,)], state, day, decision)
+        stages.append(day_stages)
+        transitions.append(day_transitions)
 
     version = pl.lit(config.version).alias("config_version")
     daily = pl.concat(stages).with_columns(version) if stages else pl.DataFrame(schema=STAGE_SCHEMA)
@@ -330,4 +409,77 @@ def run_lifecycle(
         daily_stages=daily.cast(STAGE_SCHEMA).sort("account_id", "as_of_date"),
         transitions=changes.cast(TRANSITION_SCHEMA).sort("account_id", "as_of_date"),
         final_state=state.sort("account_id"),
+    )
+
+
+# --------------------------------------------------------------------------- inputs
+
+#: The health opportunity rules that count as an open expansion opportunity.
+EXPANSION_OPPORTUNITY_RULES = ("expansion", "upgrade_approaching_limits")
+
+
+def expansion_opportunity_rules(health_config: HealthScoreConfig) -> list[str]:
+    """The configured health opportunity rules that mean an expansion opportunity is open."""
+    return [
+        r.name for r in health_config.opportunity_rules if r.name in EXPANSION_OPPORTUNITY_RULES
+    ]
+
+
+def onboarding_completion(
+    days: pl.DataFrame, steps: pl.DataFrame, config: OnboardingConfig
+) -> pl.Series:
+    """Share of the program's required steps completed by the end of each row's day.
+
+    `days`: account_id, as_of_date, segment; `steps`: account_id, step_id, completed_on.
+    NULL for a segment with no program."""
+    programs = pl.DataFrame(
+        [
+            {"segment": s, "step_id": step, "required_steps": len(p.required_steps)}
+            for p in config.programs
+            for s in p.segments
+            for step in p.required_steps
+        ],
+        schema={"segment": pl.String, "step_id": pl.String, "required_steps": pl.Int64},
+    )
+    required = programs.group_by("segment").agg(pl.col("required_steps").first())
+    done = (
+        days.select("account_id", "as_of_date", "segment")
+        .join(
+            steps.group_by("account_id", "step_id").agg(pl.col("completed_on").min()),
+            on="account_id",
+        )
+        .join(programs.select("segment", "step_id"), on=["segment", "step_id"], how="semi")
+        .filter(pl.col("completed_on") <= pl.col("as_of_date"))
+        .group_by("account_id", "as_of_date")
+        .agg(pl.len().alias("required_done"))
+    )
+    return (
+        days.select("account_id", "as_of_date", "segment")
+        .join(required, on="segment", how="left")
+        .join(done, on=["account_id", "as_of_date"], how="left")
+        .select(
+            (pl.col("required_done").fill_null(0) / pl.col("required_steps")).alias(
+                "onboarding_completion"
+            )
+        )
+        .to_series()
+    )
+
+
+def lifecycle_inputs(
+    metrics: pl.DataFrame,
+    scores: pl.DataFrame,
+    steps: pl.DataFrame,
+    expansion_rules: list[str],
+    onboarding_config: OnboardingConfig,
+) -> pl.DataFrame:
+    """The machine's inputs for the days of `metrics`: the daily metrics with each day's health
+    score and opportunities (`scores`: account_id, as_of_date, health_score, opportunities), the
+    onboarding completion and whether an expansion opportunity is open."""
+    return metrics.join(scores, on=["account_id", "as_of_date"], how="left").with_columns(
+        onboarding_completion(metrics, steps, onboarding_config),
+        pl.col("opportunities")
+        .list.eval(pl.element().is_in(expansion_rules))
+        .list.any()
+        .alias("expansion_opportunity"),
     )

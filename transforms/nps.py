@@ -16,9 +16,7 @@ decides that), so every period between the first and the last one with data gets
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
@@ -46,7 +44,7 @@ _TRUNCATE_EVERY = {"month": "1mo", "quarter": "1q"}
 
 @dataclass(frozen=True)
 class NpsConfig:
-    """The settings of `config/nps.yml`, validated; read by the caller and passed in."""
+    """The settings of config/nps.yml, validated by orchestration/config.py."""
 
     version: str
     min_responses: int
@@ -57,47 +55,6 @@ class NpsConfig:
     follow_up_hours: int
     confidence: float
 
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any], source: str = "config/nps.yml") -> NpsConfig:
-        """Build from the parsed YAML mapping; a missing or malformed setting names `source`."""
-        expected = {
-            "version",
-            "min_responses",
-            "min_sends_for_response_rate",
-            "warn_below_responses",
-            "fatigue_days",
-            "follow_up_hours",
-            "confidence",
-        }
-        missing = sorted(expected - set(raw))
-        unknown = sorted(set(raw) - expected)
-        if missing or unknown:
-            raise ValueError(
-                f"{source}: missing settings {missing or 'none'}, unknown settings "
-                f"{unknown or 'none'}; expected exactly {sorted(expected)}"
-            )
-        warn = raw["warn_below_responses"]
-        if not isinstance(warn, Mapping) or set(warn) != {"month", "quarter"}:
-            raise ValueError(
-                f"{source}: warn_below_responses must map `month` and `quarter` to response "
-                f"counts, got {warn!r}"
-            )
-        config = cls(
-            version=str(raw["version"]),
-            min_responses=_positive_int(raw, "min_responses", source),
-            min_sends_for_response_rate=_positive_int(raw, "min_sends_for_response_rate", source),
-            warn_below_responses_month=_positive_int(warn, "month", source),
-            warn_below_responses_quarter=_positive_int(warn, "quarter", source),
-            fatigue_days=_positive_int(raw, "fatigue_days", source),
-            follow_up_hours=_positive_int(raw, "follow_up_hours", source),
-            confidence=float(raw["confidence"]),
-        )
-        try:
-            stats.z_for_confidence(config.confidence)
-        except ValueError as error:
-            raise ValueError(f"{source}: {error}") from None
-        return config
-
     @property
     def z(self) -> float:
         return stats.z_for_confidence(self.confidence)
@@ -105,13 +62,6 @@ class NpsConfig:
     @property
     def alpha(self) -> float:
         return round(1 - self.confidence, 12)
-
-
-def _positive_int(raw: Mapping[str, Any], key: str, source: str) -> int:
-    value = raw[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{source}: `{key}` must be a positive whole number, got {value!r}")
-    return value
 
 
 # --------------------------------------------------------------------------- input handling
@@ -350,8 +300,19 @@ def summarise_nps(
     responses = _prepare_responses(responses, as_of).with_columns(segment=_segment_expr())
     sends = _prepare_sends(sends, as_of).with_columns(segment=_segment_expr())
     _check_segments(responses, sends)
-    z = config.z
+    summary = _with_change(
+        _with_statistics(_period_counts(responses, sends, as_of), config), config
+    )
+    return summary.select(NPS_SUMMARY_COLUMNS).sort(
+        "period_type", "period_start", pl.col("segment") != ALL_SEGMENTS, "segment"
+    )
 
+
+def _period_counts(
+    responses: pl.DataFrame, sends: pl.DataFrame, as_of: dt.date | None
+) -> pl.DataFrame:
+    """Sends, responded sends, responses and their categories for every period and segment of the
+    grid from the first data (or `as_of`) to the last; true zeros where nothing happened."""
     responded = responses.select("send_id").drop_nulls().unique().with_columns(responded=True)
     send_counts = (
         _in_periods_and_segments(
@@ -384,12 +345,17 @@ def summarise_nps(
     grid = _period_grid(starts, [ALL_SEGMENTS, *segments])
     keys = ["period_type", "period_start", "segment"]
     counts = ["sends", "responded_sends", "responses", "promoters", "passives", "detractors"]
-    summary = (
+    return (
         grid.join(send_counts, on=keys, how="left")
         .join(response_counts, on=keys, how="left")
         .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in counts)
     )
 
+
+def _with_statistics(summary: pl.DataFrame, config: NpsConfig) -> pl.DataFrame:
+    """The period counts with response rate, shares, NPS and their intervals where publishable,
+    the reasons where not, and the adjusted NPS the change test reads."""
+    z = config.z
     reportable = pl.col("responses") >= config.min_responses
     rate_published = pl.col("sends") >= config.min_sends_for_response_rate
     rate_low, rate_high = stats.wilson_interval_exprs("responded_sends", "sends", z)
@@ -412,7 +378,7 @@ def summarise_nps(
         .then(config.warn_below_responses_month)
         .otherwise(config.warn_below_responses_quarter)
     )
-    summary = summary.with_columns(
+    return summary.with_columns(
         *share_columns,
         period_end=_period_end(pl.col("period_type"), pl.col("period_start")),
         response_rate=pl.when(rate_published).then(pl.col("responded_sends") / pl.col("sends")),
@@ -433,6 +399,9 @@ def summarise_nps(
         previous_period_start=_previous_period_start(pl.col("period_type"), pl.col("period_start")),
     )
 
+
+def _with_change(summary: pl.DataFrame, config: NpsConfig) -> pl.DataFrame:
+    """The statistics with the previous period's NPS, the change and its significance test."""
     previous = summary.select(
         "period_type",
         "segment",
@@ -442,10 +411,10 @@ def summarise_nps(
         pl.col("_nps_adj").alias("_previous_nps_adj"),
         pl.col("_nps_var").alias("_previous_nps_var"),
     )
-    delta, p_value, significant = stats.nps_change_exprs(
+    _, p_value, significant = stats.nps_change_exprs(
         "_previous_nps_adj", "_previous_nps_var", "_nps_adj", "_nps_var", config.alpha
     )
-    summary = summary.join(
+    return summary.join(
         previous, on=["period_type", "segment", "previous_period_start"], how="left"
     ).with_columns(
         nps_change=pl.col("nps") - pl.col("previous_nps"),
@@ -458,9 +427,6 @@ def summarise_nps(
         .when(pl.col("previous_nps").is_null())
         .then(pl.lit("previous_insufficient_sample")),
         config_version=pl.lit(config.version),
-    )
-    return summary.select(NPS_SUMMARY_COLUMNS).sort(
-        "period_type", "period_start", pl.col("segment") != ALL_SEGMENTS, "segment"
     )
 
 
@@ -555,3 +521,25 @@ def detractor_follow_up(
         )
         .sort("period_type", "period_start", pl.col("segment") != ALL_SEGMENTS, "segment")
     )
+
+
+# --------------------------------------------------------------------------- tables of a run
+
+
+def nps_tables(
+    responses: pl.DataFrame, sends: pl.DataFrame, config: NpsConfig, as_of: dt.date
+) -> dict[str, pl.DataFrame]:
+    """Every NPS table of schema `transforms` (nps_summary, nps_responses, nps_survey_fatigue,
+    nps_detractor_follow_up) from staged responses and sends as of a date."""
+    # With no survey data at all the source is absent: no period gets a row, rather than rows of
+    # zero responses that would claim nobody answered.
+    has_data = responses.height > 0 or sends.height > 0
+    summary = summarise_nps(responses, sends, config, as_of if has_data else None)
+    return {
+        "nps_summary": summary,
+        "nps_responses": nps_responses(responses).filter(
+            pl.col("submitted_at") < dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+        ),
+        "nps_survey_fatigue": survey_fatigue_violations(sends, config.fatigue_days),
+        "nps_detractor_follow_up": detractor_follow_up(responses, config.follow_up_hours, as_of),
+    }

@@ -7,14 +7,46 @@ known then. Progress counts required steps only; optional steps never raise or l
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.config import OnboardingConfig
 from transforms.stats import wilson_interval_exprs
 
 ACCOUNT_COLUMNS = ("account_id", "segment", "onboarding_start")
 STEP_COLUMNS = ("account_id", "step", "completed_on")
+
+
+@dataclass(frozen=True)
+class OnboardingMilestone:
+    """A milestone of a program: done when all its steps are, due by `target_day`."""
+
+    id: str
+    target_day: int
+    #: Steps that must all be done; for an `all_required` milestone, the program's required steps.
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OnboardingProgram:
+    """An onboarding program: the segments it serves, its steps and milestones."""
+
+    id: str
+    segments: tuple[str, ...]
+    duration_days: int
+    first_value_step: str
+    steps: tuple[str, ...]
+    required_steps: tuple[str, ...]
+    milestones: tuple[OnboardingMilestone, ...]
+
+
+@dataclass(frozen=True)
+class OnboardingConfig:
+    """The settings of config/onboarding.yml, validated by orchestration/config.py."""
+
+    version: str
+    stalled_after_days: int
+    programs: tuple[OnboardingProgram, ...]
 
 
 def _program_of_segment(config: OnboardingConfig) -> dict[str, str]:
@@ -258,3 +290,38 @@ def onboarding_completion_rate(progress: pl.DataFrame) -> pl.DataFrame:
         low.alias("rate_low"),
         high.alias("rate_high"),
     )
+
+
+def startable_accounts(accounts: pl.DataFrame) -> pl.DataFrame:
+    """The accounts of int_onboarding_accounts_started that can be onboarded: with an onboarding
+    start (a Stripe subscription) and a segment (which picks the program)."""
+    return accounts.filter(
+        pl.col("onboarding_start").is_not_null() & pl.col("segment").is_not_null()
+    ).select("account_id", "segment", "onboarding_start")
+
+
+def onboarding_tables(
+    progress: pl.DataFrame,
+    accounts: pl.DataFrame,
+    steps: pl.DataFrame,
+    as_of_date: dt.date,
+    config: OnboardingConfig,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """onboarding_progress (`progress` with each account's onboarding start), onboarding_milestones
+    and onboarding_completion as of a date, each stamped as the tables keep them; `accounts` as
+    `startable_accounts` gives."""
+    progress = progress.join(
+        accounts.select("account_id", "onboarding_start"), on="account_id", how="left"
+    )
+    milestones = onboarding_milestones(accounts, steps, as_of_date, config).select(
+        "account_id",
+        pl.lit(as_of_date).alias("as_of_date"),
+        pl.exclude("account_id"),
+        pl.lit(config.version).alias("config_version"),
+    )
+    completion = onboarding_completion_rate(progress).select(
+        pl.lit(as_of_date).alias("as_of_date"),
+        pl.all(),
+        pl.lit(config.version).alias("config_version"),
+    )
+    return progress, milestones, completion

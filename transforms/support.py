@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -35,6 +36,16 @@ TICKET_COLUMNS = (
     "full_resolution_minutes",
 )
 RATING_COLUMNS = ("rating_id", "ticket_id", "score", "rating", "created_at")
+
+
+@dataclass(frozen=True)
+class SupportConfig:
+    """The settings of config/support.yml, validated by orchestration/config.py."""
+
+    version: str
+    #: Competitor names counted in ticket subjects, descriptions and tags.
+    competitors: tuple[str, ...]
+
 
 ESCALATED_TAG = "escalated"
 HIGH_PRIORITIES = ("high", "urgent")
@@ -231,6 +242,77 @@ def _open_at_month_end(prepared: pl.DataFrame, months: pl.DataFrame) -> pl.DataF
     )
 
 
+def _competitors_mentioned(competitors: Sequence[str]) -> pl.Expr:
+    """The configured competitor names a ticket's text mentions, as configured, each once."""
+    pattern = competitor_pattern(competitors) if competitors else None
+    canonical = {" ".join(name.split()).lower(): " ".join(name.split()) for name in competitors}
+    return (
+        _ticket_text()
+        .str.extract_all(pattern)
+        .list.eval(
+            pl.element()
+            .str.to_lowercase()
+            .str.replace_all(r"\s+", " ")
+            .replace_strict(canonical, return_dtype=pl.String)
+        )
+        .list.unique()
+        if pattern is not None
+        else pl.lit([], dtype=pl.List(pl.String))
+    )
+
+
+def _created_stats(
+    prepared: pl.DataFrame, months: pl.DataFrame, competitors: Sequence[str]
+) -> pl.DataFrame:
+    """Per account and month, of the tickets created in it: counts, escalations, high/urgent,
+    first-reply median, competitor mentions."""
+    created_tickets = _in_own_month(
+        prepared.with_columns(_mentioned=_competitors_mentioned(competitors)), "created_at", months
+    )
+    return created_tickets.group_by("account_id", "month_start").agg(
+        tickets_created=pl.len(),
+        escalated=pl.col("tags").list.contains(ESCALATED_TAG).fill_null(False).sum(),
+        high_urgent=pl.col("priority").is_in(HIGH_PRIORITIES).fill_null(False).sum(),
+        first_reply_minutes_median=pl.col("reply_time_minutes").median(),
+        first_reply_n=pl.col("reply_time_minutes").count(),
+        competitor_mentions=(pl.col("_mentioned").list.len() > 0).sum(),
+        competitors_mentioned=pl.col("_mentioned").explode().drop_nulls(),
+    )
+
+
+def _solved_stats(prepared: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
+    """Per account and month, of the tickets solved in it: count and full-resolution median."""
+    return (
+        _in_own_month(prepared, "solved_at", months)
+        .group_by("account_id", "month_start")
+        .agg(
+            tickets_solved=pl.len(),
+            full_resolution_minutes_median=pl.col("full_resolution_minutes").median(),
+            full_resolution_n=pl.col("full_resolution_minutes").count(),
+        )
+    )
+
+
+def _rating_stats(
+    rated: pl.DataFrame, prepared: pl.DataFrame, months: pl.DataFrame
+) -> pl.DataFrame:
+    """Per account and month, of the ratings given in it: the 1–5 mean and the good/bad counts."""
+    return (
+        _in_own_month(
+            rated.join(prepared.select("ticket_id", "account_id"), on="ticket_id", how="inner"),
+            "created_at",
+            months,
+        )
+        .group_by("account_id", "month_start")
+        .agg(
+            csat_mean=pl.col("rating").cast(pl.Float64).mean(),
+            csat_rating_n=pl.col("rating").count(),
+            csat_good=(pl.col("score") == "good").sum(),
+            csat_bad=(pl.col("score") == "bad").sum(),
+        )
+    )
+
+
 def support_monthly(
     tickets: pl.DataFrame,
     ratings: pl.DataFrame,
@@ -261,56 +343,9 @@ def support_monthly(
     months = _month_frame(month_ends)
     prepared = _prepare_tickets(tickets)
     rated = _prepare_ratings(ratings)
-    pattern = competitor_pattern(competitors) if competitors else None
-    canonical = {" ".join(name.split()).lower(): " ".join(name.split()) for name in competitors}
-    mentioned = (
-        _ticket_text()
-        .str.extract_all(pattern)
-        .list.eval(
-            pl.element()
-            .str.to_lowercase()
-            .str.replace_all(r"\s+", " ")
-            .replace_strict(canonical, return_dtype=pl.String)
-        )
-        .list.unique()
-        if pattern is not None
-        else pl.lit([], dtype=pl.List(pl.String))
-    )
-    created_tickets = _in_own_month(
-        prepared.with_columns(_mentioned=mentioned), "created_at", months
-    )
-    created_stats = created_tickets.group_by("account_id", "month_start").agg(
-        tickets_created=pl.len(),
-        escalated=pl.col("tags").list.contains(ESCALATED_TAG).fill_null(False).sum(),
-        high_urgent=pl.col("priority").is_in(HIGH_PRIORITIES).fill_null(False).sum(),
-        first_reply_minutes_median=pl.col("reply_time_minutes").median(),
-        first_reply_n=pl.col("reply_time_minutes").count(),
-        competitor_mentions=(pl.col("_mentioned").list.len() > 0).sum(),
-        competitors_mentioned=pl.col("_mentioned").explode().drop_nulls(),
-    )
-    solved_stats = (
-        _in_own_month(prepared, "solved_at", months)
-        .group_by("account_id", "month_start")
-        .agg(
-            tickets_solved=pl.len(),
-            full_resolution_minutes_median=pl.col("full_resolution_minutes").median(),
-            full_resolution_n=pl.col("full_resolution_minutes").count(),
-        )
-    )
-    rating_stats = (
-        _in_own_month(
-            rated.join(prepared.select("ticket_id", "account_id"), on="ticket_id", how="inner"),
-            "created_at",
-            months,
-        )
-        .group_by("account_id", "month_start")
-        .agg(
-            csat_mean=pl.col("rating").cast(pl.Float64).mean(),
-            csat_rating_n=pl.col("rating").count(),
-            csat_good=(pl.col("score") == "good").sum(),
-            csat_bad=(pl.col("score") == "bad").sum(),
-        )
-    )
+    created_stats = _created_stats(prepared, months, competitors)
+    solved_stats = _solved_stats(prepared, months)
+    rating_stats = _rating_stats(rated, prepared, months)
 
     account_ids = set(prepared["account_id"].to_list()) | set(accounts or [])
     grid = pl.DataFrame({"account_id": sorted(account_ids)}, schema={"account_id": pl.String}).join(
@@ -351,3 +386,65 @@ def support_monthly(
         )
     )
     return result.select(SUPPORT_MONTHLY_COLUMNS).sort("account_id", "month_start")
+
+
+# --------------------------------------------------------------------------- the table of a run
+
+
+def month_ends(first: dt.date, as_of: dt.date) -> list[dt.date]:
+    """The cut-off day of every month from `first`'s to `as_of`'s: month ends, then the as-of date."""
+    ends = []
+    month = first.replace(day=1)
+    while month <= as_of:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        ends.append(min(following - dt.timedelta(days=1), as_of))
+        month = following
+    return ends
+
+
+def support_table(
+    tickets: pl.DataFrame,
+    ratings: pl.DataFrame,
+    accounts: pl.DataFrame,
+    config: SupportConfig,
+    as_of: dt.date,
+) -> pl.DataFrame:
+    """`support_monthly` as of a date, stamped with the config version: months from the first
+    ticket (or mapped account) on.
+
+    Rows of an account before its first month are left out unless they hold activity (a ticket
+    created before the account says so is still counted, not hidden).
+    """
+    tickets = tickets.filter(pl.col("created_at").dt.date() <= as_of)
+    ratings = ratings.filter(pl.col("created_at").dt.date() <= as_of)
+    starts = tickets["created_at"].dt.date().to_list() + accounts["first_month"].to_list()
+    starts = [s for s in starts if s is not None and s <= as_of]
+    if not starts:
+        return support_monthly(tickets, ratings, [], config.competitors, []).with_columns(
+            config_version=pl.lit(config.version)
+        )
+    monthly = support_monthly(
+        tickets,
+        ratings,
+        month_ends(min(starts), as_of),
+        config.competitors,
+        accounts["account_id"].to_list(),
+    )
+    activity = (
+        pl.col("tickets_created")
+        + pl.col("open_at_month_end")
+        + pl.col("tickets_solved")
+        + pl.col("csat_rating_n")
+        + pl.col("csat_good")
+        + pl.col("csat_bad")
+    ) > 0
+    return (
+        monthly.join(accounts, on="account_id", how="left")
+        .filter(
+            activity
+            | pl.col("first_month").is_null()
+            | (pl.col("month_start") >= pl.col("first_month"))
+        )
+        .drop("first_month")
+        .with_columns(config_version=pl.lit(config.version))
+    )

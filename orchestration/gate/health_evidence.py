@@ -14,9 +14,8 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from orchestration.config import load_health_config_mapping
+from orchestration.config import CONFIG_DIR, load_health_config_mapping
 from orchestration.gate.reading import column_names, table_or_none
-from orchestration.settings import CONFIG_DIR
 from orchestration.warehouse_io import read_frame, table_exists
 from transforms.gate.health_rules import (
     HealthInputsNotBuilt,

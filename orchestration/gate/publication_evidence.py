@@ -13,9 +13,8 @@ import duckdb
 import polars as pl
 
 from data_contracts.raw_tables import RAW_TABLES
-from orchestration.config import load_anomaly_annotations
+from orchestration.config import CONFIG_DIR, load_anomaly_annotations
 from orchestration.gate.reading import column_names, tables_present
-from orchestration.settings import CONFIG_DIR
 from orchestration.warehouse_io import read_frame, table_exists
 from transforms.gate.anomalies import close_annotated, detect_anomalies
 from transforms.gate.publication_rules import EMAIL_PATTERN

@@ -21,7 +21,7 @@ from transforms.gate.revenue_rules import MrrRecomputationInputs
 def metric_columns_from_manifest(built: set[str]) -> list[str]:
     """Every "model.column" marked `meta: {metric: true}` in the dbt yml (from the parsed manifest),
     among the built columns `built` ("schema.table.column": a column not built is not published)."""
-    from orchestration.dbt import ensure_manifest
+    from orchestration.assets.dbt import ensure_manifest
 
     manifest = json.loads(ensure_manifest().read_text())
     found = []

@@ -11,7 +11,7 @@ import dagster as dg
 
 from data_contracts.raw_tables import RAW_TABLES
 from orchestration.definitions import DAILY_JOB_NAME, build_definitions
-from orchestration.publish_assets import PUBLISH_KEY
+from orchestration.publish import PUBLISH_KEY
 from orchestration.settings import PROJECT_ROOT, Settings
 
 
@@ -41,3 +41,9 @@ def test_daily_job_covers_raw_tables_models_and_publish(tmp_path: Path) -> None:
     assert PUBLISH_KEY in keys
     publish_parents = job.asset_layer.asset_graph.get(PUBLISH_KEY).parent_keys
     assert {dg.AssetKey(["raw", name]) for name in RAW_TABLES} <= publish_parents
+
+
+def test_building_the_definitions_writes_no_environment_variable(tmp_path: Path) -> None:
+    before = dict(os.environ)
+    build_definitions(Settings(extracts_dir=tmp_path / "x", warehouse_dir=tmp_path / "w"))
+    assert dict(os.environ) == before

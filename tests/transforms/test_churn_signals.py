@@ -8,15 +8,15 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from orchestration.config import load_churn_signals_config
 from transforms.churn_signals import (
     competitor_mentions,
     detect_churn_signals,
     mentions_competitor,
     new_high_severity_signals,
 )
-from transforms.config import load_churn_signal_config
 
-CONFIG = load_churn_signal_config()
+CONFIG = load_churn_signals_config()
 DAY = dt.date(2026, 11, 20)
 
 # Values at which no signal fires.

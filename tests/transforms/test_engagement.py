@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from transforms.config import load_engagement_config
+from orchestration.config import load_engagement_config
 from transforms.engagement import csm_portfolio, score_engagement
 
 CONFIG = load_engagement_config()

@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from transforms.config import load_expansion_config
+from orchestration.config import load_expansion_config
 from transforms.expansion import (
     advocacy_candidates,
     advocacy_tier,

@@ -13,10 +13,10 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from transforms.config import load_health_score_config
+from orchestration.config import load_health_config
 from transforms.health import add_trends, health_alerts, score_health
 
-CONFIG = load_health_score_config()
+CONFIG = load_health_config()
 DAY = dt.date(2026, 11, 20)
 
 # Every metric at its ideal: each normalises to 100 (usage_vs_limit feeds only the upgrade rule).

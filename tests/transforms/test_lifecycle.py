@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from transforms.config import load_lifecycle_config
+from orchestration.config import load_lifecycle_config
 from transforms.lifecycle import INPUT_COLUMNS, empty_state, run_lifecycle
 
 CONFIG = load_lifecycle_config()

@@ -17,22 +17,22 @@ from transforms.nps import (
     NpsConfig,
     detractor_follow_up,
     nps_responses,
+    nps_tables,
     nps_trend,
     summarise_nps,
     survey_fatigue_violations,
 )
 
 D = dt.datetime
-CONFIG = NpsConfig.from_mapping(
-    {
-        "version": "test.1",
-        "min_responses": 30,
-        "min_sends_for_response_rate": 30,
-        "warn_below_responses": {"month": 50, "quarter": 100},
-        "fatigue_days": 90,
-        "follow_up_hours": 72,
-        "confidence": 0.95,
-    }
+CONFIG = NpsConfig(
+    version="test.1",
+    min_responses=30,
+    min_sends_for_response_rate=30,
+    warn_below_responses_month=50,
+    warn_below_responses_quarter=100,
+    fatigue_days=90,
+    follow_up_hours=72,
+    confidence=0.95,
 )
 
 RESPONSE_SCHEMA = {
@@ -371,36 +371,6 @@ def test_scores_outside_0_to_10_are_rejected() -> None:
         survey.summary()
 
 
-def test_config_errors_name_the_file_and_setting() -> None:
-    raw = {
-        "version": "x",
-        "min_responses": 30,
-        "min_sends_for_response_rate": 30,
-        "warn_below_responses": {"month": 50, "quarter": 100},
-        "fatigue_days": 90,
-        "follow_up_hours": 72,
-        "confidence": 0.95,
-    }
-    with pytest.raises(ValueError, match=r"config/nps.yml: missing settings \['min_responses'\]"):
-        NpsConfig.from_mapping({k: v for k, v in raw.items() if k != "min_responses"})
-    with pytest.raises(ValueError, match="`fatigue_days` must be a positive whole number"):
-        NpsConfig.from_mapping({**raw, "fatigue_days": "90"})
-    with pytest.raises(ValueError, match="config/nps.yml: confidence 0.9 is not supported"):
-        NpsConfig.from_mapping({**raw, "confidence": 0.9})
-
-
-def test_repository_config_loads() -> None:
-    from pathlib import Path
-
-    import yaml
-
-    path = Path(__file__).resolve().parents[2] / "config" / "nps.yml"
-    config = NpsConfig.from_mapping(yaml.safe_load(path.read_text()), source=str(path))
-    assert (config.min_responses, config.fatigue_days, config.follow_up_hours) == (30, 90, 72)
-    assert (config.warn_below_responses_month, config.warn_below_responses_quarter) == (50, 100)
-    assert config.z == 1.96 and config.alpha == 0.05
-
-
 # --------------------------------------------------------------------------- survey fatigue
 
 
@@ -531,3 +501,41 @@ def test_no_surveys_at_all_gives_empty_typed_tables() -> None:
         ("month", "all", 0, None, "insufficient_sample"),
         ("quarter", "all", 0, None, "insufficient_sample"),
     ]
+
+
+# --------------------------------------------------------------------------- tables of a run
+
+#: Responses as the NPS asset reads them from staging: with the comment.
+STAGED_RESPONSE_SCHEMA = {**RESPONSE_SCHEMA, "comment": pl.String}
+
+
+def test_no_survey_data_gives_no_period_rows_rather_than_zeros() -> None:
+    tables = nps_tables(
+        pl.DataFrame(schema=STAGED_RESPONSE_SCHEMA),
+        pl.DataFrame(schema=SEND_SCHEMA),
+        CONFIG,
+        dt.date(2026, 11, 20),
+    )
+    assert {name: frame.height for name, frame in tables.items()} == {
+        "nps_summary": 0,
+        "nps_responses": 0,
+        "nps_survey_fatigue": 0,
+        "nps_detractor_follow_up": 0,
+    }
+
+
+def test_survey_data_gives_every_period_up_to_the_as_of_date() -> None:
+    sends = pl.DataFrame(
+        [("s1", "a1", "u1", "smb", dt.datetime(2026, 9, 3))], schema=SEND_SCHEMA, orient="row"
+    )
+    summary = nps_tables(
+        pl.DataFrame(schema=STAGED_RESPONSE_SCHEMA), sends, CONFIG, dt.date(2026, 11, 20)
+    )["nps_summary"]
+    months = summary.filter((pl.col("period_type") == "month") & (pl.col("segment") == "all"))
+    # September (the send) to November (the as-of month); October and November are true zeros
+    assert months["period_start"].to_list() == [
+        dt.date(2026, 9, 1),
+        dt.date(2026, 10, 1),
+        dt.date(2026, 11, 1),
+    ]
+    assert months["sends"].to_list() == [1, 0, 0]

@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from transforms.config import load_onboarding_config
+from orchestration.config import load_onboarding_config
 from transforms.onboarding import (
     onboarding_completion_rate,
     onboarding_milestones,

@@ -8,7 +8,14 @@ import random
 import polars as pl
 import pytest
 
-from transforms.support import SUPPORT_MONTHLY_COLUMNS, competitor_pattern, support_monthly
+from transforms.support import (
+    SUPPORT_MONTHLY_COLUMNS,
+    SupportConfig,
+    competitor_pattern,
+    month_ends,
+    support_monthly,
+    support_table,
+)
 
 D = dt.datetime
 JAN, FEB, MAR = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)
@@ -265,17 +272,6 @@ def test_bad_ratings_and_repeated_months_are_rejected() -> None:
         monthly(tickets, month_ends=[dt.date(2026, 1, 15), dt.date(2026, 1, 31)])
 
 
-def test_repository_competitor_config_matches_the_brief() -> None:
-    from pathlib import Path
-
-    import yaml
-
-    path = Path(__file__).resolve().parents[2] / "config" / "support.yml"
-    names = yaml.safe_load(path.read_text())["competitors"]
-    assert {"Intercom", "Drift", "Ada", "Zendesk Answer Bot"} <= set(names)
-    competitor_pattern(names)  # every configured name has word edges
-
-
 def test_counts_match_a_ticket_by_month_loop_on_random_tickets() -> None:
     """The month counts against a plain loop over every ticket and month (the definition as
     written), on random tickets with missing dates and statuses, moments exactly at a cut-off and
@@ -332,3 +328,50 @@ def test_counts_match_a_ticket_by_month_loop_on_random_tickets() -> None:
         ).rows()
     }
     assert got == expected
+
+
+# --------------------------------------------------------------------------- the table of a run
+
+
+def test_month_ends_cut_the_as_of_month_at_the_as_of_date() -> None:
+    assert month_ends(dt.date(2025, 12, 15), dt.date(2026, 2, 10)) == [
+        dt.date(2025, 12, 31),
+        dt.date(2026, 1, 31),
+        dt.date(2026, 2, 10),
+    ]
+    # the as-of date on a month's last day: that month ends there, no empty next month
+    assert month_ends(dt.date(2026, 2, 1), dt.date(2026, 2, 28)) == [dt.date(2026, 2, 28)]
+
+
+def test_support_rows_start_at_the_accounts_first_month_unless_a_ticket_is_earlier() -> None:
+    tickets = pl.DataFrame(
+        [
+            # a ticket dated before its account was created: counted, not hidden
+            (1, "a_new", "solved", "normal", "x", "y", [], dt.datetime(2026, 8, 20),
+             dt.datetime(2026, 8, 21), 5, 60),
+        ],
+        schema=TICKET_SCHEMA,
+        orient="row",
+    )  # fmt: skip
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["a_old", "a_new"],
+            "first_month": [dt.date(2026, 7, 1), dt.date(2026, 10, 1)],
+        }
+    )
+    monthly = support_table(
+        tickets, NO_RATINGS, accounts, SupportConfig("test.1", ("Intercom",)), dt.date(2026, 10, 15)
+    )
+    keys = monthly.select("account_id", "month_start").rows()
+    # a_old: July (its first month) to October; a_new: August (its ticket) and October (its first
+    # month); its September has no activity and precedes its first month, so no row
+    assert sorted(keys) == [
+        ("a_new", dt.date(2026, 8, 1)),
+        ("a_new", dt.date(2026, 10, 1)),
+        ("a_old", dt.date(2026, 7, 1)),
+        ("a_old", dt.date(2026, 8, 1)),
+        ("a_old", dt.date(2026, 9, 1)),
+        ("a_old", dt.date(2026, 10, 1)),
+    ]
+    august = monthly.filter(pl.col("account_id") == "a_new").row(0, named=True)
+    assert (august["tickets_created"], august["tickets_solved"]) == (1, 1)

@@ -84,7 +84,7 @@ def run_gate_and_publish(extracts: Path, warehouse: Path, as_of: dt.date) -> Gat
     """The daily job's gate and publish steps only, checks included, over the copied build database."""
     from orchestration.definitions import DAILY_JOB_NAME, build_definitions
     from orchestration.gate.asset import GATE_KEY
-    from orchestration.publish_assets import PUBLISH_KEY
+    from orchestration.publish import PUBLISH_KEY
     from orchestration.runner import _outcome
 
     settings = Settings(extracts_dir=extracts, warehouse_dir=warehouse)

@@ -11,10 +11,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from orchestration.config import load_gate_config, load_health_config_mapping
+from orchestration.config import CONFIG_DIR, load_gate_config, load_health_config_mapping
 from orchestration.gate.health_evidence import health_tally
 from orchestration.gate.registry import RULES
-from orchestration.settings import CONFIG_DIR
 from transforms.gate import health_rules
 
 # The health-score file rule 4 names in config/gate.yml.

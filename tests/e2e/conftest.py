@@ -1,4 +1,5 @@
-"""One small synthetic history, run the way daily operation runs it, shared by the operations tests.
+"""One small synthetic history, run the way daily operation runs it, shared by the end-to-end tests
+of daily operation and the KPI scorecard.
 
 The generator writes a full first drop and three daily incremental drops (d1 … d4). The session
 backfills d1 … d2 as one run, then lets the daily schedule drive d3 and d4: its tick at 06:00 UTC on
@@ -20,7 +21,7 @@ import pytest
 from orchestration.definitions import DAILY_JOB_NAME, build_definitions
 from orchestration.runner import run_daily_job
 from orchestration.schedules import SCHEDULE_NAME
-from orchestration.settings import Settings
+from orchestration.settings import Settings, export_dbt_environment
 from synthetic.generator import generate_drops
 
 END = dt.date(2026, 11, 20)
@@ -76,6 +77,8 @@ def run_scheduled_day(
     settings: Settings, tick: dt.datetime, instance: dg.DagsterInstance
 ) -> tuple[str, dg.ExecuteInProcessResult]:
     """Evaluate the daily schedule at `tick` and execute csw_daily for the partition it requests."""
+    # This test process is the edge here: the job's dbt steps open the database it names.
+    export_dbt_environment(settings)
     defs = build_definitions(settings)
     schedule = defs.resolve_schedule_def(SCHEDULE_NAME)
     data = schedule.evaluate_tick(

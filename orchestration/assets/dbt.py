@@ -9,7 +9,13 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.partitions import as_of_date
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.resources import WarehouseResource
+from orchestration.settings import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    ENV_DUCKDB_PATH,
+    dbt_environment_matches,
+)
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -91,7 +97,17 @@ def _dbt_layer(
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="duckdb_writer",
     )
-    def dbt_layer(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def dbt_layer(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ):
+        # dbt finds the build database in the environment (settings.export_dbt_environment); a
+        # process that skipped that would have dbt build another file than the one Python reads.
+        if not dbt_environment_matches(warehouse.settings):
+            raise RuntimeError(
+                f"{ENV_DUCKDB_PATH} does not name the build database {warehouse.settings.build_db}; "
+                "call orchestration.settings.export_dbt_environment(settings) at the process edge "
+                "before running the job"
+            )
         dbt_vars = {"as_of_date": as_of_date(context).isoformat()}
         yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +18,7 @@ from orchestration.schedules import (
     build_daily_schedule,
     previous_day_partition,
 )
-from orchestration.settings import ENV_DUCKDB_PATH, ENV_EXTRACTS, ENV_WAREHOUSE, Settings
+from orchestration.settings import Settings
 
 
 def _drop(extracts: Path, source: str, day: str, manifest: bool = True) -> None:
@@ -28,16 +27,6 @@ def _drop(extracts: Path, source: str, day: str, manifest: bool = True) -> None:
     (folder / "data.jsonl").write_text("")
     if manifest:
         (folder / "_manifest.json").write_text(json.dumps({"extracted_at": f"{day}T05:00:00Z"}))
-
-
-@pytest.fixture(autouse=True)
-def _restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """build_definitions exports the paths to the environment (for dbt); undo it after each test."""
-    for name in (ENV_EXTRACTS, ENV_WAREHOUSE, ENV_DUCKDB_PATH):
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])
-        else:
-            monkeypatch.delenv(name, raising=False)
 
 
 def _evaluate(extracts: Path, cursor: str | None) -> dg.SensorExecutionData:

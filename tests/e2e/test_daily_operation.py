@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish_assets import PUBLISH_KEY
-from tests.operations.conftest import DailyOperation
+from orchestration.publish import PUBLISH_KEY
+from tests.e2e.conftest import DailyOperation
 
 pytestmark = pytest.mark.slow
 

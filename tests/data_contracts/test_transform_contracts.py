@@ -11,15 +11,15 @@ import polars as pl
 import pytest
 
 from data_contracts import transform_contracts as tc
-from transforms.churn_signals import detect_churn_signals
-from transforms.config import (
-    load_churn_signal_config,
+from orchestration.config import (
+    load_churn_signals_config,
     load_engagement_config,
     load_expansion_config,
-    load_health_score_config,
+    load_health_config,
     load_lifecycle_config,
     load_onboarding_config,
 )
+from transforms.churn_signals import detect_churn_signals
 from transforms.engagement import score_engagement
 from transforms.expansion import expansion_opportunities
 from transforms.health import add_trends, health_alerts, score_health
@@ -27,7 +27,7 @@ from transforms.lifecycle import INPUT_COLUMNS, empty_state, run_lifecycle
 from transforms.onboarding import onboarding_progress
 
 DAY = dt.date(2026, 11, 20)
-HEALTH = load_health_score_config()
+HEALTH = load_health_config()
 
 
 def _health_input(**overrides) -> pl.DataFrame:
@@ -96,7 +96,7 @@ def test_churn_signal_contracts() -> None:
         schema_overrides={"nps_score": pl.Float64},
     )
     tc.ChurnSignalInput.validate(inputs)
-    out = detect_churn_signals(inputs, load_churn_signal_config())
+    out = detect_churn_signals(inputs, load_churn_signals_config())
     assert out.height == 7  # every rule but nps_detractor
     tc.ChurnSignalsOutput.validate(out)
 

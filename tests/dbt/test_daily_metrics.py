@@ -1,5 +1,5 @@
 """int_account_daily_metrics on hand-made raw rows, through the real dbt models, then scored by
-transforms.health.score_health (feature_adoption finished by the asset's own helper).
+transforms.health.score_health (feature_adoption finished by transforms.health_inputs).
 
 Raw tables are created from the ingest registry's DDL, the rows below are inserted in the drop of
 2026-11-20, and `dbt build --select +int_account_daily_metrics` runs against a DuckDB file of this
@@ -32,11 +32,11 @@ import polars as pl
 import pytest
 
 from data_contracts.raw_tables import RAW_TABLES
-from orchestration.transform_assets.health import with_config_metrics
+from orchestration.config import load_churn_signals_config, load_health_config
 from tests.raw_rows import insert_raw_rows
 from tests.raw_rows import run_dbt as run_dbt_as_of
-from transforms.config import load_churn_signal_config, load_health_score_config
 from transforms.health import score_health
+from transforms.health_inputs import with_config_metrics
 
 AS_OF = "2026-11-20"
 DROP = dt.date(2026, 11, 20)
@@ -229,9 +229,7 @@ def metrics(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
     no_tickets = pl.DataFrame(
         schema={"account_id": pl.String, "created_on": pl.Date, "text": pl.String}
     )
-    return with_config_metrics(
-        frame, no_tickets, load_health_score_config(), load_churn_signal_config()
-    )
+    return with_config_metrics(frame, no_tickets, load_health_config(), load_churn_signals_config())
 
 
 def row(frame: pl.DataFrame, account: str, day: str) -> dict[str, Any]:
@@ -244,7 +242,7 @@ def row(frame: pl.DataFrame, account: str, day: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def scores(metrics: pl.DataFrame) -> pl.DataFrame:
-    return score_health(metrics.filter(pl.col("as_of_date") == DROP), load_health_score_config())
+    return score_health(metrics.filter(pl.col("as_of_date") == DROP), load_health_config())
 
 
 def test_the_metrics_of_an_active_account_worked_by_hand(metrics: pl.DataFrame) -> None:

@@ -1,11 +1,20 @@
-"""Frame helpers of orchestration/transform_assets/health.py on hand-made rows."""
+"""The calibration of the health score against churn (transforms/calibration.py) on hand-made rows."""
 
 import datetime as dt
+from dataclasses import replace
 
 import polars as pl
 import pytest
 
-from orchestration.transform_assets.health import calibrate, churn_outcomes, mann_whitney_auc
+from transforms.calibration import (
+    CalibrationConfig,
+    calibrate,
+    calibration_dates,
+    churn_outcomes,
+    mann_whitney_auc,
+)
+
+CONFIG = CalibrationConfig(version="test.1", horizon_days=90, pooled_dates=12)
 
 
 def test_auc_counts_pairs_with_ties_half() -> None:
@@ -37,7 +46,7 @@ def test_churn_outcomes_look_only_inside_the_horizon() -> None:
             "mrr_minor": [100.0, 0.0, 100.0, 0.0, 0.0, 0.0, 50.0],
         }
     )
-    out = churn_outcomes(mrr, [t]).sort("account_id")
+    out = churn_outcomes(mrr, [t], CONFIG.horizon_days).sort("account_id")
     # a: 0 on 02-28 (28 days later) → churned; b: 0 only on 05-31 (120 days) → not churned;
     # c: not paying on t → not in the population; d: paying, no later valuation → not churned.
     assert out["account_id"].to_list() == ["a", "b", "d"]
@@ -61,7 +70,7 @@ def test_calibration_precision_recall_and_churn_by_grade() -> None:
             "churned": [True, False, False, True],
         }
     )
-    row = calibrate(scores, outcomes, ("D", "F")).row(0, named=True)
+    row = calibrate(scores, outcomes, ("D", "F"), CONFIG).row(0, named=True)
     # flagged D/F: a, b; churned: a, d. TP = 1 → precision 1/2, recall 1/2.
     assert (row["flagged_at_risk"], row["true_positives"]) == (2, 1)
     assert row["precision_at_risk"] == pytest.approx(0.5)
@@ -93,7 +102,7 @@ def test_pooled_row_takes_the_latest_dates_together() -> None:
             "churned": [False, True, False, False, True, False],
         }
     )
-    out = calibrate(scores, outcomes, ("D", "F"), pooled_dates=2)
+    out = calibrate(scores, outcomes, ("D", "F"), replace(CONFIG, pooled_dates=2))
     assert out["scope"].to_list() == ["calibration_date"] * 3 + ["pooled_12m"]
     pooled = out.row(3, named=True)
     # Pooled over the latest 2 dates, t2 and t3: pairs (a,t2) 85 A no, (b,t2) 15 F no,
@@ -113,3 +122,16 @@ def test_pooled_row_takes_the_latest_dates_together() -> None:
     assert (pooled["accounts_grade_f"], pooled["churn_rate_grade_f"]) == (1, 0.0)
     # t1 alone: churned b (10) below retained a (90) → AUC 1.
     assert out.row(0, named=True)["auc"] == pytest.approx(1.0)
+
+
+def test_calibration_dates_are_month_ends_whose_horizon_has_passed() -> None:
+    valuation = [
+        dt.date(2026, 1, 15),  # not a month end
+        dt.date(2026, 1, 31),  # + 90 days = 05-01 <= as of 05-01
+        dt.date(2026, 2, 28),  # + 90 days = 05-29 > as of
+        dt.date(2025, 12, 31),
+    ]
+    assert calibration_dates(valuation, dt.date(2026, 5, 1), 90) == [
+        dt.date(2025, 12, 31),
+        dt.date(2026, 1, 31),
+    ]

@@ -264,9 +264,9 @@ def test_the_transforms_do_not_depend_on_how_many_days_a_chunk_holds(
     import dagster as dg
     from polars.testing import assert_frame_equal
 
+    from orchestration.assets import churn_signals, daily_metrics, health, lifecycle
     from orchestration.definitions import DAILY_JOB_NAME, build_definitions
     from orchestration.settings import Settings
-    from orchestration.transform_assets import health as health_assets
 
     warehouse = tmp_path / "warehouse"
     settings = Settings(extracts_dir=run.extracts, warehouse_dir=warehouse)
@@ -284,8 +284,8 @@ def test_the_transforms_do_not_depend_on_how_many_days_a_chunk_holds(
             "select count(*) from intermediate.int_account_daily_metrics where as_of_date = ?",
             [run.first_as_of],
         ).fetchall()[0][0]
-        monkeypatch.setattr(health_assets, "ACCOUNT_DAYS_PER_CHUNK", 2 * accounts + 1)
-        assert health_assets.days_per_chunk(con, run.first_as_of) == 2
+        monkeypatch.setattr(daily_metrics, "ACCOUNT_DAYS_PER_CHUNK", 2 * accounts + 1)
+        assert daily_metrics.days_per_chunk(con, run.first_as_of) == 2
     finally:
         con.close()
 
@@ -293,11 +293,11 @@ def test_the_transforms_do_not_depend_on_how_many_days_a_chunk_holds(
     result = job.execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         asset_selection=[
-            health_assets.HEALTH_SCORES,
-            health_assets.CHURN_SIGNALS,
-            health_assets.CS_ALERTS,
-            health_assets.LIFECYCLE_DAILY,
-            health_assets.LIFECYCLE_TRANSITIONS,
+            health.HEALTH_SCORES,
+            churn_signals.CHURN_SIGNALS,
+            health.CS_ALERTS,
+            lifecycle.LIFECYCLE_DAILY,
+            lifecycle.LIFECYCLE_TRANSITIONS,
         ],
         tags={
             "dagster/asset_partition_range_start": run.first_as_of.isoformat(),
