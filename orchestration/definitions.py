@@ -5,6 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from data_contracts.raw_tables import RAW_TABLES
+from orchestration.assets.extract import (
+    build_extract_assets,
+    build_extract_resources,
+    upstream_of_ingest,
+)
 from orchestration.dbt import build_dbt_assets
 from orchestration.gate import build_gate_asset
 from orchestration.ingest import build_ingest_assets
@@ -23,10 +28,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     raw_tables_by_source: dict[str, list[str]] = {}
     for name, table in RAW_TABLES.items():
         raw_tables_by_source.setdefault(table.source, []).append(name)
-    ingest_assets = build_ingest_assets(raw_tables_by_source, partitions_def)
+    extract_assets = build_extract_assets(partitions_def)  # none unless $CSW_EXTRACT
+    ingest_assets = upstream_of_ingest(
+        build_ingest_assets(raw_tables_by_source, partitions_def), extract_assets
+    )
     dbt_layers = build_dbt_assets(partitions_def)
     transform_assets = build_transform_assets(partitions_def)
-    built = [*ingest_assets, *dbt_layers, *transform_assets]
+    built = [*extract_assets, *ingest_assets, *dbt_layers, *transform_assets]
     gate = build_gate_asset(partitions_def, upstream=built)
     publish = build_publish_asset(partitions_def, upstream=[*built, gate])
     return dg.Definitions(
@@ -34,7 +42,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[build_daily_job()],
         schedules=[build_daily_schedule()],
         sensors=[build_new_drop_sensor(settings)],
-        resources=build_resources(settings),
+        resources={**build_resources(settings), **build_extract_resources(settings)},
     )
 
 

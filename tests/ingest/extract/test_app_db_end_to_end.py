@@ -1,6 +1,6 @@
 """The database path end to end: generated app-db tables loaded into PostgreSQL a drop at a time and
-extracted after each, then the whole pipeline; its published marts equal those built from the same
-data written as files by the generator."""
+extracted after each (the last by the daily job's extraction asset, $CSW_EXTRACT), then the whole
+pipeline; its published marts equal those built from the same data written as files."""
 
 from __future__ import annotations
 
@@ -79,7 +79,9 @@ def _late_changes(conn: psycopg.Connection, next_drop: Path) -> None:
 
 
 @pytest.mark.slow
-def test_marts_from_the_database_equal_marts_from_the_files(app_dsn: str, tmp_path: Path) -> None:
+def test_marts_from_the_database_equal_marts_from_the_files(
+    app_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     summary = generate_drops(
         tmp_path / "files",
         accounts=60,
@@ -99,11 +101,18 @@ def test_marts_from_the_database_equal_marts_from_the_files(app_dsn: str, tmp_pa
         create_app_tables(conn)
         for day in dates:
             apply_app_db_drop(conn, summary.out_dir / "app_db" / day.isoformat())
+            if day == dates[-1]:
+                break  # the daily job extracts the last drop itself (below)
             extract_app_db(app_dsn, from_db, day)
             if day == dates[1]:
-                # A late-arriving event (it happened before the previous extraction) and an
-                # edit of a past day's event, made in the database and in the files alike.
+                # Late-arriving events (they happened before the previous extraction), made
+                # in the database and in the files alike.
                 _late_changes(conn, summary.out_dir / "app_db" / dates[2].isoformat())
+
+    files_pub = _publish(summary.out_dir, tmp_path / "wh_files", dates[0], dates[-1])
+    monkeypatch.setenv("CSW_EXTRACT", "app_db")
+    monkeypatch.setenv("CSW_APP_DB_DSN", app_dsn)
+    db_pub = _publish(from_db, tmp_path / "wh_db", dates[0], dates[-1])
 
     expected = {(day, f): n for (s, day, f), n in summary.row_counts.items() if s == "app_db"}
     for day in dates:
@@ -113,9 +122,6 @@ def test_marts_from_the_database_equal_marts_from_the_files(app_dsn: str, tmp_pa
         if day == dates[2]:
             want[(day, "events.parquet")] += 2
         assert got == want, day
-
-    files_pub = _publish(summary.out_dir, tmp_path / "wh_files", dates[0], dates[-1])
-    db_pub = _publish(from_db, tmp_path / "wh_db", dates[0], dates[-1])
 
     differences = compare_publications(files_pub, db_pub)
     # The ingest log differs by design (file hashes, extraction times, synthetic: false for the
