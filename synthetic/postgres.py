@@ -85,13 +85,17 @@ def apply_app_db_drop(conn: psycopg.Connection, drop_dir: Path) -> dict[str, int
         if not path.exists():
             continue
         with conn.transaction():
-            conn.execute(
-                sql.SQL("create temp table _incoming (like {}) on commit drop").format(
-                    sql.Identifier(table)
+            target = sql.Identifier(table)
+            empty = conn.execute(
+                sql.SQL("select not exists (select from {})").format(target)
+            ).fetchone()[0]
+            if not empty:  # rows may exist: stage them, then insert or update by key
+                conn.execute(
+                    sql.SQL("create temp table _incoming (like {}) on commit drop").format(target)
                 )
-            )
-            copy = sql.SQL("copy _incoming ({}) from stdin with (format csv, header true)").format(
-                sql.SQL(", ").join(map(sql.Identifier, columns))
+            copy = sql.SQL("copy {} ({}) from stdin with (format csv, header true)").format(
+                target if empty else sql.Identifier("_incoming"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
             )
             with conn.cursor().copy(copy) as stream:
                 if fmt == "csv":
@@ -100,7 +104,12 @@ def apply_app_db_drop(conn: psycopg.Connection, drop_dir: Path) -> dict[str, int
                             stream.write(block)
                 else:
                     _copy_parquet(path, stream)
-            applied[table] = _upsert(conn, table, columns)
+            if empty:
+                applied[table] = conn.execute(
+                    sql.SQL("select count(*) from {}").format(target)
+                ).fetchone()[0]
+            else:
+                applied[table] = _upsert(conn, table, columns)
     return applied
 
 
