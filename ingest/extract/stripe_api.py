@@ -238,7 +238,9 @@ def _extract_kind(api: _Api, writer: DropWriter, kind: _Kind, previous: dict[str
             if object_id in seen:
                 continue
             if object_id in skip and object_id not in was_unsettled:
-                created_of[object_id] = obj.to_dict().get("created")  # written before, still in the window
+                created_of[object_id] = obj.to_dict().get(
+                    "created"
+                )  # written before, still in the window
                 continue
             write(_complete_nested(api, kind.name, obj))
         for object_id in sorted(previous.get("unsettled", {})):
