@@ -228,6 +228,10 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         if args.command == "generate":
+            if args.postgres and args.flaw_rate:
+                # A database's typed columns cannot hold the malformed rows the flaws inject.
+                _say("--postgres: generating without injected flaws (--flaw-rate 0)")
+                args.flaw_rate = 0.0
             cmd_generate(args, args.out.resolve())
             code = 0
             if args.postgres:

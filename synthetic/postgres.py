@@ -185,7 +185,16 @@ def move_app_db_to_postgres(dsn: str, extracts_dir: Path, say: Callable[[str], N
     except ExtractError as exc:
         print(f"csw generate --postgres: {exc.message}", file=sys.stderr, flush=True)
         return exc.exit_code
-    applied = load_app_db(dsn, extracts_dir, progress=say)
+    try:
+        applied = load_app_db(dsn, extracts_dir, progress=say)
+    except psycopg.Error as exc:
+        print(
+            f"csw generate --postgres: loading the app_db drops into PostgreSQL failed: "
+            f"{str(exc).strip()}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     shutil.rmtree(Path(extracts_dir) / "app_db")
     say(
         f"loaded {len(applied)} app_db drops into PostgreSQL (the state as of {applied[-1]}); "
