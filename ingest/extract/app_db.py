@@ -177,6 +177,11 @@ def extract_app_db(
                 f"the connection to PostgreSQL {describe_dsn(dsn)} failed during the extraction: "
                 f"{_server_message(exc)}. Nothing was written; run the extraction again."
             ) from exc
+        if isinstance(exc, psycopg.Error):
+            raise ExtractError(
+                f"PostgreSQL {describe_dsn(dsn)} refused a query of the extraction: "
+                f"{_server_message(exc)}. Nothing was written."
+            ) from exc
         raise
     return result
 
@@ -193,6 +198,8 @@ def _extract(
     conn.read_only = True
     with conn.transaction():
         snapshot = _snapshot(conn)  # the first statement fixes the transaction's snapshot
+        # A role's default statement_timeout would cut a long COPY of the events short.
+        conn.execute("set local statement_timeout = 0")
         tables = _check_tables(conn, schema)
         previous = None if full or state is None else _previous_snapshot(state, snapshot)
         mode = "full" if previous is None else "incremental"
