@@ -213,6 +213,7 @@ def extract_stripe(
 def _extract_kind(api: _Api, writer: DropWriter, kind: _Kind, previous: dict[str, Any]) -> dict:
     """Write one file; returns this kind's state for the next extraction."""
     seen: set[str] = set()
+    written: list[str] = []
     newest = previous.get("newest_created")
     skip = set(previous.get("ids_in_overlap", [])) if kind.incremental else set()
     unsettled: dict[str, int] = {}
@@ -225,6 +226,7 @@ def _extract_kind(api: _Api, writer: DropWriter, kind: _Kind, previous: dict[str
 
         def write(data: dict[str, Any]) -> None:
             seen.add(data["id"])
+            written.append(data["id"])
             out.write(_dump(data) + "\n")
             created = data.get("created")
             created_of[data["id"]] = created
@@ -238,9 +240,8 @@ def _extract_kind(api: _Api, writer: DropWriter, kind: _Kind, previous: dict[str
             if object_id in seen:
                 continue
             if object_id in skip and object_id not in was_unsettled:
-                created_of[object_id] = obj.to_dict().get(
-                    "created"
-                )  # written before, still in the window
+                # Written by the previous extraction and still inside the overlap window.
+                created_of[object_id] = obj.to_dict().get("created")
                 continue
             write(_complete_nested(api, kind.name, obj))
         for object_id in sorted(previous.get("unsettled", {})):
@@ -255,9 +256,9 @@ def _extract_kind(api: _Api, writer: DropWriter, kind: _Kind, previous: dict[str
             write(_complete_nested(api, kind.name, obj))
         if kind.name == "customers":
             for gone in sorted(set(previous.get("ids", [])) - seen):
+                written.append(gone)
                 out.write(_dump({"id": gone, "object": "customer", "deleted": True}) + "\n")
-    lines = sum(1 for _ in path.open(encoding="utf-8"))
-    writer.record(f"{kind.name}.jsonl", lines)
+    writer.record(f"{kind.name}.jsonl", len(written))
     state: dict[str, Any] = {}
     if kind.name == "customers":
         state["ids"] = sorted(seen)
