@@ -204,3 +204,22 @@ def test_rate_limits_that_never_end_and_timeouts_give_up_cleanly(tmp_path: Path)
         _run(server, tmp_path, 20, timeout=0.2)
     assert caught.value.exit_code == 4 and "Nothing was written" in caught.value.message
     assert [p for p in (tmp_path / "stripe").iterdir() if p.is_dir()] == []
+
+
+def test_ingest_reads_every_extracted_object(tmp_path: Path) -> None:
+    """The drop is one the loader already reads: every line of every file loaded or quarantined
+    (Stripe's examples hold placeholder values the contracts reject on purpose), none ignored."""
+    import duckdb
+
+    from data_contracts.loading import ingest_source_drop
+
+    fake = FakeStripe({k: 2 for k in KINDS})
+    with ReplayServer(fake.route) as server:
+        _run(server, tmp_path, 20)
+    result = ingest_source_drop(
+        duckdb.connect(), "stripe", tmp_path, dt.date(2026, 11, 20), dt.datetime(2026, 11, 21, 6)
+    )
+    read = {f.file: f.rows_read for f in result.files if f.status != "missing_file"}
+    assert read == {f"{k}.jsonl": 2 for k in KINDS}
+    assert all(f.rows_loaded + f.rows_quarantined == f.rows_read for f in result.files)
+    assert not result.manifest_mismatches and not result.ignored_files

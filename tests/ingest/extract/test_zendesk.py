@@ -173,3 +173,27 @@ def test_refused_credentials_are_named_and_leave_no_drop(
     assert "refused the credentials (ZENDESK_EMAIL + ZENDESK_API_TOKEN" in err
     assert "Traceback" not in err
     assert [p for p in (tmp_path / "ticketing").iterdir() if p.is_dir()] == []
+
+
+def test_ingest_loads_the_extracted_drop(tmp_path: Path) -> None:
+    """The drop is one the loader already reads: every object loaded, the metric set's figures in
+    the ticket's columns."""
+    import duckdb
+
+    from data_contracts.loading import ingest_source_drop
+
+    with ReplayServer(FakeZendesk().route) as server:
+        _run(server, tmp_path, 20)
+    con = duckdb.connect()
+    result = ingest_source_drop(
+        con, "ticketing", tmp_path, dt.date(2026, 11, 20), dt.datetime(2026, 11, 21, 6)
+    )
+    assert {f.file: (f.rows_read, f.rows_loaded) for f in result.files} == {
+        "tickets.jsonl": (5, 5), "organizations.jsonl": (5, 5),
+        "satisfaction_ratings.jsonl": (3, 3),
+    }  # fmt: skip
+    assert not result.manifest_mismatches and not result.ignored_files
+    assert con.execute(
+        "select reply_time_in_minutes_calendar, full_resolution_time_in_minutes_calendar "
+        "from raw.ticketing__tickets where id = 3"
+    ).fetchall() == [(42, 320)]
