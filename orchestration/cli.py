@@ -228,15 +228,18 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         if args.command == "generate":
-            if args.postgres and args.flaw_rate:
-                # A database's typed columns cannot hold the malformed rows the flaws inject.
-                _say("--postgres: generating without injected flaws (--flaw-rate 0)")
-                args.flaw_rate = 0.0
-            cmd_generate(args, args.out.resolve())
             code = 0
             if args.postgres:
-                from synthetic.postgres import move_app_db_to_postgres
+                from synthetic.postgres import check_postgres, move_app_db_to_postgres
 
+                code = check_postgres(args.postgres)  # before generating anything
+                if args.flaw_rate:
+                    # A database's typed columns cannot hold the malformed rows flaws inject.
+                    _say("--postgres: generating without injected flaws (--flaw-rate 0)")
+                    args.flaw_rate = 0.0
+            if code == 0:
+                cmd_generate(args, args.out.resolve())
+            if code == 0 and args.postgres:
                 code = move_app_db_to_postgres(args.postgres, args.out.resolve(), _say)
         elif args.command == "extract":
             from ingest.extract.commands import run_extract

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,12 +173,8 @@ def load_app_db(
     return applied
 
 
-def move_app_db_to_postgres(dsn: str, extracts_dir: Path, say: Callable[[str], None]) -> int:
-    """`csw generate --postgres`: load the generated app_db drops into the database and remove the
-    files, so that the app_db drops come from `csw extract app-db`. Returns an exit code."""
-    import shutil
-    import sys
-
+def check_postgres(dsn: str) -> int:
+    """0 when the database accepts a connection; else says why (as `csw extract` would), exit code."""
     from ingest.extract.app_db import connect
     from ingest.extract.errors import ExtractError
 
@@ -185,6 +183,12 @@ def move_app_db_to_postgres(dsn: str, extracts_dir: Path, say: Callable[[str], N
     except ExtractError as exc:
         print(f"csw generate --postgres: {exc.message}", file=sys.stderr, flush=True)
         return exc.exit_code
+    return 0
+
+
+def move_app_db_to_postgres(dsn: str, extracts_dir: Path, say: Callable[[str], None]) -> int:
+    """`csw generate --postgres`: load the generated app_db drops into the database and remove the
+    files, so that the app_db drops come from `csw extract app-db`. Returns an exit code."""
     try:
         applied = load_app_db(dsn, extracts_dir, progress=say)
     except psycopg.Error as exc:

@@ -62,3 +62,18 @@ def test_generate_into_postgres_then_extract(app_dsn: str, tmp_path: Path, capsy
     manifest = json.loads((out / "app_db" / day / "_manifest.json").read_text())
     written = {name.split(".")[0]: rows for name, rows in manifest["row_counts"].items()}
     assert written == expected
+
+
+def test_an_unreachable_database_stops_before_generating(tmp_path: Path, capsys) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dsn = f"postgresql://someone:pw@127.0.0.1:{port}/demo"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", *ARGS, "--out", str(tmp_path / "x"), "--postgres", dsn])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 4
+    assert "csw generate --postgres: cannot reach PostgreSQL" in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
