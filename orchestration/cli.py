@@ -36,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         "--postgres",
         metavar="DSN",
         default=None,
-        help="load the application tables into this PostgreSQL database instead of writing app_db "
-        "drops (then `csw extract app-db` writes them from the database)",
+        help="load the application tables into this (empty) PostgreSQL database instead of "
+        "writing app_db drops; then `csw extract app-db` writes them from the database",
     )
 
     run = sub.add_parser("run", help="ingest drops, build the models, check and publish")

@@ -64,13 +64,18 @@ def _column_type(column: str) -> str:
 
 
 def create_app_tables(conn: psycopg.Connection) -> None:
-    """Create the application tables (dropping earlier ones) in the connection's schema."""
+    """Create the application tables in the connection's schema (an existing one is an error:
+    this never replaces tables it did not create). All or none are created."""
+    with conn.transaction():
+        _create_tables(conn)
+
+
+def _create_tables(conn: psycopg.Connection) -> None:
     for table, columns in TABLE_COLUMNS.items():
         definition = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_column_type(c))) for c in columns
         )
         key = sql.SQL(", ").join(map(sql.Identifier, _key(table)))
-        conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(table)))
         conn.execute(
             sql.SQL("create table {} ({}, primary key ({}))").format(
                 sql.Identifier(table), definition, key
@@ -191,6 +196,15 @@ def move_app_db_to_postgres(dsn: str, extracts_dir: Path, say: Callable[[str], N
     files, so that the app_db drops come from `csw extract app-db`. Returns an exit code."""
     try:
         applied = load_app_db(dsn, extracts_dir, progress=say)
+    except psycopg.errors.DuplicateTable as exc:
+        print(
+            f"csw generate --postgres: the database already has a table of that name "
+            f"({str(exc).strip()}); give it an empty database (e.g. `createdb csw_demo`), "
+            "--postgres never replaces tables. The generated files are left as they are.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     except psycopg.Error as exc:
         print(
             f"csw generate --postgres: loading the app_db drops into PostgreSQL failed: "

@@ -77,3 +77,16 @@ def test_an_unreachable_database_stops_before_generating(tmp_path: Path, capsys)
     assert exit_info.value.code == 4
     assert "csw generate --postgres: cannot reach PostgreSQL" in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_existing_tables_are_never_replaced(app_dsn: str, tmp_path: Path, capsys) -> None:
+    with psycopg.connect(app_dsn, autocommit=True) as conn:
+        conn.execute("create table users (user_id text primary key)")
+        conn.execute("insert into users values ('someone real')")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", *ARGS, "--out", str(tmp_path / "x"), "--postgres", app_dsn])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "never replaces tables" in err
+    with psycopg.connect(app_dsn) as conn:
+        assert conn.execute("select user_id from users").fetchall() == [("someone real",)]
+        assert conn.execute("select to_regclass('accounts')").fetchone() == (None,)
