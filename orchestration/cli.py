@@ -32,6 +32,13 @@ def _parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write deterministic synthetic source drops")
     _add_generate_args(gen, out_required=True)
+    gen.add_argument(
+        "--postgres",
+        metavar="DSN",
+        default=None,
+        help="load the application tables into this (empty) PostgreSQL database instead of "
+        "writing app_db drops; then `csw extract app-db` writes them from the database",
+    )
 
     run = sub.add_parser("run", help="ingest drops, build the models, check and publish")
     run.add_argument(
@@ -83,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("old", type=Path, help="the earlier published analytics.duckdb")
     compare.add_argument("new", type=Path, help="the later published analytics.duckdb")
+
+    from ingest.extract.commands import add_extract_parser
+
+    add_extract_parser(sub)
     return parser
 
 
@@ -218,8 +229,23 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         if args.command == "generate":
-            cmd_generate(args, args.out.resolve())
             code = 0
+            if args.postgres:
+                from synthetic.postgres import check_postgres, move_app_db_to_postgres
+
+                code = check_postgres(args.postgres)  # before generating anything
+                if args.flaw_rate:
+                    # A database's typed columns cannot hold the malformed rows flaws inject.
+                    _say("--postgres: generating without injected flaws (--flaw-rate 0)")
+                    args.flaw_rate = 0.0
+            if code == 0:
+                cmd_generate(args, args.out.resolve())
+            if code == 0 and args.postgres:
+                code = move_app_db_to_postgres(args.postgres, args.out.resolve(), _say)
+        elif args.command == "extract":
+            from ingest.extract.commands import run_extract
+
+            code = run_extract(args, _say)
         elif args.command == "run":
             if args.date_from and not args.date_to or args.date_to and not args.date_from:
                 raise SystemExit("csw run: --from and --to go together")

@@ -17,6 +17,11 @@ from orchestration.assets import (
     support,
 )
 from orchestration.assets.dbt import build_dbt_assets
+from orchestration.assets.extract import (
+    build_extract_assets,
+    build_extract_resources,
+    upstream_of_ingest,
+)
 from orchestration.assets.ingest import build_ingest_assets
 from orchestration.gate.asset import build_gate_asset
 from orchestration.jobs import DAILY_JOB_NAME, build_daily_job
@@ -47,10 +52,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     raw_tables_by_source: dict[str, list[str]] = {}
     for name, table in RAW_TABLES.items():
         raw_tables_by_source.setdefault(table.source, []).append(name)
-    ingest_assets = build_ingest_assets(raw_tables_by_source, partitions_def)
+    extract_assets = build_extract_assets(partitions_def)  # none unless $CSW_EXTRACT
+    ingest_assets = upstream_of_ingest(
+        build_ingest_assets(raw_tables_by_source, partitions_def), extract_assets
+    )
     dbt_layers = build_dbt_assets(partitions_def)
     area_assets = [asset for area in AREAS for asset in area.build_assets(partitions_def)]
-    built = [*ingest_assets, *dbt_layers, *area_assets]
+    built = [*extract_assets, *ingest_assets, *dbt_layers, *area_assets]
     gate = build_gate_asset(partitions_def, upstream=built)
     publish = build_publish_asset(partitions_def, upstream=[*built, gate])
     return dg.Definitions(
@@ -58,7 +66,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[build_daily_job()],
         schedules=[build_daily_schedule()],
         sensors=[build_new_drop_sensor(settings)],
-        resources=build_resources(settings),
+        resources={**build_resources(settings), **build_extract_resources(settings)},
     )
 
 
