@@ -211,7 +211,7 @@ def test_ingest_reads_every_extracted_object(tmp_path: Path) -> None:
     (Stripe's examples hold placeholder values the contracts reject on purpose), none ignored."""
     import duckdb
 
-    from data_contracts.loading import ingest_source_drop
+    from ingest.loader import ingest_source_drop
 
     fake = FakeStripe({k: 2 for k in KINDS})
     with ReplayServer(fake.route) as server:

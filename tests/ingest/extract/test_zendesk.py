@@ -180,7 +180,7 @@ def test_ingest_loads_the_extracted_drop(tmp_path: Path) -> None:
     the ticket's columns."""
     import duckdb
 
-    from data_contracts.loading import ingest_source_drop
+    from ingest.loader import ingest_source_drop
 
     with ReplayServer(FakeZendesk().route) as server:
         _run(server, tmp_path, 20)
