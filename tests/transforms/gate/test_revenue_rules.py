@@ -119,3 +119,28 @@ def test_sample_verification_checks_metered_customers_and_leaves_out_only_unconv
     assert sample.status == "fail"
     assert sample.observed.startswith("1 of 11 sampled customers differ: c0: independent 10.000000")
     assert churn.status == "pass"
+
+
+def test_month_total_does_not_depend_on_row_order() -> None:
+    """Rule 12's total is the exact sum: a plain float sum of these rows gives 0 or 2 by order."""
+    independent = pl.DataFrame(
+        {"metered": [False] * 4, "missing_rate": [False] * 4, "from_invoices": [False] * 4}
+    )
+    values = [1e17, 100.0, -1e17, 100.0]
+    messages = set()
+    for order in ([0, 1, 2, 3], [1, 3, 0, 2], [2, 0, 1, 3]):
+        column = [values[i] for i in order]
+        joined = pl.DataFrame(
+            {
+                "customer_id": [f"cus_{i}" for i in order],
+                "ind": column,
+                "inter": column,
+                "pub": [v / 100 for v in column],
+            }
+        )
+        result = revenue_rules._month_total(joined, independent, set(), "month 2026-01-01")
+        messages.add(result.observed)
+    assert messages == {
+        "independent 2.000000, dbt unrounded 2.000000, published 2.00 over 4 customers "
+        "(0 with metered items, 0 valued from invoice lines; 0 left out: no FX rate within 7 days)"
+    }
