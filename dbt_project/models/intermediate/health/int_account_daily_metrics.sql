@@ -13,7 +13,7 @@
     first version (the drops carry no earlier state of them).
     feature_adoption and competitor mentions need the configured lists of config/health.yml and
     config/churn_signals.yml: this model provides their inputs (features_used_30d, and the tickets)
-    and the health transform (transforms/health.py, run by orchestration/assets/health.py) finishes
+    and transforms/health_inputs.py (run by orchestration/assets/health.py) finishes
     them.
     Built a slice of the accounts at a time (macros/chunked_daily_table.sql): at the larger sizes one
     statement over every day of every account does not fit in memory. var daily_metrics_rows_per_chunk
