@@ -158,13 +158,14 @@ def new_high_severity_signals(signals: pl.DataFrame, previous_day: pl.DataFrame)
 
 def churn_signals_daily(metrics: pl.DataFrame, config: ChurnSignalConfig) -> pl.DataFrame:
     """churn_signals_daily rows for the days of `metrics` (finished by `with_config_metrics`):
-    every signal that fired, with the account's CSM."""
+    every signal that fired, with the account's CSM and customer status."""
     inputs = metrics.with_columns(
         pl.col("days_since_last_login").cast(pl.Int64),
         pl.col("open_tickets").cast(pl.Int64),
     )
+    status = [c for c in ("customer_status",) if c in inputs.columns]
     return detect_churn_signals(inputs, config).join(
-        inputs.select("account_id", "as_of_date", "csm_id"),
+        inputs.select("account_id", "as_of_date", "csm_id", *status),
         on=["account_id", "as_of_date"],
         how="left",
     )

@@ -344,18 +344,23 @@ def trend_history_columns(config: HealthScoreConfig) -> list[str]:
     ]
 
 
+def _status_columns(metrics: pl.DataFrame) -> list[str]:
+    """The customer status column, where the metrics carry it (the live-book tables show it)."""
+    return [c for c in ("customer_status",) if c in metrics.columns]
+
+
 def scores_with_trends(
     metrics: pl.DataFrame, earlier: pl.DataFrame | None, config: HealthScoreConfig
 ) -> pl.DataFrame:
     """health_scores_daily rows for the days of `metrics` (finished by `with_config_metrics`):
     scores, their trends against these days and the `earlier` days' scores (None: no scores
-    written yet), and each row's CSM."""
+    written yet), and each row's CSM and customer status."""
     scores = score_health(metrics, config)
     history = scores.select(trend_history_columns(config))
     if earlier is not None:
         history = pl.concat([history, earlier], how="vertical_relaxed")
     return add_trends(scores, history, config).join(
-        metrics.select("account_id", "as_of_date", "csm_id"),
+        metrics.select("account_id", "as_of_date", "csm_id", *_status_columns(metrics)),
         on=["account_id", "as_of_date"],
         how="left",
     )

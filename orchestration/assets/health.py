@@ -35,6 +35,7 @@ from transforms.health import (
     trend_history_columns,
 )
 from transforms.health_inputs import with_config_metrics
+from transforms.population import live_book
 
 HEALTH_SCORES = table_key("health_scores_daily")
 CS_ALERTS = table_key("cs_alerts")
@@ -65,7 +66,10 @@ def score_days(
     signal_config: ChurnSignalConfig,
 ) -> int:
     """Score `days` (with trends from the scores already written) and replace them; rows written."""
-    metrics = with_config_metrics(read_metrics(con, days), tickets, health_config, signal_config)
+    # The live book only (metrics.md, population): churned and never-paid accounts are not scored.
+    metrics = with_config_metrics(
+        live_book(read_metrics(con, days)), tickets, health_config, signal_config
+    )
     scored = scores_with_trends(
         metrics, read_earlier_scores(con, days, health_config), health_config
     )

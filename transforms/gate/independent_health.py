@@ -264,7 +264,7 @@ def _contract_terms(
                 term=pl.col("recurring_interval").replace_strict(
                     TERM_MONTHS, default=None, return_dtype=pl.Float64
                 )
-                * pl.col("recurring_interval_count").fill_null(1).cast(pl.Float64),
+                * pl.col("recurring_interval_count").cast(pl.Float64),
             ),
             on="subscription_id",
             how="left",
@@ -326,9 +326,8 @@ def _inputs(
         "account_id",
         "plan",
         dau_mau_ratio=pl.when(app).then(
-            pl.when(pl.col("monthly_active_users") == 0)
-            .then(0.0)
-            .otherwise(
+            # no monthly active user: no denominator, undefined
+            pl.when(pl.col("monthly_active_users") > 0).then(
                 pl.min_horizontal(
                     1.0,
                     pl.col("active_user_days").cast(f64)

@@ -23,5 +23,6 @@ select
     cast(support_trend as varchar) as support_trend,
     cast(relationship_trend as varchar) as relationship_trend,
     cast(financial_trend as varchar) as financial_trend,
-    cast(csm_id as varchar) as csm_id
+    cast(csm_id as varchar) as csm_id,
+    cast(customer_status as varchar) as customer_status
 from {{ source('transforms', 'health_scores_daily') }}
