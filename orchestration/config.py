@@ -239,6 +239,10 @@ def _health_config(root: _Reader) -> HealthScoreConfig:
     if unknown:
         raise at_risk.child("grades").fail(f"unknown grades {unknown}")
 
+    stake = alerts.child("mrr_at_stake")
+    raise_at = stake.child("raise_severity_at_least").number()
+    _check_positive(stake, raise_at, "raise_severity_at_least")
+
     core = root.child("core_features")
     return HealthScoreConfig(
         version=version,
@@ -257,6 +261,7 @@ def _health_config(root: _Reader) -> HealthScoreConfig:
         alert_score_drop_severity=drop.child("severity").text(),
         alert_at_risk_grades=at_risk_grades,
         alert_at_risk_severity=at_risk.child("severity").text(),
+        alert_mrr_raise_severity_at_least=raise_at,
         core_features=tuple((plan, node.texts()) for plan, node in core.items()),
     )
 

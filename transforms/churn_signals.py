@@ -140,22 +140,6 @@ def competitor_mentions(
     )
 
 
-def new_high_severity_signals(signals: pl.DataFrame, previous_day: pl.DataFrame) -> pl.DataFrame:
-    """High-severity signals of `signals` that did not fire for the same account the day before.
-
-    Both frames are `detect_churn_signals` outputs; `previous_day` holds the rows dated one day
-    before those of `signals`. These become `cs_alerts` rows.
-    """
-    before = previous_day.select(
-        "account_id",
-        (pl.col("as_of_date") + dt.timedelta(days=1)).alias("as_of_date"),
-        "signal",
-    )
-    return signals.filter(pl.col("severity") == "high").join(
-        before, on=["account_id", "as_of_date", "signal"], how="anti"
-    )
-
-
 def churn_signals_daily(metrics: pl.DataFrame, config: ChurnSignalConfig) -> pl.DataFrame:
     """churn_signals_daily rows for the days of `metrics` (finished by `with_config_metrics`):
     every signal that fired, with the account's CSM and customer status."""

@@ -403,7 +403,8 @@ def independent_health_inputs(
     A window of N days is the calendar days day−N+1 … day from the account's creation on (activity
     dated before the account existed is not the account's); "distinct users / features in the last
     30 days" count any event of those days. Coverage: a source covers the days up to its newest
-    drop (`covered_through`: app_db, stripe, ticketing; None: never delivered). An input whose
+    delivered drop, whatever it held (`covered_through`: app_db, stripe, ticketing; None: never
+    delivered). An input whose
     source does not cover the account is NULL — the application database's inputs when `day` is
     after its newest drop; the helpdesk's when no organisation maps to the account or `day` is
     after its newest drop; payments when the account's Stripe customer is unknown to Stripe or

@@ -713,6 +713,25 @@ final as (
             {{ safe_ratio('grid.conversations_30d', 'grid.plan_conversation_limit') }}
         end as usage_vs_limit,
 
+        -- the denominators of the rates above, NULL where their source does not cover the account
+        -- and day: gate rule 16 checks that no rate has a value where its denominator is 0
+        case when grid.as_of_date <= coverage.app_db_through then
+            coalesce(window_counts.monthly_active_users, 0)
+        end as monthly_active_users,
+        case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
+            grid.ratings_90d
+        end as csat_ratings_90d,
+        case when grid.as_of_date <= coverage.app_db_through then
+            grid.meetings_attended_90d + grid.meetings_no_show_90d
+        end as meetings_90d,
+        case when grid.as_of_date <= coverage.app_db_through then
+            grid.outreach_sent_90d
+        end as outreach_sent_90d,
+        case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
+            grid.payments_succeeded_90d + grid.payments_failed_90d
+        end as payment_attempts_90d,
+        grid.plan_conversation_limit,
+
         -- churn-signal inputs
         case when grid.as_of_date <= coverage.app_db_through then
             cast(grid.conversations_30d as {{ type_double() }})
@@ -774,7 +793,12 @@ final as (
         account_subscriptions.current_period_end,
         case when grid.is_known_to_stripe and mrr_valuations.previous_mrr_minor is not null then
             mrr_valuations.mrr_minor > mrr_valuations.previous_mrr_minor
-        end as mrr_rose
+        end as mrr_rose,
+        -- the MRR at stake in an alert: the last valuation on or before the day (month ends, and
+        -- the as-of date), major units of the reporting currency; NULL without one
+        case when grid.is_known_to_stripe then
+            cast(mrr_valuations.mrr_minor as {{ type_double() }}) / 100
+        end as mrr_last_valuation
 
     -- the grid's rows, each with its windows
     from daily_windows as grid
