@@ -128,6 +128,7 @@ revenue_observations as (
                 then 'no revenue data for ' || cast(periods.last_month as {{ dbt.type_string() }})
             when retention.cohort_logos_12m = 0
                 then 'no customer had MRR > 0 twelve months before the end of the period'
+            when retention.trailing_12m_reason is not null then retention.trailing_12m_reason
             when retention.nrr_12m_denominator = 0 then 'the customers of twelve months earlier had no MRR'
         end as not_reportable_reason
     from targets
@@ -353,6 +354,9 @@ final as (
         targets.target_operator || ' ' || cast(targets.target_value as {{ dbt.type_string() }})
             as target,
         case
+            -- metrics.md, small samples: a KPI on a sample below its minimum is insufficient_sample
+            when current_period.value is null
+                and current_period.not_reportable_reason like 'insufficient_sample%' then 'insufficient_sample'
             when current_period.value is null then 'not reportable'
             when targets.target_operator = '>' and current_period.value > targets.target_value then 'met'
             when targets.target_operator = '<' and current_period.value < targets.target_value then 'met'
