@@ -115,10 +115,12 @@ def build_raw(db_path: Path) -> None:
         + [account("acc_edge", "growth", 2000)]
         + [account("acc_paid", "starter", 1000) | {"stripe_customer_id": "cus_paid"}]
         + [account("acc_churn", "starter", 1000) | {"stripe_customer_id": "cus_churn"}]
-        + [account("acc_trial", "starter", 1000) | {"stripe_customer_id": "cus_trial"}],
+        + [account("acc_trial", "starter", 1000) | {"stripe_customer_id": "cus_trial"}]
+        + [account("acc_lapsed", "starter", 1000) | {"stripe_customer_id": "cus_lapsed"}],
     )
     insert_stripe_yearly_subscription(con)
     insert_stripe_ended_subscriptions(con)
+    insert_stripe_lapsed_subscription(con)
     insert_rows(
         con,
         "app_db__users",
@@ -252,6 +254,47 @@ def insert_stripe_ended_subscriptions(con: duckdb.DuckDBPyConnection) -> None:
         ],
         PLAN_DROP,
     )
+
+
+def insert_stripe_lapsed_subscription(con: duckdb.DuckDBPyConnection) -> None:
+    """cus_lapsed: a monthly subscription started 2026-10-01, first seen `unpaid` in the PLAN_DROP
+    drop, with no end date; its only paid invoice line covers 2026-10-01 00:00 - 2026-10-15 00:00."""
+
+    def epoch(text: str) -> int:
+        return int(ts(text).replace(tzinfo=dt.UTC).timestamp())
+
+    created = epoch("2026-10-01 00:00:00")
+    insert_rows(con, "stripe__customers", [dict(id="cus_lapsed", created=created)], PLAN_DROP)
+    insert_rows(
+        con,
+        "stripe__subscriptions",
+        [
+            dict(id="sub_lapsed", customer="cus_lapsed", status="unpaid", currency="usd",
+                 created=created, start_date=created, cancel_at_period_end=False, item_count=0,
+                 _file=f"{RAW_TABLES['stripe__subscriptions'].file_stem}.jsonl")
+        ],
+        PLAN_DROP,
+    )  # fmt: skip
+    insert_rows(
+        con,
+        "stripe__invoices",
+        [
+            dict(id="in_lapsed", customer="cus_lapsed", subscription="sub_lapsed", status="paid",
+                 currency="usd", amount_due=3000, paid=True, created=created)
+        ],
+        PLAN_DROP,
+    )  # fmt: skip
+    insert_rows(
+        con,
+        "stripe__invoice_lines",
+        [
+            dict(invoice_id="in_lapsed", id="il_lapsed", line_index=0, type="subscription",
+                 amount=3000, currency="usd", proration=False, quantity=1,
+                 period_start=created, period_end=epoch("2026-10-15 00:00:00"),
+                 price_recurring_interval="month", _file="invoices.jsonl")
+        ],
+        PLAN_DROP,
+    )  # fmt: skip
 
 
 def run_dbt(args: list[str], db_path: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -467,3 +510,17 @@ def test_a_churned_account_has_one_terminal_day_and_an_unconverted_trial_none(
     assert trial["2026-10-09"] == ("trialing", True)
     assert trial["2026-10-10"] == ("never_paid", False)
     assert not any(live for s, live in trial.values() if s == "never_paid")
+
+
+def test_a_subscription_first_seen_unpaid_pays_only_while_an_invoice_covers_it(
+    metrics: pl.DataFrame,
+) -> None:
+    """metrics.md §1: before the first drop, a subscription first seen unpaid counts only on days a
+    paid or open invoice line covers. acc_lapsed's line covers the ends of 10-01 … 10-14: paying
+    then, churned on 10-15 (its terminal day), not paying until the first drop, unpaid after it."""
+    assert row(metrics, "acc_lapsed", "2026-10-14")["customer_status"] == "paying"
+    lapsed = row(metrics, "acc_lapsed", "2026-10-15")
+    assert (lapsed["customer_status"], lapsed["in_live_book"]) == ("churned", True)
+    later = row(metrics, "acc_lapsed", "2026-11-01")
+    assert (later["customer_status"], later["in_live_book"]) == ("churned", False)
+    assert row(metrics, "acc_lapsed", "2026-11-01")["subscription_state"] == "none"

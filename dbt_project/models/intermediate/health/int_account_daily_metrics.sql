@@ -468,6 +468,20 @@ subscription_item_terms as (
 
 ),
 
+-- Paid or open invoice lines of the slice's subscriptions first seen unpaid or paused: before the
+-- first drop such a subscription counts only on days a line of it covers (metrics.md §1, as
+-- int_subscription_items_priced_mrr values it), or its dates alone keep a long-lapsed customer
+-- paying until the first drop.
+lapsed_invoice_periods as (
+
+    select subscription_id, period_start_at, period_end_at
+    from {{ ref('int_invoice_lines_normalised_to_mrr') }}
+    where subscription_id in (
+        select subscription_id from subscription_versions where status in ('unpaid', 'paused')
+    )
+
+),
+
 -- The state of each subscription at the end of each grid day: from the version the drops showed
 -- for days they cover, from the subscription's own dates for days before the first drop.
 subscription_days as (
@@ -481,6 +495,12 @@ subscription_days as (
             when first_versions.started_at > {{ end_of_day('grid.as_of_date') }} then null
             when first_versions.ended_at <= {{ end_of_day('grid.as_of_date') }} then 'canceled'
             when first_versions.trial_end_at > {{ end_of_day('grid.as_of_date') }} then 'trialing'
+            when first_versions.status in ('unpaid', 'paused') and not exists (
+                select 1 from lapsed_invoice_periods as periods
+                where periods.subscription_id = first_versions.subscription_id
+                    and periods.period_start_at <= {{ end_of_day('grid.as_of_date') }}
+                    and periods.period_end_at > {{ end_of_day('grid.as_of_date') }}
+            ) then first_versions.status
             else 'active'
         end as status,
         case
