@@ -2,10 +2,13 @@
     for every account and day from max(account creation, as-of date − health_history_days + 1) to
     the as-of date. Point in time: the value for day t uses only data timestamped <= the end of t.
     Missing is not zero: a metric is NULL when its source does not cover the account and day (the
-    source's newest drop is older than t; no ticketing organisation or Stripe customer mapped; an
-    undefined rate: no rating, no meeting, no outreach, no payment attempt, no NPS response in 180
-    days, no conversation limit); where the source covers the account an absence of activity is a
-    true 0. Windows are computed over a dense account-day grid (from the account's creation, or from
+    source's newest delivered drop, per audit.ingest_log, is older than t: a delivered drop with no
+    rows covers its day; no ticketing organisation or Stripe customer mapped; an undefined rate: no
+    monthly active user, no rating, no meeting, no outreach, no payment attempt, no NPS response in
+    180 days, no conversation limit); where the source covers the account an absence of activity is
+    a true 0, and each rate's denominator is published beside it (gate rule 16 checks them).
+    The customer status per day (metrics.md, population) and the live-book flag are computed here
+    with the subscription states they come from; int_account_status_daily is the view others read. Windows are computed over a dense account-day grid (from the account's creation, or from
     180 days, the longest window, before the first day computed), so a window's sum never misses days
     before the published range; the running totals since creation (open tickets, last login) add
     what happened before that grid. The plan, its conversation limit and the billing interval
