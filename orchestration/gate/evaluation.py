@@ -11,6 +11,7 @@ import duckdb
 
 from orchestration.gate.health_evidence import read_health_evidence
 from orchestration.gate.ingest_evidence import read_ingest_evidence
+from orchestration.gate.live_book_evidence import read_live_book_evidence
 from orchestration.gate.nps_evidence import read_nps_evidence
 from orchestration.gate.publication_evidence import read_publication_evidence
 from orchestration.gate.registry import REGISTRY, Rule
@@ -25,6 +26,7 @@ EVIDENCE_READERS: tuple[EvidenceReader, ...] = (
     read_revenue_evidence,
     read_health_evidence,
     read_ingest_evidence,
+    read_live_book_evidence,
     read_publication_evidence,
 )
 

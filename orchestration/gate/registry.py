@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from transforms.gate import health_rules, ingest_rules, nps_rules, publication_rules, revenue_rules
+from transforms.gate import (
+    health_rules,
+    ingest_rules,
+    live_book_rules,
+    nps_rules,
+    publication_rules,
+    revenue_rules,
+)
 from transforms.gate.results import RuleResult
 
 #: The gate asset's checks, one per rule of validation.md, with what each enforces.
@@ -34,6 +41,8 @@ RULES = {
     "r15_period_comparison": "KPI rows carry period bounds and the previous value (rule 15)",
     "r16_no_defaulted_inputs": "No metric computed from a defaulted input (rule 16)",
     "r17_personal_data": "Personal data stays out of published marts (validation rule 17)",
+    "r18_live_book": "Health, signal, alert and lifecycle-risk rows only for live accounts (rule 18)",
+    "r19_delivered_day_covered": "A delivered day is a covered day: live accounts stay scored (rule 19)",
 }
 #: The gate asset's check of the Great Expectations suites (orchestration/gate/gx.py).
 GX_CHECK = "gx_suites"
@@ -198,9 +207,28 @@ REGISTRY: tuple[Rule, ...] = (
         {"rate_inputs": "rate_inputs"},
     ),
     Rule(
+        "r16_no_defaulted_inputs",
+        "intermediate.int_account_daily_metrics rates",
+        live_book_rules.daily_rates_without_denominator,
+        {"counts": "daily_rate_denominator_counts"},
+    ),
+    Rule(
         "r17_personal_data",
         "every text column of the published schemas",
         publication_rules.personal_data,
         {"hits": "email_hits"},
+    ),
+    Rule(
+        "r18_live_book",
+        "marts.health_scores_daily, churn_signals_daily, cs_alerts, lifecycle_transitions, kpi_scorecard",
+        live_book_rules.live_book_only,
+        {"outside": "rows_outside_live_book", "portfolio_units": "portfolio_units"},
+    ),
+    Rule(
+        "r19_delivered_day_covered",
+        "marts.health_scores_daily per delivered day",
+        live_book_rules.delivered_days_covered,
+        {"days": "scored_share_by_day"},
+        {"warn_points": "warn_points_over", "error_points": "error_points_over"},
     ),
 )

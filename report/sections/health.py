@@ -13,6 +13,15 @@ from report.elements import absent_note, definitions_list, metric_cell
 
 AT_RISK_GRADES = ("D", "F")
 GRADES = ("A", "B", "C", "D", "F")
+#: The live book (metrics.md, population); a churned account's terminal row is not counted.
+LIVE_STATUSES = ("paying", "trialing")
+
+
+def live_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a live-book table for accounts live that day (its terminal rows left out)."""
+    if "customer_status" not in frame.columns:
+        return frame
+    return frame.filter(pl.col("customer_status").is_in(list(LIVE_STATUSES)))
 
 
 def health_section(
@@ -25,6 +34,7 @@ def health_section(
         return head + absent_note(
             "marts.health_scores_daily", "Health-grade distribution and trend"
         )
+    frame = live_rows(frame)
     latest = frame["as_of_date"].max()
     month_ends = (
         frame.group_by(pl.col("as_of_date").dt.truncate("1mo").alias("month"))
@@ -62,7 +72,8 @@ def health_section(
     ]
     return (
         head
-        + f'<p class="period">Distribution on {latest} and on the last scored day of each month.</p>'
+        + f'<p class="period">Live accounts (paying or trialing that day) by grade on {latest} and '
+        "on the last scored day of each month.</p>"
         + "<table><tr><th class='text'>grade</th><th>accounts</th></tr>"
         + "".join(latest_rows)
         + "</table>"
@@ -81,6 +92,8 @@ def at_risk_section(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame |
         return head + absent_note(
             "marts.health_scores_daily", "At-risk accounts (health grade D/F or high churn signals)"
         )
+    health = None if health is None else live_rows(health)
+    signals = None if signals is None else live_rows(signals)
     risky: dict[str, list[str]] = {}
     if health is not None:
         latest = health.filter(pl.col("as_of_date") == health["as_of_date"].max())
@@ -111,9 +124,10 @@ def at_risk_section(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame |
     )
     return (
         head
-        + '<p class="period">Accounts with health grade D or F on the latest scored day, or a high or '
+        + '<p class="period">Live accounts (paying or trialing that day; churned and never-paid '
+        "accounts are not scored) with health grade D or F on the latest scored day, or a high or "
         "critical churn signal on the latest signal day.</p>"
-        + f"<p>{len(risky)} accounts at risk; MRR at stake "
+        + f"<p>{len(risky)} live accounts at risk; MRR at stake "
         f'<strong data-metric="at_risk.mrr_at_stake" data-value="{total!r}">{total:,.2f}</strong>'
         " (current MRR of those accounts; the 50 largest are listed).</p>"
         + "<table><tr><th class='text'>account</th><th class='text'>why</th><th>current MRR</th></tr>"

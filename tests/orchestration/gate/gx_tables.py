@@ -86,6 +86,14 @@ create table marts.health_scores_daily as select * from (values
     ('acc_2', date '2026-11-20', null, null, 0.45, null, 'insufficient_data', 'h1'),
     ('acc_3', date '2026-11-20', 0.0, 'F', 0.6, 'improving', null, 'h1')
 ) t(account_id, as_of_date, score, grade, coverage, trend, reason, config_version);
+
+create table marts.cs_alerts as select * from (values
+    ('acc_3|at_risk_grade||2026-11-19', 'acc_3', 'at_risk_grade', 'critical', 'critical',
+     date '2026-11-19', null::date, date '2026-11-20', null, 'paying', 'h1'),
+    ('acc_1|health_score_drop||2026-11-10', 'acc_1', 'health_score_drop', 'critical', 'high',
+     date '2026-11-10', date '2026-11-12', date '2026-11-11', 'condition_cleared', 'paying', 'h1')
+) t(episode_id, account_id, alert, severity, base_severity, opened_on, closed_on, latest_on,
+    close_reason, customer_status, config_version);
 """
 
 ALL_TABLES = sorted(load_gx_suites().suites)

@@ -50,14 +50,24 @@ final as (
         months_since_start,
         cohort_size,
         active_logos,
-        {{ safe_ratio('active_logos', 'cohort_size') }} as logo_retention,
-        {{ wilson_interval_low('active_logos', 'cohort_size') }} as logo_retention_ci_low,
-        {{ wilson_interval_high('active_logos', 'cohort_size') }} as logo_retention_ci_high,
+        case when cohort_size >= {{ var('retention_min_accounts', 30) }} then
+            {{ safe_ratio('active_logos', 'cohort_size') }} end as logo_retention,
+        case when cohort_size >= {{ var('retention_min_accounts', 30) }} then
+            {{ wilson_interval_low('active_logos', 'cohort_size') }} end as logo_retention_ci_low,
+        case when cohort_size >= {{ var('retention_min_accounts', 30) }} then
+            {{ wilson_interval_high('active_logos', 'cohort_size') }} end as logo_retention_ci_high,
         cast(cohort_starting_mrr as decimal(18, 2)) as cohort_starting_mrr,
         cast(cohort_mrr as decimal(18, 2)) as cohort_mrr,
         cast(cohort_retained_mrr as decimal(18, 2)) as cohort_retained_mrr,
-        {{ safe_ratio('cohort_mrr', 'cohort_starting_mrr') }} as revenue_retention,
-        {{ safe_ratio('cohort_retained_mrr', 'cohort_starting_mrr') }} as gross_revenue_retention
+        case when cohort_size >= {{ var('retention_min_accounts', 30) }} then
+            {{ safe_ratio('cohort_mrr', 'cohort_starting_mrr') }} end as revenue_retention,
+        case when cohort_size >= {{ var('retention_min_accounts', 30) }} then
+            {{ safe_ratio('cohort_retained_mrr', 'cohort_starting_mrr') }} end as gross_revenue_retention,
+        -- small samples (metrics.md): a cohort below the minimum is not reportable
+        case when cohort_size < {{ var('retention_min_accounts', 30) }} then
+            'insufficient_sample: ' || cast(cohort_size as {{ dbt.type_string() }})
+            || ' accounts in the cohort, fewer than {{ var('retention_min_accounts', 30) }}'
+        end as retention_reason
     from cohort_months
 
 )
