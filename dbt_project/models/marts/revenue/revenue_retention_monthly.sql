@@ -7,7 +7,9 @@
       monthly GRR = (MRR_start − contraction − churn) / MRR_start (new and reactivation excluded);
     - trailing-12-month NRR and GRR: over the customers with MRR > 0 at the end of m−12,
       Σ MRR_m / Σ MRR_m−12 and Σ min(MRR_m, MRR_m−12) / Σ MRR_m−12 (a churned one counts with 0).
-    A rate with a zero denominator (or no month m−12) is NULL. `method` names the method and period. -#}
+    A rate with a zero denominator (or no month m−12) is NULL. `method` names the method and period.
+    A month with a customer of unknown MRR (mrr_monthly 'unknown') has NULL figures, not a partial
+    sum. -#}
 with
 
 movements as (
@@ -26,6 +28,7 @@ trailing_cohorts as (
 
     select
         current_month.month,
+        count(*) filter (where base_month.mrr is null or current_month.mrr is null) as unknown_mrr,
         cast(count(*) as integer) as cohort_logos_12m,
         sum(base_month.mrr) as cohort_mrr_12m_ago,
         sum(current_month.mrr) as cohort_mrr_now,
@@ -35,7 +38,7 @@ trailing_cohorts as (
     inner join mrr_monthly as current_month
         on current_month.stripe_customer_id = base_month.stripe_customer_id
         and current_month.month = cast({{ dbt.dateadd('month', 12, 'base_month.month') }} as date)
-    where base_month.mrr > 0
+    where base_month.mrr > 0 or base_month.mrr is null
     group by current_month.month
 
 ),
@@ -70,12 +73,13 @@ final as (
         {{ safe_ratio('movements.mrr_start - movements.contraction_mrr - movements.churned_mrr', 'movements.mrr_start') }}
             as grr_1m,
 
-        cast(coalesce(trailing_cohorts.cohort_logos_12m, 0) as integer) as cohort_logos_12m,
-        cast(coalesce(trailing_cohorts.cohort_mrr_12m_ago, 0) as decimal(18, 2)) as nrr_12m_denominator,
-        cast(coalesce(trailing_cohorts.cohort_mrr_now, 0) as decimal(18, 2)) as nrr_12m_numerator,
-        {{ safe_ratio('trailing_cohorts.cohort_mrr_now', 'trailing_cohorts.cohort_mrr_12m_ago') }} as nrr_12m,
-        cast(coalesce(trailing_cohorts.cohort_retained_mrr_now, 0) as decimal(18, 2)) as grr_12m_numerator,
-        {{ safe_ratio('trailing_cohorts.cohort_retained_mrr_now', 'trailing_cohorts.cohort_mrr_12m_ago') }} as grr_12m,
+        {%- set trailing = "case when trailing_cohorts.month is null then 0 when trailing_cohorts.unknown_mrr = 0 then trailing_cohorts.%s end" %}
+        cast({{ trailing % 'cohort_logos_12m' }} as integer) as cohort_logos_12m,
+        cast({{ trailing % 'cohort_mrr_12m_ago' }} as decimal(18, 2)) as nrr_12m_denominator,
+        cast({{ trailing % 'cohort_mrr_now' }} as decimal(18, 2)) as nrr_12m_numerator,
+        {{ safe_ratio(trailing % 'cohort_mrr_now', trailing % 'cohort_mrr_12m_ago') }} as nrr_12m,
+        cast({{ trailing % 'cohort_retained_mrr_now' }} as decimal(18, 2)) as grr_12m_numerator,
+        {{ safe_ratio(trailing % 'cohort_retained_mrr_now', trailing % 'cohort_mrr_12m_ago') }} as grr_12m,
 
         'logo churn: customers churned in the calendar month / customers with MRR > 0 at the end of the previous month (95% Wilson interval); '
         || 'revenue churn, NRR and GRR (1m): MRR movements of the calendar month against the end of the previous month, new and reactivation excluded; '
