@@ -127,17 +127,18 @@ def stripe_totals(
     return published_by_month, stripe_by_month, unknown
 
 
-#: What rule 12 reads for MRR: the staged Stripe objects, the dbt intermediate and the mart.
+#: What rule 12 reads for MRR: the staged Stripe objects and accounts, the dbt intermediate and the
+#: mart.
 MRR_RECOMPUTATION_TABLES = [
     ("staging", "stg_stripe__subscription_versions"),
     ("staging", "stg_stripe__subscription_item_versions"),
-    ("staging", "stg_stripe__subscription_items"),
     ("staging", "stg_stripe__subscription_discount_versions"),
     ("staging", "stg_stripe__customer_discount_versions"),
     ("staging", "stg_stripe__coupons"),
     ("staging", "stg_stripe__invoices"),
     ("staging", "stg_stripe__invoice_lines"),
     ("staging", "stg_fx_rates__fx_rates"),
+    ("staging", "stg_app_db__accounts_with_deleted"),
     ("intermediate", "int_customer_mrr_monthly"),
     ("marts", "mrr_monthly"),
 ]
@@ -186,7 +187,7 @@ def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputation
     )
     items = read_frame(
         con,
-        "select subscription_id, subscription_item_id, quantity, "
+        "select subscription_id, subscription_item_id, price_id, quantity, "
         "coalesce(cast(unit_amount as double), cast(unit_amount_decimal as double)) as unit_amount, "
         "recurring_interval, recurring_interval_count, recurring_usage_type, currency, "
         "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_item_versions",
@@ -202,14 +203,9 @@ def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputation
         invoice_lines=read_frame(
             con,
             "select invoice_line_id, invoice_id, subscription_id, subscription_item_id, price_id, "
-            "line_type, is_proration, recurring_interval, recurring_interval_count, currency, "
-            "amount, discount_amount, period_start_at, period_end_at "
+            "line_type, is_proration, currency, amount, discount_amount, quantity, unit_amount, "
+            "unit_amount_decimal, period_start_at, period_end_at "
             "from staging.stg_stripe__invoice_lines",
-        ),
-        current_items=read_frame(
-            con,
-            "select subscription_item_id, recurring_interval, recurring_interval_count "
-            "from staging.stg_stripe__subscription_items",
         ),
         fx=read_frame(
             con,
@@ -224,8 +220,13 @@ def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputation
         ),
         published=read_frame(
             con,
-            "select month, stripe_customer_id as customer_id, mrr from marts.mrr_monthly "
-            "where stripe_customer_id is not null",
+            "select month, stripe_customer_id as customer_id, account_id, mrr "
+            "from marts.mrr_monthly where stripe_customer_id is not null",
+        ),
+        accounts=read_frame(
+            con,
+            "select account_id, stripe_customer_id, deleted_at "
+            "from staging.stg_app_db__accounts_with_deleted",
         ),
         churned_by_month=(
             dict(

@@ -136,6 +136,8 @@ def test_month_total_does_not_depend_on_row_order() -> None:
                 "ind": column,
                 "inter": column,
                 "pub": [v / 100 for v in column],
+                "unknown_anywhere": [False] * 4,
+                "unknown_everywhere": [False] * 4,
             }
         )
         result = revenue_rules._month_total(joined, independent, set(), "month 2026-01-01")
@@ -144,3 +146,69 @@ def test_month_total_does_not_depend_on_row_order() -> None:
         "independent 2.000000, dbt unrounded 2.000000, published 2.00 over 4 customers "
         "(0 with metered items, 0 valued from invoice lines; 0 left out: no FX rate within 7 days)"
     }
+
+
+def test_sample_verification_with_unknown_mrr() -> None:
+    # c0's MRR is unknown on every side (a metered item never invoiced): it matches, and is left
+    # out of the total (10 × 10.00 = 100.00). c1 is unknown to the recomputation but dbt filled
+    # 0: a mismatch on the sample and the total, with the figures.
+    customers = [f"c{i}" for i in range(11)]
+    unknown = {"c0", "c1"}
+    independent = pl.DataFrame(
+        {
+            "customer_id": customers,
+            "mrr_minor": [None if c in unknown else 1000.0 for c in customers],
+            "unknown": [c in unknown for c in customers],
+            "metered": [c in unknown for c in customers],
+            "from_invoices": [False] * 11,
+            "missing_rate": [False] * 11,
+        }
+    )
+    dbt = pl.DataFrame(
+        {
+            "customer_id": customers,
+            "mrr_minor": [None if c == "c0" else 0.0 if c == "c1" else 1000.0 for c in customers],
+        }
+    )
+    published = dbt.select("customer_id", mrr=pl.col("mrr_minor") / 100)
+    total, sample, _ = revenue_rules.sample_verification(
+        independent, dbt, published, 0, 0, customers, dt.date(2026, 11, 1), min_sample=10
+    )
+    assert total.status == "fail"
+    assert total.observed.startswith("independent 90.000000, dbt unrounded 90.000000")
+    assert "1 with MRR unknown on every side, 1 unknown on one side only: c1" in total.observed
+    assert sample.status == "fail"
+    assert sample.observed == (
+        "1 of 11 sampled customers differ: c1: independent unknown, dbt 0.000000, published 0.00"
+    )
+
+
+def test_accounts_mapped_keeps_deleted_accounts_on_their_history() -> None:
+    # cus_d's account acc_d was deleted: its history stays acc_d's; published without an account
+    # in two months, the rule fails with the figures. cus_b is claimed by a deleted account and a
+    # live one: the live one (acc_b2) has it. cus_x is claimed by no account: NULL is right.
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["acc_d", "acc_b1", "acc_b2"],
+            "stripe_customer_id": ["cus_d", "cus_b", "cus_b"],
+            "deleted_at": [dt.datetime(2026, 5, 1), dt.datetime(2026, 4, 1), None],
+        }
+    )
+    months = [dt.date(2026, 3, 1), dt.date(2026, 4, 1)]
+    published = pl.DataFrame(
+        {
+            "month": months * 3,
+            "customer_id": ["cus_d", "cus_d", "cus_b", "cus_b", "cus_x", "cus_x"],
+            "account_id": ["acc_d", "acc_d", "acc_b2", "acc_b2", None, None],
+        }
+    )
+    assert revenue_rules.accounts_mapped(published, accounts).status == "pass"
+    lost = published.with_columns(
+        account_id=pl.when(pl.col("customer_id") == "cus_d").then(None).otherwise("account_id")
+    )
+    result = revenue_rules.accounts_mapped(lost, accounts)
+    assert result.status == "fail"
+    assert result.observed == (
+        "1 of 3 customers mapped to another account than the one claiming them (deleted accounts "
+        "included): cus_d: published None, claimed by acc_d (deleted) in 2 months"
+    )
