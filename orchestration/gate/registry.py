@@ -202,6 +202,12 @@ REGISTRY: tuple[Rule, ...] = (
         {"rate_inputs": "rate_inputs"},
     ),
     Rule(
+        "r16_no_defaulted_inputs",
+        "revenue item amounts and customer totals",
+        revenue_rules.no_defaulted_revenue_inputs,
+        {"defaults": "revenue_defaults"},
+    ),
+    Rule(
         "r17_personal_data",
         "every text column of the published schemas",
         publication_rules.personal_data,

@@ -263,6 +263,61 @@ def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputation
     )
 
 
+#: Rule 16 on revenue: amounts computed although an input they need is missing, per kind.
+REVENUE_DEFAULT_CHECKS = {
+    "metered item valued with no invoice": """
+        select customer_id, valuation_date, subscription_item_id
+        from intermediate.int_subscription_items_normalised_to_mrr
+        where mrr_source = 'last_invoiced_amount' and invoice_line_id is null
+            and mrr_minor is not null
+    """,
+    "price valued with no interval count": """
+        select customer_id, valuation_date, subscription_item_id
+        from intermediate.int_subscription_items_normalised_to_mrr
+        where mrr_source in ('subscription_version', 'current_price')
+            and recurring_interval is not null and recurring_interval_count is null
+            and mrr_minor is not null
+    """,
+    "price valued with no quantity": """
+        select customer_id, valuation_date, subscription_item_id
+        from intermediate.int_subscription_items_normalised_to_mrr
+        where mrr_source in ('subscription_version', 'current_price', 'proration_line')
+            and coalesce(recurring_usage_type, 'licensed') <> 'metered'
+            and quantity is null and mrr_minor is not null
+    """,
+    "customer total over an item with no amount": """
+        select distinct c.customer_id, c.valuation_date, i.subscription_item_id
+        from intermediate.int_customer_mrr_monthly c
+        inner join intermediate.int_subscription_items_normalised_to_mrr i
+            on i.customer_id = c.customer_id and i.month = c.month
+        where i.mrr_minor is null and c.mrr_minor is not null
+    """,
+}
+
+
+def revenue_defaults(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | Absent:
+    """Rule 16's revenue evidence: per kind of REVENUE_DEFAULT_CHECKS, the item-dates whose amount
+    was computed although an input is missing (kind, customer_id, valuation_date,
+    subscription_item_id); Absent before the revenue models are built."""
+    needed = ("int_subscription_items_normalised_to_mrr", "int_customer_mrr_monthly")
+    if not all(table_exists(con, "intermediate", name) for name in needed):
+        return Absent("the revenue intermediate models are not built")
+    columns = column_names(con, "intermediate", "int_subscription_items_normalised_to_mrr")
+    if not {"invoice_line_id", "recurring_interval_count", "quantity"} <= set(columns):
+        return Absent("int_subscription_items_normalised_to_mrr lacks the inputs rule 16 checks")
+    return pl.concat(
+        [
+            read_frame(con, query).select(
+                pl.lit(kind).alias("kind"),
+                pl.col("customer_id").cast(pl.String),
+                pl.col("valuation_date").cast(pl.Date),
+                pl.col("subscription_item_id").cast(pl.String),
+            )
+            for kind, query in REVENUE_DEFAULT_CHECKS.items()
+        ]
+    )
+
+
 def read_revenue_evidence(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, rules: dict
 ) -> dict[str, object]:
@@ -285,4 +340,5 @@ def read_revenue_evidence(
         "revenue_customers_unknown_to_stripe": unknown,
         "cross_source_counts": cross_source_counts(con),
         "mrr_recomputation_inputs": mrr_recomputation_inputs(con),
+        "revenue_defaults": revenue_defaults(con),
     }

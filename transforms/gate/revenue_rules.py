@@ -86,9 +86,15 @@ def _movement_identity(movements: pl.DataFrame | None) -> RuleResult:
                 - pl.col("contraction_mrr")
                 - pl.col("churned_mrr")
             ),
-            continuity_gap=pl.col("mrr_start") - pl.col("mrr_end").shift(1).fill_null(0.0),
+            # the first month starts from nothing; after a month not known, there is nothing to
+            # compare with (NULL: not judged)
+            continuity_gap=pl.col("mrr_start")
+            - pl.when(pl.int_range(pl.len()) == 0)
+            .then(pl.lit(0.0))
+            .otherwise(pl.col("mrr_end").shift(1)),
         )
     )
+    unknown = checked.filter(pl.col("mrr_end").is_null() | pl.col("mrr_start").is_null()).height
     # Amounts are DECIMAL(18,2): half a cent separates a real gap from float noise.
     broken = checked.filter(
         (pl.col("identity_gap").abs() > 0.005) | (pl.col("continuity_gap").abs() > 0.005)
@@ -102,7 +108,8 @@ def _movement_identity(movements: pl.DataFrame | None) -> RuleResult:
         "marts.mrr_movements_monthly",
         "fail" if figures else "pass",
         f"{len(figures)} of {checked.height} months break the identity"
-        + (f": {listed(figures, 3)}" if figures else ""),
+        + (f": {listed(figures, 3)}" if figures else "")
+        + (f"; {unknown} months not judged: a customer's MRR is not known" if unknown else ""),
         "error on any month off by more than half a cent",
         "mrr_end ≠ mrr_start + new + reactivation + expansion − contraction − churn"
         if figures
@@ -367,6 +374,44 @@ def cross_source(
             )
         )
     return results
+
+
+def no_defaulted_revenue_inputs(defaults: pl.DataFrame | Absent) -> list[RuleResult]:
+    """Rule 16 on revenue: no item amount computed although an input it needs is missing (a
+    metered item with no invoice, a price with no interval count or quantity), and no customer
+    total summed over an item that has no amount: each is NULL with a reason, never a default.
+
+    `defaults`: kind, customer_id, valuation_date, subscription_item_id of every offending row."""
+    rule = "r16_no_defaulted_inputs"
+    target = "intermediate.int_subscription_items_normalised_to_mrr, int_customer_mrr_monthly"
+    if isinstance(defaults, Absent):
+        return [not_applicable(rule, target, defaults.reason)]
+    by_kind = defaults.group_by("kind").len().sort("kind")
+    examples = [
+        f"{r['kind']}: {r['customer_id']} {r['valuation_date']} {r['subscription_item_id']}"
+        for r in defaults.sort("kind", "valuation_date", "customer_id")
+        .unique("kind", keep="first", maintain_order=True)
+        .iter_rows(named=True)
+    ]
+    return [
+        RuleResult(
+            rule,
+            target,
+            "fail" if defaults.height else "pass",
+            f"{defaults.height} item amounts computed from a missing input"
+            + (
+                " ("
+                + ", ".join(f"{kind} {n}" for kind, n in by_kind.iter_rows())
+                + f"): {listed(examples, 4)}"
+                if defaults.height
+                else ""
+            ),
+            "error on any filled default",
+            "revenue computed from defaulted inputs"
+            if defaults.height
+            else "every revenue amount has its inputs, or is NULL with a reason",
+        )
+    ]
 
 
 R12 = "r12_sample_verification"

@@ -212,3 +212,49 @@ def test_accounts_mapped_keeps_deleted_accounts_on_their_history() -> None:
         "1 of 3 customers mapped to another account than the one claiming them (deleted accounts "
         "included): cus_d: published None, claimed by acc_d (deleted) in 2 months"
     )
+
+
+def test_no_defaulted_revenue_inputs_names_each_kind() -> None:
+    # A metered item valued although never invoiced (the 0 a coalesce would give) and a price
+    # valued without its interval count (the 1 a coalesce would give): both fail rule 16.
+    defaults = pl.DataFrame(
+        {
+            "kind": ["metered item valued with no invoice", "price valued with no interval count"],
+            "customer_id": ["cus_m", "cus_q"],
+            "valuation_date": [dt.date(2026, 10, 31), dt.date(2026, 11, 20)],
+            "subscription_item_id": ["si_m", "si_q"],
+        }
+    )
+    (result,) = revenue_rules.no_defaulted_revenue_inputs(defaults)
+    assert result.status == "fail"
+    assert result.observed == (
+        "2 item amounts computed from a missing input (metered item valued with no invoice 1, "
+        "price valued with no interval count 1): metered item valued with no invoice: cus_m "
+        "2026-10-31 si_m, price valued with no interval count: cus_q 2026-11-20 si_q"
+    )
+    (clean,) = revenue_rules.no_defaulted_revenue_inputs(defaults.clear())
+    assert clean.status == "pass"
+    (absent,) = revenue_rules.no_defaulted_revenue_inputs(results.Absent("not built"))
+    assert absent.status == "not_applicable"
+
+
+def test_identity_leaves_months_of_unknown_mrr_unjudged() -> None:
+    # October's MRR is not known (a customer's is NULL): its figures are NULL and November, which
+    # follows it, cannot be compared with its end. Neither is a broken identity.
+    movements = pl.DataFrame(
+        {
+            "month": [dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)],
+            "mrr_start": [0.0, None, 120.0],
+            "new_mrr": [100.0, None, 0.0],
+            "reactivation_mrr": [0.0, None, 0.0],
+            "expansion_mrr": [0.0, None, 10.0],
+            "contraction_mrr": [0.0, None, 0.0],
+            "churned_mrr": [0.0, None, 0.0],
+            "mrr_end": [100.0, None, 130.0],
+        }
+    )
+    result = revenue_rules.churn_method_documented([], set(), None, movements)[2]
+    assert result.status == "pass"
+    assert result.observed == (
+        "0 of 3 months break the identity; 1 months not judged: a customer's MRR is not known"
+    )
