@@ -173,3 +173,34 @@ def test_no_email_address_in_the_marts(nps_support_warehouse: Path) -> None:
     # every text column of the five marts scanned, none with an address
     assert set(mine["table"]) == {f"marts.{m}" for m in MARTS}
     assert mine["rows"].sum() == 0
+
+
+def test_a_deleted_accounts_responses_losing_their_segment_is_caught_by_rule_1(
+    nps_support_warehouse: Path,
+) -> None:
+    # The defect of issue #22 put back on the Python side: responses joined to the accounts that
+    # exist today, so acc_closed's October promoter falls into `unknown`. Rule 1's independent SQL
+    # keeps it in enterprise: the October rows disagree, with the counts.
+    from orchestration.config import load_nps_config
+    from transforms.nps import nps_tables
+
+    def staged(query: str) -> pl.DataFrame:
+        return read(nps_support_warehouse, query)
+
+    responses = staged(
+        "select r.response_id, r.send_id, r.account_id, r.user_id, a.segment, r.score, r.comment, "
+        "r.submitted_at, r.followed_up_at from staging.stg_app_db__nps_responses r "
+        "left join staging.stg_app_db__accounts a on a.account_id = r.account_id"
+    )
+    sends = staged(
+        "select s.send_id, s.account_id, s.user_id, a.segment, s.sent_at "
+        "from staging.stg_app_db__nps_survey_sends s "
+        "left join staging.stg_app_db__accounts a on a.account_id = s.account_id"
+    )
+    summary = nps_tables(responses, sends, load_nps_config(), dt.date(2026, 11, 20))["nps_summary"]
+    results = nps_formula(
+        summary, read(nps_support_warehouse, "select * from audit.nps_independent_check")
+    )
+    failed = {r.target: r.observed for r in results if r.status == "fail"}
+    assert "nps_summary[month 2026-10-01 unknown]" in failed
+    assert "responses 2 vs 1" in failed["nps_summary[month 2026-10-01 unknown]"]
