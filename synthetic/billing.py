@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from synthetic.billing_changes import BillingChange, interval_at_renewal, interval_change_kind
+from synthetic.billing_changes import BillingChange, interval_at_renewal, period_changes
 from synthetic.calendar import SECONDS_PER_DAY, SimCalendar, add_months
 from synthetic.catalog import CANCELLATION_FEEDBACK, FAILURE_WEIGHTS, FAILURES, PLANS, TRIAL_DAYS
 from synthetic.ids import IdFactory
@@ -623,26 +623,11 @@ class BillingSimulator:
             self.changes.append(BillingChange(a, customer, sub_id, kind, ts, before, after))
 
     def _log_period_changes(
-        self,
-        a: int,
-        customer: str,
-        sub_id: str,
-        ts: int,
-        snap: dict[str, Any],
-        changes: dict[str, Any],
+        self, a: int, customer: str, sub_id: str, ts: int, snap: dict, changes: dict
     ) -> None:
         """Note the changes a new period brings (interval, a downgrade, fewer seats)."""
-        if changes["interval"] != snap["interval"]:
-            kind = interval_change_kind(changes["interval"])
-            self._log(a, customer, sub_id, kind, ts, snap["interval"], changes["interval"])
-        if "tier" in changes and changes["tier"] != snap["tier"]:
-            self._log(
-                a, customer, sub_id, "downgrade", ts, PLANS[snap["tier"]], PLANS[changes["tier"]]
-            )
-        if "seats" in changes and changes["seats"] != snap["seats"]:
-            self._log(
-                a, customer, sub_id, "seats_removed", ts, str(snap["seats"]), str(changes["seats"])
-            )
+        if ts <= self.end_ts:
+            self.changes += period_changes(a, customer, sub_id, ts, snap, changes)
 
     def _add_period_months(self, ts: int, months: int, anchor: int) -> int:
         base = dt.datetime.fromtimestamp(ts, dt.UTC)

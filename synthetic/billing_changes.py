@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from synthetic.calendar import SimCalendar
+from synthetic.catalog import PLANS
 
 #: Chance that a monthly subscriber moves to annual billing at the end of a monthly period.
 MONTHLY_TO_ANNUAL_PER_PERIOD = 0.01
@@ -56,9 +57,48 @@ CHANGE_KINDS = (
 )
 
 
-def interval_change_kind(after: str) -> str:
-    """The change kind of a move to billing interval `after`."""
-    return "interval_monthly_to_annual" if after == "year" else "interval_annual_to_monthly"
+def period_changes(
+    account: int, customer: str, sub_id: str, ts: int, state: dict, changes: dict
+) -> list[BillingChange]:
+    """The changes a new period starting at `ts` brings to a subscription in `state` (its tier,
+    seats and interval until then): a move of interval, a downgrade, fewer seats."""
+    found = []
+    if changes["interval"] != state["interval"]:
+        kind = (
+            "interval_monthly_to_annual"
+            if changes["interval"] == "year"
+            else "interval_annual_to_monthly"
+        )
+        found.append(
+            BillingChange(
+                account, customer, sub_id, kind, ts, state["interval"], changes["interval"]
+            )
+        )
+    if "tier" in changes and changes["tier"] != state["tier"]:
+        found.append(
+            BillingChange(
+                account,
+                customer,
+                sub_id,
+                "downgrade",
+                ts,
+                PLANS[state["tier"]],
+                PLANS[changes["tier"]],
+            )
+        )
+    if "seats" in changes and changes["seats"] != state["seats"]:
+        found.append(
+            BillingChange(
+                account,
+                customer,
+                sub_id,
+                "seats_removed",
+                ts,
+                str(state["seats"]),
+                str(changes["seats"]),
+            )
+        )
+    return found
 
 
 def write_billing_changes(

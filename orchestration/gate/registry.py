@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from transforms.gate import health_rules, ingest_rules, nps_rules, publication_rules, revenue_rules
+from transforms.gate import (
+    billing_rules,
+    health_rules,
+    ingest_rules,
+    mrr_sample_rules,
+    nps_rules,
+    publication_rules,
+    revenue_rules,
+)
 from transforms.gate.results import RuleResult
 
 #: The gate asset's checks, one per rule of validation.md, with what each enforces.
@@ -100,7 +108,7 @@ REGISTRY: tuple[Rule, ...] = (
     Rule(
         "r06_revenue_source",
         "marts.mrr_monthly (every customer and month)",
-        revenue_rules.revenue_from_stripe,
+        billing_rules.revenue_from_stripe,
         {
             "comparison": "revenue_billing_comparison",
             "unknown_customers": "revenue_customers_unknown_to_stripe",
@@ -160,7 +168,7 @@ REGISTRY: tuple[Rule, ...] = (
     Rule(
         "r12_sample_verification",
         "marts.mrr_monthly (every month: total, sample, churn count)",
-        revenue_rules.mrr_reproduced,
+        mrr_sample_rules.mrr_reproduced,
         {"inputs": "mrr_recomputation_inputs", "as_of": "as_of"},
         {"sample_size": "sample_size"},
     ),

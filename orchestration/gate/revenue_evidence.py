@@ -15,9 +15,10 @@ import polars as pl
 
 from orchestration.gate.reading import column_names, table_or_none
 from orchestration.warehouse_io import read_frame, replace_table, table_exists
+from transforms.gate.billing_rules import reconcile_with_billing
 from transforms.gate.independent_billing import billed_mrr
+from transforms.gate.mrr_sample_rules import MrrRecomputationInputs
 from transforms.gate.results import Absent
-from transforms.gate.revenue_rules import MrrRecomputationInputs, reconcile_with_billing
 
 
 def metric_columns_from_manifest(built: set[str]) -> list[str]:

@@ -1,5 +1,5 @@
 """Rule 6's account of what Stripe billed (transforms/gate/independent_billing.py) and its judge
-(revenue_rules.revenue_from_stripe) on hand-made raw rows, laid out as ingest loads them. Every
+(billing_rules.revenue_from_stripe) on hand-made raw rows, laid out as ingest loads them. Every
 expected figure is worked out by hand in the comments."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from transforms.gate import revenue_rules
+from transforms.gate import billing_rules
 from transforms.gate.independent_billing import billed_mrr
 
 FIRST_DROP = dt.date(2026, 3, 5)
@@ -171,8 +171,8 @@ def test_published_mrr_differing_from_what_was_billed_blocks_with_the_figures(bi
             "mrr": [99.00, 99.00, 6.875, 396.00, 55.00],
         }
     )  # fmt: skip
-    comparison = revenue_rules.reconcile_with_billing(published, frame, 1)
-    (result,) = revenue_rules.revenue_from_stripe(comparison, [], 1, 0)
+    comparison = billing_rules.reconcile_with_billing(published, frame, 1)
+    (result,) = billing_rules.revenue_from_stripe(comparison, [], 1, 0)
     assert result.status == "fail"
     assert result.observed.startswith(
         "1 of 5 customer-months differ from what Stripe billed by more than the tolerance, in 1 "
@@ -186,7 +186,7 @@ def test_published_mrr_differing_from_what_was_billed_blocks_with_the_figures(bi
     # c2: 396.00 vs 396.0108 billed, within 1 cent plus its bound (0.043): agrees.
     assert statuses["c22026-02-01"] == "agrees"
     # With the threshold raised to 1 disagreement the rule passes, and says what it saw.
-    (lenient,) = revenue_rules.revenue_from_stripe(comparison, [], 1, 1)
+    (lenient,) = billing_rules.revenue_from_stripe(comparison, [], 1, 1)
     assert lenient.status == "pass" and "1 of 5" in lenient.observed
 
 
@@ -201,9 +201,9 @@ def test_a_published_mrr_not_known_is_listed_not_compared(billed: dict) -> None:
         },
         schema_overrides={"mrr": pl.Float64},
     )
-    comparison = revenue_rules.reconcile_with_billing(published, frame, 1)
+    comparison = billing_rules.reconcile_with_billing(published, frame, 1)
     row = comparison.filter(pl.col("month") == dt.date(2026, 1, 1)).row(0, named=True)
     assert row["status"] == "not compared: published MRR not known"
     # the other billed customer-months, published as nothing (0), disagree
-    (result,) = revenue_rules.revenue_from_stripe(comparison, [], 1, 0)
+    (result,) = billing_rules.revenue_from_stripe(comparison, [], 1, 0)
     assert "not compared: 1 (published MRR not known)" in result.observed

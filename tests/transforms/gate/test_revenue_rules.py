@@ -1,4 +1,5 @@
-"""Rules 2, 3, 7 and rule 12's MRR comparison (transforms/gate/revenue_rules.py) on hand-made frames."""
+"""Rules 2, 3, 7, 16's revenue part (transforms/gate/revenue_rules.py) and rule 12's MRR comparison
+(transforms/gate/mrr_sample_rules.py) on hand-made frames."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 
 import polars as pl
 
-from transforms.gate import results, revenue_rules
+from transforms.gate import mrr_sample_rules, results, revenue_rules
 
 
 def _by_target(results: list[results.RuleResult]) -> dict[str, results.RuleResult]:
@@ -103,7 +104,7 @@ def test_sample_verification_checks_metered_customers_and_leaves_out_only_unconv
         mrr_minor=pl.when(pl.col("customer_id") == "c0").then(0.0).otherwise(1000.0)
     )
     published = dbt.select("customer_id", mrr=pl.col("mrr_minor") / 100)
-    results = revenue_rules.sample_verification(
+    results = mrr_sample_rules.sample_verification(
         independent,
         dbt,
         published,
@@ -140,7 +141,7 @@ def test_month_total_does_not_depend_on_row_order() -> None:
                 "unknown_everywhere": [False] * 4,
             }
         )
-        result = revenue_rules._month_total(joined, independent, set(), "month 2026-01-01")
+        result = mrr_sample_rules._month_total(joined, independent, set(), "month 2026-01-01")
         messages.add(result.observed)
     assert messages == {
         "independent 2.000000, dbt unrounded 2.000000, published 2.00 over 4 customers "
@@ -171,7 +172,7 @@ def test_sample_verification_with_unknown_mrr() -> None:
         }
     )
     published = dbt.select("customer_id", mrr=pl.col("mrr_minor") / 100)
-    total, sample, _ = revenue_rules.sample_verification(
+    total, sample, _ = mrr_sample_rules.sample_verification(
         independent, dbt, published, 0, 0, customers, dt.date(2026, 11, 1), min_sample=10
     )
     assert total.status == "fail"
@@ -202,11 +203,11 @@ def test_accounts_mapped_keeps_deleted_accounts_on_their_history() -> None:
             "account_id": ["acc_d", "acc_d", "acc_b2", "acc_b2", None, None],
         }
     )
-    assert revenue_rules.accounts_mapped(published, accounts).status == "pass"
+    assert mrr_sample_rules.accounts_mapped(published, accounts).status == "pass"
     lost = published.with_columns(
         account_id=pl.when(pl.col("customer_id") == "cus_d").then(None).otherwise("account_id")
     )
-    result = revenue_rules.accounts_mapped(lost, accounts)
+    result = mrr_sample_rules.accounts_mapped(lost, accounts)
     assert result.status == "fail"
     assert result.observed == (
         "1 of 3 customers mapped to another account than the one claiming them (deleted accounts "
