@@ -32,7 +32,9 @@ def reconcile_with_billing(
     rows, `status` 'agrees', 'disagrees', or 'not compared: …'). The tolerance is
     `tolerance_cents` plus the bound the billed figure carries (Stripe's rounding of proration
     lines to the minor unit, spread over their share of a month). A published NULL (an amount not
-    known) or a billed amount in a currency with no FX rate is not compared, and says why.
+    known) or a billed amount in a currency with no FX rate is not compared, and says why; so is a
+    date before the first drop on which a subscription counts with no invoice covering it
+    (metrics.md §1 values it at its current price: no invoice can confirm that).
 
     `published`: customer_id, month, valuation_date, mrr (major units); `billed`:
     independent_billing.billed_mrr's output."""
@@ -54,6 +56,7 @@ def reconcile_with_billing(
                 pl.col("lines").alias("billed_lines"),
                 "missing_rate",
                 "unreconcilable",
+                "unbilled",
             ),
             on=["customer_id", "month"],
             how="full",
@@ -77,6 +80,8 @@ def reconcile_with_billing(
         .then(pl.lit("not compared: no FX rate within 7 days"))
         .when(pl.col("unreconcilable").fill_null(0) > 0)
         .then(pl.lit("not compared: a proration line outside any full period"))
+        .when(pl.col("unbilled").fill_null(0) > 0)
+        .then(pl.lit("not compared: a subscription counted with no invoice covering the date"))
         .when(pl.col("difference").abs() > pl.col("tolerance") + 1e-9)
         .then(pl.lit("disagrees"))
         .otherwise(pl.lit("agrees"))

@@ -120,18 +120,26 @@ def subscription_lines(invoices: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFr
 def _subscriptions_counted(
     subscriptions: pl.DataFrame, day: dt.date, first_drop: dt.date, v_end: int
 ) -> pl.DataFrame:
-    """The ids of the subscriptions that count on `day` (see the module docstring)."""
+    """The subscriptions that count on `day` (see the module docstring): subscription_id,
+    customer_id, and whether only an invoice covering the day can make it count (a subscription
+    first seen unpaid, paused or canceled, on a date before the first drop)."""
     versions = _newest_per_drop(subscriptions, "id")
     if day >= first_drop:
         known = _as_known_on(versions, "id", day)
-        return known.filter(pl.col("status").is_in(COUNTED)).select(subscription_id="id")
+        return known.filter(pl.col("status").is_in(COUNTED)).select(
+            subscription_id="id", customer_id="customer", needs_invoice=pl.lit(False)
+        )
     first = versions.sort("_drop_date", "_line").unique("id", keep="first")
     return first.filter(
         ~pl.col("status").is_in(NEVER_STARTED)
         & (pl.col("start_date") < v_end)
         & (pl.col("ended_at").is_null() | (pl.col("ended_at") >= v_end))
         & (pl.col("trial_end").is_null() | (pl.col("trial_end") < v_end))
-    ).select(subscription_id="id")
+    ).select(
+        subscription_id="id",
+        customer_id="customer",
+        needs_invoice=pl.col("status").is_in(["unpaid", "paused", "canceled"]),
+    )
 
 
 def _billed_on(
@@ -141,8 +149,12 @@ def _billed_on(
     first_drop: dt.date,
     as_of: dt.date,
 ) -> pl.DataFrame:
-    """Each counted line covering `day` with its monthly amount (`minor`) and rounding bound."""
+    """Each counted line covering `day` with its monthly amount (`minor`) and rounding bound; and
+    before the first drop, per customer, the subscriptions that count on the day with no invoice
+    covering it (`unbilled`: metrics.md §1 values them at their current price, which no invoice
+    can confirm)."""
     v_end = _epoch(day + dt.timedelta(days=1))
+    counted = _subscriptions_counted(subscriptions, day, first_drop, v_end)
     known = _as_known_on(billed, "line_id", day if day >= first_drop else as_of)
     full_periods = known.filter(~pl.col("is_proration")).select(
         "subscription_item_id",
@@ -154,11 +166,7 @@ def _billed_on(
         pl.col("status").is_in(["paid", "open"])
         & (pl.col("period_start") < v_end)
         & (pl.col("period_end") >= v_end)
-    ).join(
-        _subscriptions_counted(subscriptions, day, first_drop, v_end),
-        on="subscription_id",
-        how="semi",
-    )
+    ).join(counted, on="subscription_id", how="semi")
     # A re-issued invoice for the same period replaces the earlier one: the newest full line of
     # an item counts once.
     full = (
@@ -198,7 +206,27 @@ def _billed_on(
         )
     )
     columns = ["customer_id", "currency", "minor", "bound", "unreconcilable"]
-    return pl.concat([full.select(columns), partial.select(columns)])
+    lines = pl.concat([full.select(columns), partial.select(columns)]).with_columns(
+        unbilled=pl.lit(False)
+    )
+    if day >= first_drop:
+        return lines
+    unbilled = counted.filter(~pl.col("needs_invoice")).join(
+        covering.select("subscription_id").unique(), on="subscription_id", how="anti"
+    )
+    return pl.concat(
+        [
+            lines,
+            unbilled.select(
+                "customer_id",
+                currency=pl.lit(None, pl.String),
+                minor=pl.lit(0.0),
+                bound=pl.lit(0.0),
+                unreconcilable=pl.lit(False),
+                unbilled=pl.lit(True),
+            ),
+        ]
+    )
 
 
 def _rates_on(fx: pl.DataFrame, day: dt.date, reporting: str) -> pl.DataFrame:
@@ -227,8 +255,10 @@ def billed_mrr(
     """What Stripe billed per customer and month, in minor units of the reporting currency,
     unrounded: customer_id, month, valuation_date, billed_minor, bound_minor (the most the minor
     units Stripe rounded proration lines to can move it), lines, unreconcilable (proration lines
-    with no full period to fall in), missing_rate (an amount in a currency with no FX rate in the 7
-    days before the date: not converted, never at 1).
+    with no full period to fall in), unbilled (before the first drop, subscriptions that count on
+    the date with no paid or open invoice covering it: what they are worth no invoice says),
+    missing_rate (an amount in a currency with no FX rate in the 7 days before the date: not
+    converted, never at 1).
 
     `subscriptions`: raw.stripe__subscriptions columns id, customer, status, start_date, ended_at,
     trial_end, _drop_date, _line; `fx`: raw.fx_rates__fx_rates columns date, currency, rate,
@@ -242,6 +272,7 @@ def billed_mrr(
         "bound_minor": pl.Float64,
         "lines": pl.UInt32,
         "unreconcilable": pl.UInt32,
+        "unbilled": pl.UInt32,
         "missing_rate": pl.Boolean,
     }
     if subscriptions.is_empty():
@@ -256,11 +287,12 @@ def billed_mrr(
             counted.join(_rates_on(fx, day, reporting), on="currency", how="left")
             .group_by("customer_id")
             .agg(
-                billed_minor=(pl.col("minor") * pl.col("rate")).sum(),
-                bound_minor=(pl.col("bound") * pl.col("rate")).sum(),
-                lines=pl.len(),
+                billed_minor=(pl.col("minor") * pl.col("rate")).filter(~pl.col("unbilled")).sum(),
+                bound_minor=(pl.col("bound") * pl.col("rate")).filter(~pl.col("unbilled")).sum(),
+                lines=(~pl.col("unbilled")).sum(),
                 unreconcilable=pl.col("unreconcilable").sum(),
-                missing_rate=pl.col("rate").is_null().any(),
+                unbilled=pl.col("unbilled").sum(),
+                missing_rate=(pl.col("rate").is_null() & ~pl.col("unbilled")).any(),
             )
             .with_columns(month=pl.lit(month), valuation_date=pl.lit(day))
         )

@@ -154,8 +154,10 @@ def test_an_invoice_counts_with_its_status_as_known_on_the_date(billed: dict) ->
     # c3 on Mar 10 (covered by drops): past_due, its invoice open that day (uncollectible only
     # on Mar 20): 5000 EUR × the rate of Mar 8 (the latest within 7 days, not Mar 12's) = 5500.
     assert billed[("c3", dt.date(2026, 3, 1))]["billed_minor"] == pytest.approx(5500)
-    # c4's only invoice was voided: nothing billed.
-    assert ("c4", dt.date(2026, 1, 1)) not in billed
+    # c4's only invoice was voided: nothing billed, though its dates count it on Jan 31 (before
+    # the first drop): metrics.md §1 values it at its price, which no invoice confirms.
+    c4 = billed[("c4", dt.date(2026, 1, 1))]
+    assert (c4["billed_minor"], c4["lines"], c4["unbilled"]) == (0.0, 0, 1)
 
 
 def test_published_mrr_differing_from_what_was_billed_blocks_with_the_figures(billed: dict) -> None:
@@ -174,9 +176,12 @@ def test_published_mrr_differing_from_what_was_billed_blocks_with_the_figures(bi
     comparison = billing_rules.reconcile_with_billing(published, frame, 1)
     (result,) = billing_rules.revenue_from_stripe(comparison, [], 1, 0)
     assert result.status == "fail"
+    # 10 customer-months: the 5 published, and 5 on which a subscription counts by its dates with
+    # no invoice covering them (c2 in January, c3 in January and February, c4 in both), listed.
     assert result.observed.startswith(
-        "1 of 5 customer-months differ from what Stripe billed by more than the tolerance, in 1 "
-        "months: c1 2026-03-01: published 6.88, billed 82.50"
+        "1 of 10 customer-months differ from what Stripe billed by more than the tolerance, in 1 "
+        "months: c1 2026-03-01: published 6.88, billed 82.50; not compared: 5 (a subscription "
+        "counted with no invoice covering the date)"
     )
     statuses = dict(
         comparison.select(
@@ -185,9 +190,30 @@ def test_published_mrr_differing_from_what_was_billed_blocks_with_the_figures(bi
     )
     # c2: 396.00 vs 396.0108 billed, within 1 cent plus its bound (0.043): agrees.
     assert statuses["c22026-02-01"] == "agrees"
+    # c4's January (published 70.00, valued at its price with no invoice covering it) is listed,
+    # not compared.
+    with_c4 = pl.concat(
+        [
+            published,
+            pl.DataFrame(
+                {
+                    "customer_id": ["c4"],
+                    "month": [dt.date(2026, 1, 1)],
+                    "valuation_date": [dt.date(2026, 1, 31)],
+                    "mrr": [70.0],
+                }
+            ),
+        ]
+    )
+    listed = billing_rules.reconcile_with_billing(with_c4, frame, 1).filter(
+        (pl.col("stripe_customer_id") == "c4") & (pl.col("month") == dt.date(2026, 1, 1))
+    )
+    assert listed["status"].to_list() == [
+        "not compared: a subscription counted with no invoice covering the date"
+    ]
     # With the threshold raised to 1 disagreement the rule passes, and says what it saw.
     (lenient,) = billing_rules.revenue_from_stripe(comparison, [], 1, 1)
-    assert lenient.status == "pass" and "1 of 5" in lenient.observed
+    assert lenient.status == "pass" and "1 of 10" in lenient.observed
 
 
 def test_a_published_mrr_not_known_is_listed_not_compared(billed: dict) -> None:
@@ -206,4 +232,4 @@ def test_a_published_mrr_not_known_is_listed_not_compared(billed: dict) -> None:
     assert row["status"] == "not compared: published MRR not known"
     # the other billed customer-months, published as nothing (0), disagree
     (result,) = billing_rules.revenue_from_stripe(comparison, [], 1, 0)
-    assert "not compared: 1 (published MRR not known)" in result.observed
+    assert "1 (published MRR not known)" in result.observed
