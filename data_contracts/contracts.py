@@ -188,13 +188,17 @@ def not_before(prefix: str, start: str, end: str) -> FrameRule:
 
 
 def interval_count_sane(prefix: str, interval: str, count: str) -> FrameRule:
-    """interval_count within what Stripe allows for the interval (≤ 1 year between billings)."""
+    """interval_count within what Stripe allows for the interval (≤ 1 year between billings), and
+    present wherever an interval is: a recurring price always carries both, and a count taken as 1
+    would value a quarterly price as monthly."""
     limit = pl.col(interval).replace_strict(INTERVAL_COUNT_MAX, default=None)
     return FrameRule(
         f"{prefix}.{count}_range",
-        (pl.col(count) >= 1) & (pl.col(count) <= limit).fill_null(False) | pl.col(count).is_null(),
+        (pl.col(count) >= 1) & (pl.col(count) <= limit).fill_null(False)
+        | (pl.col(count).is_null() & pl.col(interval).is_null()),
         count,
-        f"{count} must be 1–12 for month, 1–3 for year, 1–52 for week, 1–365 for day",
+        f"{count} must be 1–12 for month, 1–3 for year, 1–52 for week, 1–365 for day, "
+        f"and present wherever {interval} is",
     )
 
 

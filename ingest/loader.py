@@ -46,9 +46,23 @@ _STAGED_SUFFIXES = (".parquet", ".jsonl")
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and audit schemas and tables if absent (safe to call every run)."""
+    """Create the raw and audit schemas and tables if absent, and add to an existing raw table the
+    columns the layout gained since it was created (NULL in rows loaded before; rows are inserted
+    by name). Safe to call every run."""
     for statement in all_ddl():
         con.execute(statement)
+    existing = {
+        (schema, table, column)
+        for schema, table, column in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_schema = 'raw'"
+        ).fetchall()
+    }
+    for layout in RAW_TABLES.values():
+        schema, table = layout.name.split(".")
+        for column, dtype, _ in layout.all_columns:
+            if (schema, table, column) not in existing:
+                con.execute(f'ALTER TABLE {layout.name} ADD COLUMN "{column}" {dtype}')
 
 
 def ingest_source_drop(

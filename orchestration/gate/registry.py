@@ -3,8 +3,9 @@ its judge (transforms/gate/<family>_rules.py) and the settings of config/gate.ym
 
 Evaluation (`evaluation.py`) reads every named evidence first (the `read_<family>_evidence`
 readers), then calls each judge in this order with its evidence and thresholds. The settings that
-decide what is read rather than how it is judged (rule 4's config_file, rule 12's sample_size, rule
-13's anomaly definitions, the tables of rules 14 to 16, rule 17's schemas) are read by the readers.
+decide what is read rather than how it is judged (rule 4's config_file, rule 6's tolerance for the
+disagreements it writes, rule 12's sample_size, rule 13's anomaly definitions, the tables of rules
+14 to 16, rule 17's schemas) are read by the readers.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from transforms.gate import (
+    billing_rules,
     health_rules,
     ingest_rules,
     live_book_rules,
+    mrr_sample_rules,
     nps_rules,
     publication_rules,
     revenue_rules,
@@ -29,7 +32,7 @@ RULES = {
     "r03_cohort_coverage": "Retention cohorts account for every paying customer once (rule 3)",
     "r04_health_weights": "Health-score factors and weights documented (rule 4)",
     "r05_health_calibration": "Health score calibrated monthly (rule 5)",
-    "r06_revenue_source": "Published revenue reconciles to Stripe (rule 6)",
+    "r06_revenue_source": "Published MRR reconciles with what Stripe billed (rule 6)",
     "r07_cross_source": "Cross-source reconciliation (rule 7)",
     "r08_freshness": "Data freshness < 24 h (validation rule 8)",
     "r09_nps_sample_size": "Never report NPS with n < 30 (rule 9)",
@@ -107,12 +110,15 @@ REGISTRY: tuple[Rule, ...] = (
     ),
     Rule(
         "r06_revenue_source",
-        "marts.mrr_movements_monthly",
-        revenue_rules.revenue_from_stripe,
+        "marts.mrr_monthly (every customer and month)",
+        billing_rules.revenue_from_stripe,
         {
-            "published": "mrr_by_month_published",
-            "stripe": "mrr_by_month_stripe",
+            "comparison": "revenue_billing_comparison",
             "unknown_customers": "revenue_customers_unknown_to_stripe",
+        },
+        {
+            "tolerance_cents": "tolerance_cents",
+            "error_disagreements_over": "error_disagreements_over",
         },
     ),
     Rule(
@@ -165,7 +171,7 @@ REGISTRY: tuple[Rule, ...] = (
     Rule(
         "r12_sample_verification",
         "marts.mrr_monthly (every month: total, sample, churn count)",
-        revenue_rules.mrr_reproduced,
+        mrr_sample_rules.mrr_reproduced,
         {"inputs": "mrr_recomputation_inputs", "as_of": "as_of"},
         {"sample_size": "sample_size"},
     ),
@@ -205,6 +211,12 @@ REGISTRY: tuple[Rule, ...] = (
             "health_config": "health_config",
         },
         {"rate_inputs": "rate_inputs"},
+    ),
+    Rule(
+        "r16_no_defaulted_inputs",
+        "revenue item amounts and customer totals",
+        revenue_rules.no_defaulted_revenue_inputs,
+        {"defaults": "revenue_defaults"},
     ),
     Rule(
         "r16_no_defaulted_inputs",

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.loader import ingest_source_drop
+from ingest.loader import ensure_raw_tables, ingest_source_drop
 from tests.ingest.drops import D1, T1, jsonl, stripe_drop, write
 
 FIXTURES = Path("/work/shared/reference/real_inputs/stripe_openapi_fixtures")
@@ -238,3 +238,76 @@ def test_newer_shapes_invoice_subscription_and_line_price(tmp_path: Path, con) -
         "SELECT subscription, subscription_item, price_id, proration, discount_amount, amount "
         "FROM raw.stripe__invoice_lines"
     ).fetchall() == [("sub_S1", "si_S1", "price_Pro", False, 700, 14700)]
+
+
+def _line_invoice(invoice_id: str, line: dict) -> dict:
+    """A paid invoice of sub_S1 holding one subscription line (newer API shape)."""
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "customer": "cus_A1",
+        "status": "paid",
+        "currency": "usd",
+        "created": 1740000000,
+        "lines": {
+            "data": [
+                {
+                    "id": f"il_{invoice_id[3:]}",
+                    "amount": 9900,
+                    "currency": "usd",
+                    "period": {"start": 1740000000, "end": 1742678400},
+                    "pricing": {
+                        "type": "price_details",
+                        "price_details": {"price": "price_Pro"},
+                        "unit_amount_decimal": "9900",
+                    },
+                    "parent": {
+                        "type": "subscription_item_details",
+                        "subscription_item_details": {
+                            "subscription": "sub_S1",
+                            "subscription_item": "si_S1",
+                            "proration": False,
+                        },
+                    },
+                    **line,
+                }
+            ]
+        },
+    }
+
+
+def test_a_discount_entry_without_an_amount_quarantines_its_invoice(tmp_path: Path, con) -> None:
+    # A discount that took something off but does not say how much: summing it as 0 would value
+    # the line at its full amount. The invoice (a JSON line) is quarantined whole, with the rule.
+    whole = _line_invoice("in_OK1", {"discount_amounts": [{"amount": 1980, "discount": "di_X"}]})
+    broken = _line_invoice("in_NO1", {"discount_amounts": [{"discount": "di_X"}]})
+    write(tmp_path, "stripe", D1, "customers.jsonl", "")
+    write(tmp_path, "stripe", D1, "subscriptions.jsonl", "")
+    write(tmp_path, "stripe", D1, "charges.jsonl", "")
+    write(tmp_path, "stripe", D1, "invoices.jsonl", jsonl(whole, broken))
+    result = ingest_source_drop(con, "stripe", tmp_path, D1, T1)
+    assert con.execute(
+        "SELECT invoice_id, discount_amount, pricing_unit_amount_decimal FROM raw.stripe__invoice_lines"
+    ).fetchall() == [("in_OK1", 1980, "9900")]
+    file = result.file("invoices.jsonl")
+    assert (file.rows_read, file.rows_loaded, file.rows_quarantined) == (2, 1, 1)
+    ((line, rules, message),) = con.execute(
+        "SELECT line, rules, message FROM raw.quarantine"
+    ).fetchall()
+    assert line == 2
+    assert "stripe.invoice_lines.discount_amount_type" in rules
+    assert "every entry must carry an integer amount" in message
+
+
+def test_a_raw_table_created_before_a_column_was_added_gains_it(tmp_path: Path, con) -> None:
+    # A warehouse built before the layout gained pricing_unit_amount_decimal keeps loading.
+    ensure_raw_tables(con)
+    con.execute("ALTER TABLE raw.stripe__invoice_lines DROP COLUMN pricing_unit_amount_decimal")
+    write(tmp_path, "stripe", D1, "customers.jsonl", "")
+    write(tmp_path, "stripe", D1, "subscriptions.jsonl", "")
+    write(tmp_path, "stripe", D1, "charges.jsonl", "")
+    write(tmp_path, "stripe", D1, "invoices.jsonl", jsonl(_line_invoice("in_OK1", {})))
+    ingest_source_drop(con, "stripe", tmp_path, D1, T1)
+    assert con.execute(
+        "SELECT pricing_unit_amount_decimal FROM raw.stripe__invoice_lines"
+    ).fetchall() == [("9900",)]

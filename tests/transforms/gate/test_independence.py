@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 #: The recomputations and the pure helpers they own: the only first-party modules they may import.
 INDEPENDENT = {
     "transforms.gate.independent_revenue": ROOT / "transforms/gate/independent_revenue.py",
+    "transforms.gate.independent_billing": ROOT / "transforms/gate/independent_billing.py",
     "transforms.gate.independent_health": ROOT / "transforms/gate/independent_health.py",
     "transforms.gate.anomalies": ROOT / "transforms/gate/anomalies.py",
     "transforms.gate.dates": ROOT / "transforms/gate/dates.py",

@@ -3,7 +3,7 @@
     publish gate compares with marts.nps_summary (validation rule 1). It shares no code with
     transforms/nps.py. A response belongs to the calendar month and quarter of submitted_at (UTC);
     responses submitted after the end of the as-of date are left out; a response whose account is
-    unknown to app_db counts in segment `unknown`. Only periods with responses get a row. -#}
+    unknown to app_db counts in segment `unknown` (a deleted account is known: it keeps its segment). Only periods with responses get a row. -#}
 with
 
 responses as (
@@ -13,7 +13,7 @@ responses as (
         responses.submitted_at,
         coalesce(accounts.segment, 'unknown') as segment
     from {{ ref('stg_app_db__nps_responses') }} as responses
-    left join {{ ref('stg_app_db__accounts') }} as accounts
+    left join {{ ref('stg_app_db__accounts_with_deleted') }} as accounts
         on accounts.account_id = responses.account_id
     where responses.submitted_at < cast({{ as_of_date() }} + interval '1 day' as timestamp)
 
