@@ -66,8 +66,9 @@ def _expected(con: duckdb.DuckDBPyConnection, kpi: str, start: dt.date, end: dt.
         ).fetchall()
         return (rows[0][0], rows[0][1], None, None) if rows else (None, None, None, None)
     if kpi == "portfolio_mean_health_score":
-        # the live book: paying and trialing accounts (a churned account's terminal row is not)
-        live = "customer_status in ('paying', 'trialing')"
+        # the paying accounts of the live book (trialing ones are their own segment; a churned
+        # account's terminal row is not in the portfolio)
+        live = "customer_status = 'paying'"
         day = con.execute(
             "select max(as_of_date) from marts.health_scores_daily "
             f"where as_of_date between ? and ? and {live}",

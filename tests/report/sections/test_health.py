@@ -48,7 +48,7 @@ def test_accounts_at_risk_count_live_accounts_with_the_mrr_at_stake() -> None:
     section = at_risk_section(_tables(), None)
     # live_d (grade D), live_a (cancellation request), trial_f (grade F, a trial): 3 live accounts;
     # MRR at stake 1000 + 250.50 + 0; churned_f (9,999) is not counted.
-    assert "3 live accounts at risk" in section
+    assert "3 live accounts at risk (1 of them trialing)" in section
     assert 'data-value="1250.5"' in section
     assert "churned_f" not in section
 
@@ -58,3 +58,6 @@ def test_the_grade_distribution_leaves_out_a_terminal_row() -> None:
     assert "Live accounts (paying or trialing that day)" in section
     # F: trial_f only (churned_f's terminal row is not counted: it would make 2)
     assert 'data-key="2026-11-20|F" data-value="1.0"' in section
+    # trialing accounts are their own segment: trial_f counted apart too
+    assert 'data-key="2026-11-20|F|trialing" data-value="1.0"' in section
+    assert 'data-key="2026-11-20|D|trialing" data-value="0.0"' in section

@@ -7,8 +7,9 @@
     Revenue retention KPIs are trailing-twelve-month rates: for a period they are measured at the end
     of its last month (revenue_retention_monthly.grr_12m / nrr_12m, every paying customer counted, so
     no sampling interval). Portfolio mean health is the mean score over the accounts scored on the
-    period's last day with health rows, over the live book (paying and trialing accounts; churned
-    and never-paid accounts are not scored; live accounts without a score are left out and counted).
+    period's last day with health rows, over the paying accounts of the live book (trialing accounts
+    are a segment of their own, metrics.md population, and not in this figure; churned and never-paid
+    accounts are not scored; paying accounts without a score are left out and counted).
     NPS: the quarter's and the month's rows of nps_summary (all segments, with their adjusted-Wald
     interval); for the trailing twelve months the monthly counts added up, NULL below the minimum
     number of responses (kpi_targets.min_sample, as config/nps.yml min_responses).
@@ -40,10 +41,10 @@ retention as (
 
 health as (
 
-    {#- the live book (metrics.md, population): paying and trialing accounts; a churned account's
-        terminal row is not part of the portfolio -#}
+    {#- the paying accounts of the live book (metrics.md, population: trialing accounts are their own
+        segment); a churned account's terminal row is not part of the portfolio -#}
     select * from {{ ref('health_scores_daily') }}
-    where customer_status in ('paying', 'trialing')
+    where customer_status = 'paying'
 
 ),
 
@@ -166,9 +167,9 @@ health_observations as (
         list_sum(list(health.score order by health.account_id)) as numerator,
         cast(count(health.score) as {{ type_double() }}) as denominator,
         cast(count(health.score) as integer) as sample_size,
-        'live accounts (paying or trialing) with a health score on '
+        'paying accounts of the live book with a health score on '
             || coalesce(cast(max(health_days.scored_day) as {{ dbt.type_string() }}), 'no day')
-            || ' (live accounts below minimum coverage have no score and are left out: '
+            || ' (trialing accounts are their own segment, not counted here; paying accounts below minimum coverage have no score and are left out: '
             || cast(count(health.account_id) - count(health.score) as {{ dbt.type_string() }}) || ')'
             as sample_unit,
         cast(null as {{ type_double() }}) as interval_low,
