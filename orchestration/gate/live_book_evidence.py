@@ -166,12 +166,91 @@ def daily_rate_denominator_counts(
     )
 
 
+def live_book_rows_in_window(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, lookback_days: int
+) -> pl.DataFrame | None:
+    """Rule 18's rows for the independent side: (table, account_id, day) of every live-book row of
+    the as-of date and the `lookback_days` before it, an open alert judged on the as-of date (None:
+    no live-book table built)."""
+    first = as_of - dt.timedelta(days=lookback_days)
+    parts = [
+        f"select '{schema}.{table}' as table, account_id, {day} as day from {schema}.{table} "
+        f"where {where} and {day} between date '{first}' and date '{as_of}'"
+        for schema, table, day, where in LIVE_BOOK_TABLES
+        if table_exists(con, schema, table)
+    ]
+    if table_exists(con, "marts", "cs_alerts") and "opened_on" in column_names(
+        con, "marts", "cs_alerts"
+    ):
+        parts.append(
+            "select 'marts.cs_alerts (opened)' as table, account_id, opened_on as day "
+            f"from marts.cs_alerts where opened_on between date '{first}' and date '{as_of}'"
+        )
+        parts.append(
+            "select 'marts.cs_alerts (open on the as-of date)' as table, account_id, "
+            f"date '{as_of}' as day from marts.cs_alerts where closed_on is null"
+        )
+    if not parts:
+        return None
+    return read_frame(con, "select distinct * from (" + " union all ".join(parts) + ")")
+
+
+def raw_accounts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame | None:
+    """The newest raw version up to the as-of date of every account, deleted ones included:
+    account_id, stripe_customer_id (None: no raw accounts loaded)."""
+    if not table_exists(con, "raw", "app_db__accounts"):
+        return None
+    return read_frame(
+        con,
+        """
+        select account_id, stripe_customer_id from raw.app_db__accounts
+        where _drop_date <= ?
+        qualify row_number() over (
+            partition by account_id order by _drop_date desc, _loaded_at desc, _line desc) = 1
+        """,
+        [as_of],
+    )
+
+
+def raw_subscription_versions(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, since: dt.date
+) -> pl.DataFrame | None:
+    """The raw subscription rows a day from `since` to the as-of date can be judged on: every row
+    of the drops dated in that range, and each subscription's newest row before it (None: no raw
+    subscriptions loaded)."""
+    if not table_exists(con, "raw", "stripe__subscriptions"):
+        return None
+    return read_frame(
+        con,
+        """
+        select id, customer, status, _drop_date, _line from raw.stripe__subscriptions
+        where _drop_date between ? and ?
+        union all
+        (
+            select id, customer, status, _drop_date, _line from raw.stripe__subscriptions
+            where _drop_date < ?
+            qualify row_number() over (
+                partition by id order by _drop_date desc, _loaded_at desc, _line desc) = 1
+        )
+        """,
+        [since, as_of, since],
+    )
+
+
 def read_live_book_evidence(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, rules: dict
 ) -> dict[str, object]:
     """Rules 18 and 19 and rule 16's daily rates: their evidence by name."""
     covered = rules["r19_delivered_day_covered"]
+    # The independent side of rule 18 judges the as-of date and the days before it; the day before
+    # the first judged one is read too (a churned account's terminal day).
+    lookback = int(rules["r18_live_book"]["lookback_days"])
     return {
+        "live_book_rows_in_window": live_book_rows_in_window(con, as_of, lookback),
+        "raw_accounts": raw_accounts(con, as_of),
+        "raw_subscription_versions": raw_subscription_versions(
+            con, as_of, as_of - dt.timedelta(days=lookback + 1)
+        ),
         "rows_outside_live_book": rows_outside_live_book(con, as_of),
         "portfolio_units": portfolio_units(con),
         "scored_share_by_day": scored_share_by_day(

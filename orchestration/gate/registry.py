@@ -237,6 +237,16 @@ REGISTRY: tuple[Rule, ...] = (
         {"outside": "rows_outside_live_book", "portfolio_units": "portfolio_units"},
     ),
     Rule(
+        "r18_live_book",
+        "live-book rows of the last days against raw Stripe subscriptions",
+        live_book_rules.live_by_raw_stripe,
+        {
+            "checked": "live_book_rows_in_window",
+            "accounts": "raw_accounts",
+            "subscriptions": "raw_subscription_versions",
+        },
+    ),
+    Rule(
         "r19_delivered_day_covered",
         "marts.health_scores_daily per delivered day",
         live_book_rules.delivered_days_covered,

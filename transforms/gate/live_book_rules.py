@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.gate.results import RuleResult, Status, not_applicable
+from transforms.gate.independent_status import rows_of_customers_not_live
+from transforms.gate.results import RuleResult, Status, listed, not_applicable
 
 LIVE_BOOK_RULE = "r18_live_book"
 COVERED_DAY_RULE = "r19_delivered_day_covered"
@@ -113,6 +114,45 @@ def delivered_days_covered(
             not_applicable(COVERED_DAY_RULE, "health_scores_daily", "no delivered day to compare")
         ]
     return results
+
+
+def live_by_raw_stripe(
+    checked: pl.DataFrame | None,
+    accounts: pl.DataFrame | None,
+    subscriptions: pl.DataFrame | None,
+) -> list[RuleResult]:
+    """Rule 18, judged independently of the customer status it checks: no live-book row (health,
+    signal, at-risk transition, alert) of the last days for an account whose Stripe customer had
+    no active, past_due or trialing subscription that day nor the day before, by the raw
+    subscription rows (`independent_status`). Catches a status that calls a churned or never-paid
+    account live, which the status-based part cannot see.
+
+    `checked`: table, account_id, day; `accounts`: account_id, stripe_customer_id;
+    `subscriptions`: id, customer, status, _drop_date, _line (None: not built or not loaded)."""
+    target = "live-book rows of the last days against raw Stripe subscriptions"
+    if checked is None or accounts is None or subscriptions is None:
+        return [not_applicable(LIVE_BOOK_RULE, target, "no live-book rows or raw Stripe rows yet")]
+    outside = rows_of_customers_not_live(checked, accounts, subscriptions)
+    examples = [
+        f"{r['account_id']} on {r['day']} in {r['table']}"
+        + (f" (customer {r['customer']})" if r["customer"] else " (no Stripe customer)")
+        for r in outside.unique(["account_id"], keep="first", maintain_order=True).iter_rows(
+            named=True
+        )
+    ]
+    return [
+        RuleResult(
+            LIVE_BOOK_RULE,
+            target,
+            "fail" if outside.height else "pass",
+            f"{outside.height} of {checked.height} rows ({outside['account_id'].n_unique()} "
+            "accounts) with no live subscription in Stripe that day or the day before",
+            "error on any",
+            "rows published for accounts Stripe shows not live: " + listed(examples, 4)
+            if outside.height
+            else "every account with a live-book row had a live Stripe subscription",
+        )
+    ]
 
 
 def daily_rates_without_denominator(counts: pl.DataFrame | None) -> list[RuleResult]:

@@ -72,3 +72,29 @@ def test_r16_a_daily_rate_from_a_zero_denominator_blocks(
         f"where as_of_date = date '{built.as_of}' and dau_mau_ratio is not null",
     )
     assert "dau_mau_ratio computed without its denominator monthly_active_users" in reason
+
+
+def test_r18_a_status_that_calls_a_never_paid_account_live_blocks_by_raw_stripe(
+    built: Built, warehouse_copy: Path
+) -> None:
+    # The defect rule 18's status-based part shares: the status itself calls live an account that
+    # Stripe never billed (never paid the day before, and no subscription live in the raw rows).
+    # Its health row then sits inside that status, and only the side derived from the raw Stripe
+    # subscriptions can see it.
+    account = (
+        "(select min(account_id) from intermediate.int_account_status_daily "
+        f"where as_of_date = date '{built.as_of}' - 1 and customer_status = 'never_paid')"
+    )
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r18_live_book",
+        f"update {METRICS} set customer_status = 'paying', in_live_book = true "
+        f"where account_id = {account} and as_of_date = date '{built.as_of}'",
+        "insert into marts.health_scores_daily select * replace "
+        f"({account} as account_id) from marts.health_scores_daily "
+        f"where as_of_date = date '{built.as_of}' limit 1",
+    )
+    assert "rows published for accounts Stripe shows not live" in reason
+    # The status-based part saw nothing wrong: the status said live.
+    assert "marts.health_scores_daily has rows outside the live book" not in reason
