@@ -132,6 +132,19 @@ REGISTRY: tuple[Rule, ...] = (
         {"warn_on_quarantine": "warn_on_any_quarantine"},
     ),
     Rule(
+        "r11_nothing_lost",
+        "each source's quarantine in the run's drops, each raw table",
+        ingest_rules.quarantine_within_bounds,
+        {
+            "ingest_log": "ingest_log",
+            "quarantine": "quarantine_by_rule",
+            "emptied": "emptied_tables",
+            "as_of": "as_of",
+            "window_start": "window_start",
+        },
+        {"max_share": "error_quarantine_share_over", "min_rows": "quarantine_share_min_rows"},
+    ),
+    Rule(
         "r09_nps_sample_size",
         "marts.nps_summary",
         nps_rules.nps_sample_size,
