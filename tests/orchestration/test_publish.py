@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import publish_build, rollback
+from orchestration.publish import NothingToRollBack, publish_build, rollback
 
 
 def _build(path: Path, value: int) -> Path:
@@ -111,5 +111,5 @@ def test_failed_copy_leaves_previous_publication(tmp_path: Path) -> None:
 
 
 def test_rollback_without_history_says_so(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no earlier publication"):
+    with pytest.raises(NothingToRollBack, match="no earlier publication"):
         rollback(tmp_path)
