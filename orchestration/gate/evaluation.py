@@ -13,6 +13,7 @@ from orchestration.gate.health_evidence import read_health_evidence
 from orchestration.gate.ingest_evidence import read_ingest_evidence
 from orchestration.gate.nps_evidence import read_nps_evidence
 from orchestration.gate.publication_evidence import read_publication_evidence
+from orchestration.gate.reconciliation_evidence import read_reconciliation_evidence
 from orchestration.gate.registry import REGISTRY, Rule
 from orchestration.gate.revenue_evidence import read_revenue_evidence
 from transforms.gate.results import RuleResult
@@ -25,6 +26,7 @@ EVIDENCE_READERS: tuple[EvidenceReader, ...] = (
     read_revenue_evidence,
     read_health_evidence,
     read_ingest_evidence,
+    read_reconciliation_evidence,
     read_publication_evidence,
 )
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from transforms.gate import health_rules, ingest_rules, nps_rules, publication_rules, revenue_rules
+from transforms.gate import (
+    health_rules,
+    ingest_rules,
+    nps_rules,
+    publication_rules,
+    reconciliation_rules,
+    revenue_rules,
+)
 from transforms.gate.results import RuleResult
 
 #: The gate asset's checks, one per rule of validation.md, with what each enforces.
@@ -111,6 +118,13 @@ REGISTRY: tuple[Rule, ...] = (
         "each cross-source category",
         revenue_rules.cross_source,
         {"categories": "cross_source_counts"},
+        {"warn_share": "warn_share_over", "error_share": "error_share_over"},
+    ),
+    Rule(
+        "r07_cross_source",
+        "records of unknown accounts, organisations and tickets",
+        reconciliation_rules.orphans,
+        {"categories": "orphans"},
         {"warn_share": "warn_share_over", "error_share": "error_share_over"},
     ),
     Rule(

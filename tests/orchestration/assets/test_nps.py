@@ -18,14 +18,15 @@ from transforms.gate.nps_rules import nps_formula
 
 # Independent SQL NPS, by hand: September smb 20 P, 10 Pa, 10 D → 100·10/40 = 25;
 # enterprise 12 P, 8 Pa, 10 D → 100·2/30 = 6.666…; all 32 P, 18 Pa, 20 D → 100·12/70 = 17.142857…;
-# October smb 0/0/1 → −100, unknown 1/0/0 → 100, all 1/0/1 → 0. Quarters equal their one month.
+# October smb 0/0/1 → −100; the promoter of acc_gone (an account app_db never had) is an orphan,
+# left out of every segment and of all (rule 7 counts it): all 0/0/1 → −100. Quarters equal their
+# one month.
 EXPECTED_SQL = {
     ("2026-09-01", "all"): (70, 32, 18, 20, 1200 / 70),
     ("2026-09-01", "enterprise"): (30, 12, 8, 10, 200 / 30),
     ("2026-09-01", "smb"): (40, 20, 10, 10, 25.0),
-    ("2026-10-01", "all"): (2, 1, 0, 1, 0.0),
+    ("2026-10-01", "all"): (1, 0, 0, 1, -100.0),
     ("2026-10-01", "smb"): (1, 0, 0, 1, -100.0),
-    ("2026-10-01", "unknown"): (1, 1, 0, 0, 100.0),
 }
 QUARTER_OF = {"2026-09-01": "2026-07-01", "2026-10-01": "2026-10-01"}
 
@@ -57,10 +58,10 @@ def test_two_implementations_agree_on_the_same_responses(nps_support_warehouse: 
     independent = read(nps_support_warehouse, "select * from audit.nps_independent_check")
     results = nps_formula(published, independent)
     assert [r.status for r in results] == ["pass"], results
-    # 12 rows with responses (6 months, 6 quarters); reportable (n ≥ 30): September and Q3 for
-    # all, enterprise and smb = 6 NPS compared
+    # 10 rows with responses (5 months: September all/enterprise/smb, October all/smb; 5
+    # quarters); reportable (n ≥ 30): September and Q3 for all, enterprise and smb = 6 compared
     assert results[-1].observed.startswith(
-        "12 period × segment rows with responses, 6 NPS compared"
+        "10 period × segment rows with responses, 6 NPS compared"
     )
     smb = published.filter(
         (pl.col("period_type") == "month")
@@ -105,10 +106,10 @@ def test_period_boundaries_in_the_mart(nps_support_warehouse: Path) -> None:
     assert by_id["r_last_second"]["quarter_start"] == dt.date(2026, 7, 1)
     assert by_id["r_first_second"]["month_start"] == dt.date(2026, 10, 1)
     assert by_id["r_first_second"]["quarter_start"] == dt.date(2026, 10, 1)
-    assert by_id["r_unknown"]["segment"] == "unknown"
+    assert "r_unknown" not in by_id  # an orphan: never listed in a segment
     assert "r_future" not in by_id
-    # 40 smb + 30 enterprise + 2 October responses
-    assert rows.height == 72
+    # 40 smb + 30 enterprise + 1 October response
+    assert rows.height == 71
 
 
 def test_nps_summary_reportability_and_trend(nps_support_warehouse: Path) -> None:
@@ -124,9 +125,9 @@ def test_nps_summary_reportability_and_trend(nps_support_warehouse: Path) -> Non
         dt.date(2026, 11, 1),
     ]
     october = months.row(1, named=True)
-    # 2 responses: not reportable, NULL with the reason, the count still published
+    # 1 response (the orphan left out): not reportable, NULL with the reason, the count published
     assert (october["responses"], october["nps"], october["reason"]) == (
-        2,
+        1,
         None,
         "insufficient_sample",
     )
