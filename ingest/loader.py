@@ -11,7 +11,6 @@ are staged (committed) first and moved into raw.* by one `INSERT … SELECT` per
 from __future__ import annotations
 
 import datetime
-import hashlib
 from pathlib import Path
 
 import duckdb
@@ -19,6 +18,7 @@ import duckdb
 from data_contracts.plausibility import Plausibility, TimeWindow
 from data_contracts.raw_tables import RAW_TABLES, all_ddl
 from ingest.errors import ExtractFileError
+from ingest.files import sha256_of
 from ingest.log import (
     DropIngestResult,
     FileIngestResult,
@@ -80,9 +80,11 @@ def ingest_source_drop(
         result.files.append(entry)
         insert_log(con, result, entry, loaded_at)
         return result
-    inside_root(folder, root)
+    # Every entry of the folder first: a link out of the root stops the drop before any file is read.
+    for path in [folder, *folder.iterdir()]:
+        inside_root(path, root)
 
-    manifest = read_manifest(inside_root(folder / MANIFEST, root))
+    manifest = read_manifest(folder / MANIFEST)
     if manifest is not None:
         result.synthetic = manifest.synthetic
         result.extracted_at = manifest.extracted_at
@@ -142,8 +144,7 @@ def _check_files(
             ):
                 checked.append((entry, stem, None))
             continue
-        inside_root(path, root)
-        sha = _sha256(path)
+        sha = sha256_of(path)
         previous = previous_delivery(con, source, drop_date, path.name)
         entry = FileIngestResult(
             path.name, "loaded", manifest_rows=counts.get(path.name), content_sha256=sha
@@ -302,11 +303,3 @@ def _locate(folder: Path, source: str, stem: str) -> Path | None:
             f"found {', '.join(p.name for p in found)}",
         )
     return found[0] if found else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(16 * 2**20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -1,9 +1,10 @@
 """Which drops there are, and which of them a run still has to process, judged by what was loaded.
 
 A drop is pending when a source's folder for its date was never ingested, when it holds a file the
-last ingest of that drop did not see or that changed since (its status-change time is later than
-that ingest: a file fixed, renamed or re-delivered), or when its date is later than the last
-publication (a run that loaded it was stopped before publishing). So after a blocked run, the next
+last ingest of that drop did not see or whose content changed since (a file fixed, renamed or
+re-delivered: its status-change time is later than that ingest and its sha256 differs from the one
+loaded), or when its date is later than the last publication (a run that loaded it was stopped
+before publishing). A changed manifest alone is not seen; `csw run --date D` reloads a drop. So after a blocked run, the next
 plain `csw run` takes up exactly what is still missing. Drop folders whose names are not dates are
 skipped and named; hidden folders (an extraction in progress) are not drops.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.files import sha256_of
 from ingest.manifest import MANIFEST
 
 # Statuses of audit.ingest_log rows for files an ingest saw in the folder.
@@ -66,8 +68,8 @@ def scan_drops(extracts_dir: Path) -> DropScan:
 class WarehouseState:
     """What the build database says was loaded and published."""
 
-    # (source, drop date) -> (the latest ingest's load time, the files it saw)
-    ingests: dict[tuple[str, dt.date], tuple[dt.datetime, set[str]]]
+    # (source, drop date) -> (the latest ingest's load time, the files it saw with their sha256)
+    ingests: dict[tuple[str, dt.date], tuple[dt.datetime, dict[str, str | None]]]
     last_published: dt.date | None
 
 
@@ -95,7 +97,7 @@ def _published_as_of(path: Path) -> dt.date | None:
 def warehouse_state(build_db: Path, published_db: Path) -> WarehouseState:
     """The latest ingest of every source's drop, and the as-of date of the last publication
     (the build database's record, or the published file's when a crash lost the former)."""
-    ingests: dict[tuple[str, dt.date], tuple[dt.datetime, set[str]]] = {}
+    ingests: dict[tuple[str, dt.date], tuple[dt.datetime, dict[str, str | None]]] = {}
     last: dt.date | None = None
     if build_db.exists():
         con = duckdb.connect(str(build_db), read_only=True)
@@ -105,7 +107,8 @@ def warehouse_state(build_db: Path, published_db: Path) -> WarehouseState:
                 rows = con.execute(
                     f"""
                     select source, drop_date, loaded_at,
-                           list(file) filter (where status in ({seen}))
+                           list(struct_pack(file := file, sha := content_sha256))
+                               filter (where status in ({seen}))
                     from (
                         select *, max(loaded_at) over (partition by source, drop_date) as latest
                         from audit.ingest_log where status <> 'missing_drop'
@@ -114,7 +117,10 @@ def warehouse_state(build_db: Path, published_db: Path) -> WarehouseState:
                     group by source, drop_date, loaded_at
                     """
                 ).fetchall()
-                ingests = {(s, d): (at, set(files or [])) for s, d, at, files in rows}
+                ingests = {
+                    (s, d): (at, {f["file"]: f["sha"] for f in files or []})
+                    for s, d, at, files in rows
+                }
             if _has_table(con, "audit", "publications"):
                 last = con.execute("select max(as_of_date) from audit.publications").fetchall()[0][
                     0
@@ -127,15 +133,18 @@ def warehouse_state(build_db: Path, published_db: Path) -> WarehouseState:
     return WarehouseState(ingests, last)
 
 
-def _changed_since(folder: Path, loaded_at: dt.datetime, seen: set[str]) -> bool:
-    """Whether the folder holds a file the ingest did not see, or one changed after it."""
+def _changed_since(folder: Path, loaded_at: dt.datetime, seen: dict[str, str | None]) -> bool:
+    """Whether the folder holds a file the ingest did not see, or one whose content changed after
+    it (its status changed later, and its sha256 differs from the one loaded: a copy of the same
+    file is not a change)."""
     for path in folder.iterdir():
-        if not path.is_file() or path.name.startswith("."):
+        if not path.is_file() or path.name.startswith(".") or path.name == MANIFEST:
             continue
-        if path.name != MANIFEST and path.name not in seen:
+        if path.name not in seen:
             return True
         changed = dt.datetime.fromtimestamp(path.stat().st_ctime, dt.UTC).replace(tzinfo=None)
-        if changed > loaded_at:
+        loaded_sha = seen[path.name]
+        if changed > loaded_at and loaded_sha is not None and sha256_of(path) != loaded_sha:
             return True
     return False
 

@@ -51,7 +51,7 @@ def locked_warehouse(settings: Settings) -> dg.ResourceDefinition:
         with exclusive_run(
             settings.warehouse_dir,
             settings.published_dir,
-            f"dagster run {init_context.run_id}",
+            f"dagster run {init_context.run.run_id if init_context.run else ''}".strip(),
             init_context.log.info if init_context.log else print,
         ):
             yield Warehouse(settings)

@@ -144,11 +144,16 @@ def _release(path: Path) -> None:
 
 def clean_leftovers(published_dir: Path) -> list[Path]:
     """Remove what an interrupted publication or rollback left in `published/`: the new file
-    written under a temporary `….partial` name and its DuckDB write-ahead log (orchestration/
-    publish.py names them so). Only while holding the lock: no other run is writing them."""
+    written under a temporary `….partial` name and its DuckDB write-ahead log, and a history entry
+    that is the published file itself (orchestration/publish.py links the current file into
+    history just before the rename). Only while holding the lock: no other run writes them."""
     if not published_dir.is_dir():
         return []
     leftovers = sorted(p for p in published_dir.iterdir() if ".partial" in p.name and p.is_file())
+    current = published_dir / "analytics.duckdb"
+    history = sorted((published_dir / "history").glob("analytics-*.duckdb"))
+    if history and current.exists() and history[-1].samefile(current):
+        leftovers.append(history[-1])
     for path in leftovers:
         path.unlink()
     return leftovers

@@ -40,7 +40,7 @@ def orphans(
         else:
             named = listed([f"{parent} ({n})" for parent, n in found.parents])
             message = (
-                f"{category}: {found.orphans} records name {len(found.parents)} unknown: {named}; "
+                f"{category}: {found.orphans}, by unknown id {named}; "
                 "left out of every segment and total"
             )
         results.append(
