@@ -9,6 +9,7 @@ nothing under `transforms/` reads a file.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from data_contracts.gx_suites import SuiteConfig, parse_suites
+from data_contracts.plausibility import Plausibility
 from transforms import stats
 from transforms.calibration import CalibrationConfig
 from transforms.churn_signals import ChurnSignalConfig, ChurnSignalRule
@@ -579,6 +581,25 @@ def load_support_config(path: Path = CONFIG_DIR / "support.yml") -> SupportConfi
     """The support mart settings of metrics.md §6: the competitor names counted in tickets."""
     root = _read_yaml(path)
     return SupportConfig(version=_version(root), competitors=root.child("competitors").texts())
+
+
+def load_ingest_config(path: Path = CONFIG_DIR / "ingest.yml") -> Plausibility:
+    """The window a drop's timestamps must fall in (the company's first date, the tolerance and
+    horizon past a drop's date), validated."""
+    root = _read_yaml(path)
+    _version(root)
+    start = root.child("company_start_date")
+    try:
+        company_start = dt.date.fromisoformat(start.text())
+    except ValueError as exc:
+        raise start.fail(f"is not a date (YYYY-MM-DD): {exc}") from exc
+    tolerance = root.child("happened_tolerance_days").integer()
+    horizon = root.child("scheduled_horizon_days").integer()
+    if tolerance < 0 or horizon < tolerance:
+        raise root.fail(
+            "happened_tolerance_days must be ≥ 0 and scheduled_horizon_days at least as large"
+        )
+    return Plausibility(company_start, tolerance, horizon)
 
 
 # --------------------------------------------------------------------------- the publish gate

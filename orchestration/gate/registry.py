@@ -21,6 +21,7 @@ from transforms.gate import (
     mrr_sample_rules,
     nps_rules,
     publication_rules,
+    reconciliation_rules,
     revenue_rules,
 )
 from transforms.gate.results import RuleResult
@@ -129,6 +130,13 @@ REGISTRY: tuple[Rule, ...] = (
         {"warn_share": "warn_share_over", "error_share": "error_share_over"},
     ),
     Rule(
+        "r07_cross_source",
+        "records of unknown accounts, organisations and tickets",
+        reconciliation_rules.orphans,
+        {"categories": "orphans"},
+        {"warn_share": "warn_share_over", "error_share": "error_share_over"},
+    ),
+    Rule(
         "r08_freshness",
         "each source",
         ingest_rules.freshness,
@@ -145,6 +153,19 @@ REGISTRY: tuple[Rule, ...] = (
         ingest_rules.nothing_lost_anywhere,
         {"ingest_log": "ingest_log", "staged": "staged_counts", "as_of": "as_of"},
         {"warn_on_quarantine": "warn_on_any_quarantine"},
+    ),
+    Rule(
+        "r11_nothing_lost",
+        "each source's quarantine in the run's drops, each raw table",
+        ingest_rules.quarantine_within_bounds,
+        {
+            "ingest_log": "ingest_log",
+            "quarantine": "quarantine_by_rule",
+            "emptied": "emptied_tables",
+            "as_of": "as_of",
+            "window_start": "window_start",
+        },
+        {"max_share": "error_quarantine_share_over", "min_rows": "quarantine_share_min_rows"},
     ),
     Rule(
         "r09_nps_sample_size",

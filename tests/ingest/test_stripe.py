@@ -11,6 +11,10 @@ Expected outcomes were read off the fixture files by hand:
 - fixtures3.pre-2025-03-31.json: the subscription has current_period_start = end = 1234567890 (a
   zero-length period is possible) but its item carries the same impossible plan; the invoice has
   no subscription and one one_time-price line with invoice_item ii_…; the charge's outcome is null.
+- Both: the customer's discount starts at 109757538 (1270 days and 29,538 s after the epoch:
+  1973-06-24 08:12:18), before any company's first date:
+  the default window quarantines the customer; the shape tests use a window from 1970 to see the
+  rest of the object loaded.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from data_contracts.plausibility import Plausibility
 from ingest.loader import ensure_raw_tables, ingest_source_drop
 from tests.ingest.drops import D1, T1, jsonl, stripe_drop, write
 
@@ -68,10 +73,16 @@ def _write_drop(root: Path, res: dict) -> None:
         (folder / f"{stem}.jsonl").write_text("".join(json.dumps(o) + "\n" for o in objects))
 
 
-def _ingest(tmp_path: Path, fixture: str) -> duckdb.DuckDBPyConnection:
+# Stripe's placeholder values date from 1973 on; the shapes are what these tests look at.
+SINCE_1970 = Plausibility(company_start=dt.date(1970, 1, 1))
+
+
+def _ingest(
+    tmp_path: Path, fixture: str, plausibility: Plausibility = SINCE_1970
+) -> duckdb.DuckDBPyConnection:
     _write_drop(tmp_path, _resources(fixture))
     con = duckdb.connect()
-    result = ingest_source_drop(con, "stripe", tmp_path, DROP, LOADED_AT)
+    result = ingest_source_drop(con, "stripe", tmp_path, DROP, LOADED_AT, plausibility)
     for f in result.files:
         assert f.rows_read == f.rows_loaded + f.rows_quarantined, f
     return con
@@ -185,6 +196,19 @@ def test_raw_json_keeps_the_original_line(tmp_path: Path, fixture: str) -> None:
     con = _ingest(tmp_path, fixture)
     raw = con.execute("SELECT _raw_json FROM raw.stripe__customers").fetchall()[0][0]
     assert json.loads(raw) == _resources(fixture)["customer"]
+
+
+def test_placeholder_discount_start_is_quarantined_by_the_default_window(tmp_path: Path) -> None:
+    """The default company start (2000-01-01) rejects the 1973 discount start, naming the rule."""
+    con = _ingest(tmp_path, "fixtures3.json", Plausibility())
+    rows = con.execute(
+        "SELECT line, rules, message FROM raw.quarantine WHERE file = 'customers.jsonl'"
+    ).fetchall()
+    assert [(line, rules) for line, rules, _ in rows] == [
+        (1, ["stripe.customer_discounts.start_plausible"])
+    ]
+    assert "109757538 (1973-06-24 08:12:18 UTC) is before the company's first date" in rows[0][2]
+    assert _ids(con, "customers") == []
 
 
 def test_deleted_customer_loads_as_a_deletion(tmp_path: Path, con) -> None:

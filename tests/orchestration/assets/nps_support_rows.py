@@ -50,8 +50,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, key: str, rows: list[dict[str, A
 
 def responses_rows() -> list[dict[str, Any]]:
     """September 2026: smb 20 P / 10 Pa / 10 D (n 40), enterprise 12 P / 8 Pa / 10 D (n 30);
-    October: one smb detractor at 2026-10-01 00:00:00, one promoter of an account unknown to app_db,
-    one promoter of an enterprise account deleted since (it keeps its segment);
+    October: one smb detractor at 2026-10-01 00:00:00, one promoter of an account app_db never had
+    (an orphan), one promoter of an enterprise account deleted since (it keeps its segment);
     one response submitted after the as-of date (left out by both implementations)."""
     rows: list[dict[str, Any]] = []
 
