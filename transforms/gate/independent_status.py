@@ -57,17 +57,29 @@ def live_customers_by_day(subscriptions: pl.DataFrame, days: list[dt.date]) -> p
     )
 
 
+def judged_rows(checked: pl.DataFrame, subscriptions: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `checked` whose day is after the first drop of `subscriptions`: before it a
+    subscription's state comes from its dates, not from a version, and the day before the first
+    drop has no version either (none at all without subscription rows)."""
+    if subscriptions.is_empty():
+        return checked.clear()
+    return checked.filter(pl.col("day") > subscriptions["_drop_date"].min())
+
+
 def rows_of_customers_not_live(
     checked: pl.DataFrame, accounts: pl.DataFrame, subscriptions: pl.DataFrame
 ) -> pl.DataFrame:
     """The rows of `checked` (table, account_id, day) whose account had no live subscription on
     the day nor on the day before (its terminal day), with the account's Stripe customer (NULL:
-    the account names none, so it never paid).
+    the account names none, so it never paid), among the `judged_rows` (`subscriptions` holds
+    every drop's rows from some day on and each subscription's newest row before it: its earliest
+    drop date is the first drop whenever a row predates that day).
 
     `accounts`: account_id, stripe_customer_id (the newest version of every account, deleted ones
     included)."""
+    checked = judged_rows(checked, subscriptions)
     if checked.is_empty():
-        return checked.with_columns(pl.lit(None, pl.String).alias("customer"))
+        return checked.with_columns(pl.lit(None, pl.String).alias("customer")).clear()
     days = sorted(set(checked["day"].to_list()))
     window = sorted(set(days) | {d - dt.timedelta(days=1) for d in days})
     live = live_customers_by_day(subscriptions, window)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.gate.independent_status import rows_of_customers_not_live
+from transforms.gate.independent_status import judged_rows, rows_of_customers_not_live
 from transforms.gate.results import RuleResult, Status, listed, not_applicable
 
 LIVE_BOOK_RULE = "r18_live_book"
@@ -132,6 +132,7 @@ def live_by_raw_stripe(
     target = "live-book rows of the last days against raw Stripe subscriptions"
     if checked is None or accounts is None or subscriptions is None:
         return [not_applicable(LIVE_BOOK_RULE, target, "no live-book rows or raw Stripe rows yet")]
+    judged = judged_rows(checked, subscriptions).height
     outside = rows_of_customers_not_live(checked, accounts, subscriptions)
     examples = [
         f"{r['account_id']} on {r['day']} in {r['table']}"
@@ -145,8 +146,8 @@ def live_by_raw_stripe(
             LIVE_BOOK_RULE,
             target,
             "fail" if outside.height else "pass",
-            f"{outside.height} of {checked.height} rows ({outside['account_id'].n_unique()} "
-            "accounts) with no live subscription in Stripe that day or the day before",
+            f"{outside.height} of {judged} rows ({outside['account_id'].n_unique()} accounts) with "
+            "no live subscription in Stripe that day or the day before (days after the first drop)",
             "error on any",
             "rows published for accounts Stripe shows not live: " + listed(examples, 4)
             if outside.height

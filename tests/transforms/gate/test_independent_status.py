@@ -55,14 +55,23 @@ def test_a_subscription_is_live_in_the_version_of_the_newest_drop_up_to_the_day(
 def test_rows_of_accounts_not_live_that_day_nor_the_day_before_are_listed() -> None:
     checked = pl.DataFrame(
         {
-            "table": ["marts.health_scores_daily"] * 6,
-            "account_id": ["acc_a", "acc_a", "acc_a", "acc_never", "acc_late", "acc_t"],
-            "day": [_day(8), _day(9), _day(10), _day(8), _day(6), _day(9)],
+            "table": ["marts.health_scores_daily"] * 7,
+            "account_id": [
+                "acc_a",
+                "acc_a",
+                "acc_a",
+                "acc_never",
+                "acc_late",
+                "acc_t",
+                "acc_never",
+            ],
+            "day": [_day(8), _day(9), _day(10), _day(8), _day(6), _day(9), _day(0)],
         }
     )
     outside = rows_of_customers_not_live(checked, ACCOUNTS, SUBSCRIPTIONS)
     # acc_a on day 9 is its terminal day (live on day 8); on day 10 it is not live any more.
-    # acc_never names no Stripe customer; acc_late has no subscription before day 7.
+    # acc_never names no Stripe customer; acc_late has no subscription before day 7. Day 0 is the
+    # first drop: before it, and on it (no day before), a status is not judged from versions.
     assert set(outside.select("account_id", "day", "customer").iter_rows()) == {
         ("acc_a", _day(10), "cus_a"),
         ("acc_late", _day(6), "cus_late"),
