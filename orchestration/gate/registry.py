@@ -182,7 +182,7 @@ REGISTRY: tuple[Rule, ...] = (
         "r10_response_rate",
         "marts.nps_summary",
         nps_rules.survey_response_rate,
-        {"summary": "nps_summary"},
+        {"summary": "nps_summary", "as_of": "as_of"},
         {
             "min_sends": "min_sends",
             "error_below": "error_rate_under",
