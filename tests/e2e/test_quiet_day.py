@@ -90,7 +90,15 @@ class QuietDay:
 def quiet_day(tmp_path_factory: pytest.TempPathFactory) -> QuietDay:
     root = tmp_path_factory.mktemp("quiet_day")
     summary = generate_drops(
-        root / "generated", accounts=60, months=8, seed=11, end_date=END, incremental_days=1
+        root / "generated",
+        accounts=60,
+        months=8,
+        seed=11,
+        end_date=END,
+        incremental_days=1,
+        # no injected flaws: two deliberate plan mismatches are over 5% of 39 billed accounts, and
+        # rule 7 would block the day this test is about
+        flaw_rate=0.0,
     )
     first = summary.drop_dates[0]
     runs: dict[str, Settings] = {}
