@@ -98,7 +98,9 @@ def _break_app_db(folder: Path) -> None:
 
 def _break_stripe(folder: Path, day: dt.date) -> None:
     subscriptions = _lines(folder / "subscriptions.jsonl")
-    template = subscriptions[0]
+    # A day's drop holds the subscriptions that changed, maybe none: the first drop holds them all.
+    first = min(p for p in folder.parent.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    template = _lines(first / "subscriptions.jsonl")[0]
     noon = int(dt.datetime.combine(day, dt.time(12), dt.UTC).timestamp())
     canceled = copying.deepcopy(template)
     canceled.update(id="sub_faultCanceled", created=noon, canceled_at=noon - 86_400, ended_at=None)
