@@ -81,7 +81,12 @@ def reconcile_with_billing(
         .when(pl.col("unreconcilable").fill_null(0) > 0)
         .then(pl.lit("not compared: a proration line outside any full period"))
         .when(pl.col("unbilled").fill_null(0) > 0)
-        .then(pl.lit("not compared: a subscription counted with no invoice covering the date"))
+        .then(
+            pl.lit(
+                "not compared: a subscription counted with no invoice covering the date "
+                "(before the first drop, or its renewal's invoice not delivered yet)"
+            )
+        )
         .when(pl.col("difference").abs() > pl.col("tolerance") + 1e-9)
         .then(pl.lit("disagrees"))
         .otherwise(pl.lit("agrees"))

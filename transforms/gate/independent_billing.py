@@ -27,6 +27,10 @@ import polars as pl
 DAYS_PER_MONTH = 365.25 / 12
 NEVER_STARTED = ["incomplete", "incomplete_expired"]
 COUNTED = ["active", "past_due"]
+#: A renewal's invoice is a draft for about an hour after the period ends (Stripe finalizes it
+#: then) and reaches the next day's drop: a counting subscription whose last invoiced period ended
+#: this many days before the valuation date or less is awaiting its invoice, not unbilled.
+RENEWAL_INVOICE_DAYS = 3
 
 
 def _epoch(day: dt.date) -> int:
@@ -150,9 +154,10 @@ def _billed_on(
     as_of: dt.date,
 ) -> pl.DataFrame:
     """Each counted line covering `day` with its monthly amount (`minor`) and rounding bound; and
-    before the first drop, per customer, the subscriptions that count on the day with no invoice
-    covering it (`unbilled`: metrics.md §1 values them at their current price, which no invoice
-    can confirm)."""
+    per customer the subscriptions that count on the day with no invoice covering it that no
+    invoice can confirm (`unbilled`): before the first drop, those metrics.md §1 values at their
+    current price; on and after it, those whose renewal invoice may not be delivered yet (their
+    last invoiced period ended at most RENEWAL_INVOICE_DAYS before the day)."""
     v_end = _epoch(day + dt.timedelta(days=1))
     counted = _subscriptions_counted(subscriptions, day, first_drop, v_end)
     known = _as_known_on(billed, "line_id", day if day >= first_drop else as_of)
@@ -209,11 +214,22 @@ def _billed_on(
     lines = pl.concat([full.select(columns), partial.select(columns)]).with_columns(
         unbilled=pl.lit(False)
     )
-    if day >= first_drop:
-        return lines
-    unbilled = counted.filter(~pl.col("needs_invoice")).join(
+    uncovered = counted.join(
         covering.select("subscription_id").unique(), on="subscription_id", how="anti"
     )
+    if day >= first_drop:
+        # On and after the first drop a counting subscription with no covering invoice is compared
+        # (billed 0), unless its last invoiced period ended in the last RENEWAL_INVOICE_DAYS days.
+        recent = known.filter(
+            pl.col("status").is_in(["paid", "open"])
+            & (pl.col("period_end") < v_end)
+            & (pl.col("period_end") >= v_end - (RENEWAL_INVOICE_DAYS + 1) * 86_400)
+        )
+        unbilled = uncovered.join(
+            recent.select("subscription_id").unique(), on="subscription_id", how="semi"
+        )
+    else:
+        unbilled = uncovered.filter(~pl.col("needs_invoice"))
     return pl.concat(
         [
             lines,
@@ -255,8 +271,9 @@ def billed_mrr(
     """What Stripe billed per customer and month, in minor units of the reporting currency,
     unrounded: customer_id, month, valuation_date, billed_minor, bound_minor (the most the minor
     units Stripe rounded proration lines to can move it), lines, unreconcilable (proration lines
-    with no full period to fall in), unbilled (before the first drop, subscriptions that count on
-    the date with no paid or open invoice covering it: what they are worth no invoice says),
+    with no full period to fall in), unbilled (subscriptions that count on the date with no paid or
+    open invoice covering it, before the first drop or awaiting a renewal's invoice: what they are
+    worth no invoice says),
     missing_rate (an amount in a currency with no FX rate in the 7 days before the date: not
     converted, never at 1).
 
