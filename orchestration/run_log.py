@@ -97,12 +97,21 @@ class StageReporter:
         """Take one event of the run (an instance event listener)."""
         event = entry.dagster_event
         if event is None:
-            if self.step is not None and entry.user_message:
+            if entry.step_key and entry.user_message.endswith("Not executing."):
+                # Dagster abandons a step whose upstream failed with this message, not an event.
+                self.steps_done += 1
+                self._line(
+                    f"[{self.steps_done:>2}] {entry.step_key} not run: a step before it failed"
+                )
+            elif self.step is not None and entry.user_message:
                 self._note(entry.user_message)
             return
         kind = event.event_type
         if kind == dg.DagsterEventType.STEP_START:
             self.step = _Step(event.step_key or "?", self.clock(), log_offset=self.log_size())
+        elif kind == dg.DagsterEventType.STEP_SKIPPED:
+            self.steps_done += 1
+            self._line(f"[{self.steps_done:>2}] {event.step_key} skipped: a step before it stopped")
         elif self.step is None:
             return
         elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:

@@ -126,3 +126,26 @@ def test_verbose_leaves_the_output_on_the_terminal(tmp_path: Path, capfd) -> Non
     with RunLog(tmp_path / "logs", verbose=True):
         os.write(1, b"1 of 483 START sql table model audit.x ... [RUN]\n")
     assert "1 of 483 START" in capfd.readouterr().out
+
+
+def test_a_failed_step_and_the_steps_it_stops_each_get_a_line() -> None:
+    @dg.asset
+    def broken() -> None:
+        raise ValueError("the drop is unreadable")
+
+    @dg.asset(deps=[broken])
+    def after() -> None:
+        return None
+
+    clock, lines = FakeClock(), []
+    reporter = StageReporter(lines.append, clock=clock)
+    instance = dg.DagsterInstance.ephemeral()
+    run_id = "6f4c6f0e-0000-4000-8000-000000000002"
+    instance.add_event_listener(run_id, reporter.handle)
+    job = dg.Definitions(assets=[broken, after]).resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False)
+    assert not result.success
+    assert lines == [
+        "[ 1] broken FAILED in 0s",
+        "[ 2] after not run: a step before it failed",
+    ]
