@@ -49,8 +49,9 @@ class _Step:
 
     key: str
     started: float
-    materialised: int = 0
-    rows: int = 0
+    # Per asset, not per event: a range run materialises each asset once for every partition.
+    materialised: set[str] = field(default_factory=set)
+    rows: dict[str, int] = field(default_factory=dict)
     checks_passed: int = 0
     checks_failed: int = 0
     log_offset: int = 0
@@ -60,8 +61,8 @@ class _Step:
     def counts(self) -> str:
         parts = []
         if self.materialised:
-            rows = f" ({self.rows:,} rows)" if self.rows else ""
-            parts.append(_count(self.materialised, "materialisation") + rows)
+            rows = f" ({sum(self.rows.values()):,} rows)" if self.rows else ""
+            parts.append(_count(len(self.materialised), "asset") + " materialised" + rows)
         if self.checks_passed or self.checks_failed:
             failed = f", {self.checks_failed} failed" if self.checks_failed else ""
             parts.append(_count(self.checks_passed, "check") + f" passed{failed}")
@@ -115,10 +116,12 @@ class StageReporter:
         elif self.step is None:
             return
         elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
-            self.step.materialised += 1
-            rows = event.event_specific_data.materialization.metadata.get("rows")
+            materialization = event.event_specific_data.materialization
+            key = materialization.asset_key.to_user_string()
+            self.step.materialised.add(key)
+            rows = materialization.metadata.get("rows")
             if rows is not None and isinstance(rows.value, int):
-                self.step.rows += rows.value
+                self.step.rows[key] = rows.value  # the table's rows, the same on every partition
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             if event.event_specific_data.passed:
                 self.step.checks_passed += 1
@@ -135,12 +138,19 @@ class StageReporter:
     def _finish(self, verdict: str) -> None:
         step, self.step = self.step, None
         self.steps_done += 1
+        self._read_nodes(step)
         counts = step.counts()
         took = elapsed(self.clock() - step.started)
         self._line(
             f"[{self.steps_done:>2}] {step.key} {verdict} in {took}"
             + (f": {counts}" if counts else "")
         )
+
+    def _read_nodes(self, step: _Step) -> None:
+        """dbt's last node line the step wrote to the run log: nodes done out of the total."""
+        nodes = _DBT_NODE.findall(self.tail(step.log_offset))
+        if nodes:
+            step.nodes = (int(nodes[-1][0]), int(nodes[-1][1]))
 
     def tick(self) -> None:
         """Say where the running step is if nothing has been said for `interval` seconds."""
@@ -151,9 +161,7 @@ class StageReporter:
         if step is None:
             self._line(f"     … working, {elapsed(now - self.started)} since the run began")
             return
-        nodes = _DBT_NODE.findall(self.tail(step.log_offset))
-        if nodes:
-            step.nodes = (int(nodes[-1][0]), int(nodes[-1][1]))
+        self._read_nodes(step)
         message = step.last_message
         detail = step.counts() or (message[:100] + "…" if len(message) > 100 else message)
         running = elapsed(now - step.started)

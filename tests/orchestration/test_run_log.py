@@ -78,8 +78,8 @@ def test_a_line_per_step_with_counts_and_a_progress_line_every_15_seconds() -> N
         "     … slow running 15s: loading drop 2026-11-18",
         # 15 s later: dbt's node lines written to the log during the step are counted.
         "     … slow running 30s: dbt 2/3 nodes",
-        "[ 1] slow done in 40s: 1 materialisation (1,234 rows); dbt 2/3 nodes",
-        "[ 2] checked done in 3s: 1 materialisation; 1 check passed, 1 failed",
+        "[ 1] slow done in 40s: 1 asset materialised (1,234 rows); dbt 2/3 nodes",
+        "[ 2] checked done in 3s: 1 asset materialised; 1 check passed, 1 failed",
     ]
 
 
@@ -149,3 +149,30 @@ def test_a_failed_step_and_the_steps_it_stops_each_get_a_line() -> None:
         "[ 1] broken FAILED in 0s",
         "[ 2] after not run: a step before it failed",
     ]
+
+
+def test_a_range_run_counts_each_asset_and_its_rows_once() -> None:
+    # A run over three partitions materialises the asset three times, each event with its rows.
+    @dg.asset(
+        partitions_def=dg.DailyPartitionsDefinition("2026-11-01"),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def daily() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"rows": 1234})
+
+    clock, lines = FakeClock(), []
+    reporter = StageReporter(lines.append, clock=clock)
+    instance = dg.DagsterInstance.ephemeral()
+    run_id = "6f4c6f0e-0000-4000-8000-000000000003"
+    instance.add_event_listener(run_id, reporter.handle)
+    job = dg.Definitions(assets=[daily]).resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        instance=instance,
+        run_id=run_id,
+        tags={
+            "dagster/asset_partition_range_start": "2026-11-01",
+            "dagster/asset_partition_range_end": "2026-11-03",
+        },
+    )
+    assert len(result.get_asset_materialization_events()) == 3
+    assert lines == ["[ 1] daily done in 0s: 1 asset materialised (1,234 rows)"]
