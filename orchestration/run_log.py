@@ -159,7 +159,8 @@ class StageReporter:
         if now - self.last_line < self.interval:
             return
         if step is None:
-            self._line(f"     … working, {elapsed(now - self.started)} since the run began")
+            doing = "loading the job" if self.steps_done == 0 else "between steps"
+            self._line(f"     … {doing}, {elapsed(now - self.started)} since the run began")
             return
         self._read_nodes(step)
         message = step.last_message

@@ -91,7 +91,7 @@ def test_no_progress_line_within_15_seconds_of_the_last_line() -> None:
     assert lines == []
     clock.now += 0.1
     reporter.tick()
-    assert lines == ["     … working, 15s since the run began"]
+    assert lines == ["     … loading the job, 15s since the run began"]
     clock.now += 10
     reporter.tick()
     assert len(lines) == 1
