@@ -89,12 +89,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--to", dest="date_to", type=_date, help="last drop date of a range; the run's as-of date"
     )
+    _add_verbose_arg(run)
 
     demo = sub.add_parser(
         "demo", help="generate synthetic drops, run the whole history and publish"
     )
     _add_generate_args(demo, out_required=False)
     demo.add_argument("--warehouse", type=Path, default=None)
+    _add_verbose_arg(demo)
+
+    ui = sub.add_parser(
+        "ui",
+        help="open the Dagster UI (dagster dev) on this warehouse's paths and Dagster instance, "
+        "where every csw run is recorded",
+    )
+    ui.add_argument("--extracts", type=Path, default=None)
+    ui.add_argument("--warehouse", type=Path, default=None)
+    ui.add_argument("--port", type=int, default=3000, help="the UI's port (default 3000)")
 
     rollback = sub.add_parser(
         "rollback", help="restore the previous publication from published/history/"
@@ -123,6 +134,15 @@ def _parser() -> argparse.ArgumentParser:
 
     add_extract_parser(sub)
     return parser
+
+
+def _add_verbose_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print everything (dbt's per-node lines, Dagster's log, library warnings) on the "
+        "terminal too, not only in the run log file",
+    )
 
 
 def _add_generate_args(parser: argparse.ArgumentParser, *, out_required: bool) -> None:
@@ -236,8 +256,11 @@ def run_window(
     return date_from, date_to
 
 
-def cmd_run(settings: Settings, date_from: dt.date | None, date_to: dt.date | None) -> int:
-    """Run the daily job over the window `run_window` finds; the run holds the warehouse."""
+def cmd_run(
+    settings: Settings, date_from: dt.date | None, date_to: dt.date | None, verbose: bool = False
+) -> int:
+    """Run the daily job over the window `run_window` finds; the run holds the warehouse. The
+    terminal gets a line per step; dbt's lines, Dagster's log and warnings go to the run log."""
     from orchestration.run_lock import exclusive_run
 
     with exclusive_run(settings.warehouse_dir, settings.published_dir, "csw run", _say):
@@ -248,9 +271,11 @@ def cmd_run(settings: Settings, date_from: dt.date | None, date_to: dt.date | No
                 "published; pass --date to run one again"
             )
             return exit_codes.OK
+        from orchestration.run_log import RunLog
         from orchestration.runner import run_daily_job
 
-        outcome = run_daily_job(settings, *window, progress=_say)
+        with RunLog(settings.warehouse_dir / "logs", verbose=verbose) as log:
+            outcome = run_daily_job(settings, *window, progress=log.say, listener=log.listen)
     if outcome.published:
         _say(f"published {outcome.as_of} → {settings.published_db}")
         return exit_codes.OK
@@ -343,6 +368,29 @@ def cmd_compare(old: Path, new: Path) -> int:
     return exit_codes.OK
 
 
+def cmd_ui(settings: Settings, port: int) -> NoReturn:
+    """Replace this process with `dagster dev` on the warehouse's paths and instance."""
+    import os
+
+    from orchestration.instance import ENV_DAGSTER_HOME, prepare_dagster_home
+    from orchestration.settings import ENV_EXTRACTS, ENV_WAREHOUSE, PROJECT_ROOT
+
+    home = prepare_dagster_home(settings)
+    environment = {
+        **os.environ,
+        ENV_DAGSTER_HOME: str(home),
+        ENV_EXTRACTS: str(settings.extracts_dir),
+        ENV_WAREHOUSE: str(settings.warehouse_dir),
+    }
+    dagster = str(Path(sys.executable).parent / "dagster")
+    _say(
+        f"dagster dev on {settings.warehouse_dir} (DAGSTER_HOME={home}) at http://127.0.0.1:{port}"
+    )
+    # From the project root, where workspace.yaml names the code location.
+    os.chdir(PROJECT_ROOT)
+    os.execve(dagster, [dagster, "dev", "--port", str(port)], environment)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate synthetic drops, run them all, publish, then write the report and dbt docs."""
     from orchestration.run_lock import exclusive_run
@@ -354,7 +402,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"into {settings.extracts_dir}"
         )
         cmd_generate(args, settings.extracts_dir)
-        code = cmd_run(settings, None, None)
+        code = cmd_run(settings, None, None, verbose=args.verbose)
         if code == exit_codes.OK:
             report_path = cmd_report(settings, None)
             docs_path = cmd_docs(settings)
@@ -391,7 +439,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError("run: --from and --to go together")
         start = args.date or args.date_from
         end = args.date or args.date_to
-        return cmd_run(_settings(args.extracts, args.warehouse), start, end)
+        return cmd_run(_settings(args.extracts, args.warehouse), start, end, args.verbose)
     if args.command == "demo":
         return cmd_demo(args)
     if args.command == "rollback":
@@ -401,6 +449,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return exit_codes.OK
     if args.command == "compare":
         return cmd_compare(args.old, args.new)
+    if args.command == "ui":
+        return cmd_ui(_settings(args.extracts, args.warehouse), args.port)
     raise UsageError(f"unknown command {args.command}")  # argparse enforces the choices
 
 
@@ -442,7 +492,7 @@ Done. Where things are:
 
 What to open next:
   query it     .venv/bin/python -c "import duckdb; print(duckdb.connect('{settings.published_db}', read_only=True).sql('show all tables'))"
-  the UI       CSW_EXTRACTS_DIR={settings.extracts_dir} CSW_WAREHOUSE_DIR={settings.warehouse_dir} .venv/bin/dagster dev
+  the UI       .venv/bin/csw ui --extracts {settings.extracts_dir} --warehouse {settings.warehouse_dir}
 """,
         flush=True,
     )

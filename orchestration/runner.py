@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.instance import warehouse_instance
 from orchestration.settings import Settings, export_dbt_environment
 
 DATA_STOP_ERRORS = (
@@ -71,8 +73,10 @@ def run_daily_job(
     date_to: dt.date | None,
     progress: Callable[[str], None] = print,
     instance: dg.DagsterInstance | None = None,
+    listener: Callable[[dg.EventLogEntry], None] | None = None,
 ) -> RunOutcome:
-    """Materialise the daily job for a date range (or the pending drops) and report the outcome."""
+    """Materialise the daily job for a date range (or the pending drops) and report the outcome;
+    `listener` is given every event of the run as it happens (orchestration/run_log.py)."""
     from orchestration.definitions import DAILY_JOB_NAME, build_definitions
 
     if date_from is None or date_to is None:
@@ -105,8 +109,31 @@ def run_daily_job(
     export_dbt_environment(settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(DAILY_JOB_NAME)
-    result = job.execute_in_process(
-        instance=instance or dg.DagsterInstance.ephemeral(),
+    if instance is None:
+        # The warehouse's own instance: the run, its materialisations and check results stay on
+        # record for `csw ui` (dagster dev).
+        with warehouse_instance(settings) as persistent:
+            result = _execute(job, persistent, date_from, date_to, listener)
+    else:
+        result = _execute(job, instance, date_from, date_to, listener)
+    return _outcome(result, date_to, settings.build_db)
+
+
+def _execute(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    date_from: dt.date,
+    date_to: dt.date,
+    listener: Callable[[dg.EventLogEntry], None] | None,
+) -> dg.ExecuteInProcessResult:
+    """Execute the job in process for a range of partitions on `instance`."""
+    # The run id is chosen here so the listener can subscribe before the first event.
+    run_id = str(uuid.uuid4())
+    if listener is not None:
+        instance.add_event_listener(run_id, listener)
+    return job.execute_in_process(
+        instance=instance,
+        run_id=run_id,
         tags={
             "dagster/asset_partition_range_start": date_from.isoformat(),
             "dagster/asset_partition_range_end": date_to.isoformat(),
@@ -114,7 +141,6 @@ def run_daily_job(
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         raise_on_error=False,
     )
-    return _outcome(result, date_to, settings.build_db)
 
 
 def failed_checks(build_db: Path, run_id: str) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -37,20 +38,32 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def csw(*args: str, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
-    """Run the real command line (`csw ...`) from the repository root."""
+    """Run the real command line (`csw ...`) from the repository root, on the warehouse's own
+    Dagster instance (a DAGSTER_HOME of the person running the tests is left out)."""
+    environment = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=ROOT,
+        env=environment,
     )
 
 
+@dataclass(frozen=True)
+class CliRun:
+    """A `csw run` of the real command line and what it printed."""
+
+    extracts: Path
+    warehouse: Path
+    result: subprocess.CompletedProcess[str]
+
+
 @pytest.fixture(scope="session")
-def revenue_history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Extracts and warehouse of a generated history with interval switches and mid-term changes
-    before the first drop, run through `csw run` (published)."""
+def revenue_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """A generated history with interval switches and mid-term changes before the first drop,
+    run through `csw run` (published), with the run's terminal output."""
     root = tmp_path_factory.mktemp("revenue_synthetic")
     extracts = root / "extracts"
     generated = csw(
@@ -60,7 +73,13 @@ def revenue_history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     assert generated.returncode == 0, generated.stderr[-3000:]
     result = csw("run", "--extracts", str(extracts), "--warehouse", str(root / "warehouse"))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return extracts, root / "warehouse"
+    return CliRun(extracts, root / "warehouse", result)
+
+
+@pytest.fixture(scope="session")
+def revenue_history(revenue_run: CliRun) -> tuple[Path, Path]:
+    """Extracts and warehouse of `revenue_run` (published)."""
+    return revenue_run.extracts, revenue_run.warehouse
 
 
 # Run metadata: which run wrote a row and when. Everything else is content and must not change.

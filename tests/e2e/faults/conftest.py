@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -91,6 +92,12 @@ class Warehouse:
             return con.execute(sql, params or []).fetchall()
         finally:
             con.close()
+
+
+def run_log_text(result: subprocess.CompletedProcess[str]) -> str:
+    """The run log a `csw run` named on its terminal: Dagster's log of the run, dbt's lines."""
+    named = re.search(r"^csw: run log: (\S+)", result.stdout, re.MULTILINE)
+    return Path(named.group(1)).read_text() if named else ""
 
 
 def run_csw(args: list[str]) -> subprocess.CompletedProcess[str]:
