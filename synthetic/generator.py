@@ -30,6 +30,7 @@ from synthetic.billing_changes import write_billing_changes
 from synthetic.calendar import SimCalendar
 from synthetic.catalog import CURRENCIES, FX_DAILY_SIGMA, FX_START, PLANS, SEGMENTS
 from synthetic.population import Population, draw_population
+from synthetic.renewal_truth import write_renewals_truth
 from synthetic.sinks import DropWriter, TableSpec
 from synthetic.stripe_objects import API_VERSIONS, PriceBook
 from synthetic.ticketing import TicketingSimulator
@@ -230,8 +231,9 @@ def _write_revenue_truth(
     billing: BillingSimulator,
     fx_rates: dict[str, list[str]],
 ) -> None:
-    """mrr_truth.csv, mrr_movements_truth.csv (synthetic/revenue_truth.py) and
-    billing_changes.csv, valued in USD at the rates the fx_rates drops carry."""
+    """mrr_truth.csv, mrr_movements_truth.csv (synthetic/revenue_truth.py), billing_changes.csv
+    and renewals_truth.csv (synthetic/renewal_truth.py), valued in USD at the rates the fx_rates
+    drops carry."""
 
     def rate_of(currency: str, day: dt.date) -> Decimal:
         if currency == "usd":
@@ -240,6 +242,7 @@ def _write_revenue_truth(
 
     billing.truth.write(gt, pop.account_ids, rate_of)
     write_billing_changes(gt / "billing_changes.csv", cal, pop.account_ids, billing.changes)
+    write_renewals_truth(gt / "renewals_truth.csv", billing.truth, pop.account_ids, rate_of)
 
 
 def _write_ground_truth(

@@ -92,6 +92,7 @@ class RevenueTruth:
     business: dict[str, list[Fraction]] = field(default_factory=dict)
     customers: dict[str, tuple[int, str]] = field(default_factory=dict)
     first_month: int | None = None
+    records: list[SubscriptionRecord] = field(default_factory=list)  # for renewal_truth.py
 
     def __post_init__(self) -> None:
         cal = self.cal
@@ -105,6 +106,7 @@ class RevenueTruth:
         """Add one subscription's MRR on every valuation date to its customer's."""
         if not record.snaps:
             return
+        self.records.append(record)
         stamps = [ts for ts, _ in record.snaps]
         created = min(stamps)
         month = bisect.bisect_right([v[2] for v in self.valuations], created)
