@@ -43,9 +43,7 @@ def test_every_annual_term_of_a_paid_or_open_invoice_is_one_renewal(
 def test_outcomes_follow_the_mrr_truth_and_depend_on_health(small_run: GenerationSummary) -> None:
     out = small_run.out_dir
     renewals = [r for r in _truth(out, "renewals_truth.csv") if r["outcome"]]
-    mrr = {
-        (r["stripe_customer_id"], r["month"]): r["mrr"] for r in _truth(out, "mrr_truth.csv")
-    }
+    mrr = {(r["stripe_customer_id"], r["month"]): r["mrr"] for r in _truth(out, "mrr_truth.csv")}
     for r in renewals:
         end = dt.date.fromisoformat(r["term_end"])
         before = (end.replace(day=1) - dt.timedelta(days=1)).replace(day=1).isoformat()
