@@ -16,6 +16,7 @@ from orchestration.gate.nps_evidence import read_nps_evidence
 from orchestration.gate.publication_evidence import read_publication_evidence
 from orchestration.gate.reconciliation_evidence import read_reconciliation_evidence
 from orchestration.gate.registry import REGISTRY, Rule
+from orchestration.gate.renewal_evidence import read_renewal_evidence
 from orchestration.gate.revenue_evidence import read_revenue_evidence
 from transforms.gate.results import RuleResult
 
@@ -29,6 +30,7 @@ EVIDENCE_READERS: tuple[EvidenceReader, ...] = (
     read_ingest_evidence,
     read_live_book_evidence,
     read_reconciliation_evidence,
+    read_renewal_evidence,
     read_publication_evidence,
 )
 

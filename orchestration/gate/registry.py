@@ -22,6 +22,7 @@ from transforms.gate import (
     nps_rules,
     publication_rules,
     reconciliation_rules,
+    renewal_rules,
     revenue_rules,
 )
 from transforms.gate.results import RuleResult
@@ -47,6 +48,7 @@ RULES = {
     "r17_personal_data": "Personal data stays out of published marts (validation rule 17)",
     "r18_live_book": "Health, signal, alert and lifecycle-risk rows only for live accounts (rule 18)",
     "r19_delivered_day_covered": "A delivered day is a covered day: live accounts stay scored (rule 19)",
+    "r22_renewal_outcomes": "Renewals and their outcomes as the raw Stripe invoices give them (metrics.md §11)",
 }
 #: The gate asset's check of the Great Expectations suites (orchestration/gate/gx.py).
 GX_CHECK = "gx_suites"
@@ -273,5 +275,17 @@ REGISTRY: tuple[Rule, ...] = (
         live_book_rules.delivered_days_covered,
         {"days": "scored_share_by_day"},
         {"warn_points": "warn_points_over", "error_points": "error_points_over"},
+    ),
+    Rule(
+        "r22_renewal_outcomes",
+        "marts.renewals against the raw Stripe invoices and what they billed",
+        renewal_rules.renewals_from_stripe,
+        {
+            "published": "renewals_published",
+            "terms": "renewal_terms",
+            "comparison": "revenue_billing_comparison",
+            "as_of": "as_of",
+        },
+        {"grace_days": "outcome_grace_days"},
     ),
 )
