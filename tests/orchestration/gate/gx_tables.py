@@ -94,6 +94,35 @@ create table marts.cs_alerts as select * from (values
      date '2026-11-10', date '2026-11-12', date '2026-11-11', 'condition_cleared', 'paying', 'h1')
 ) t(episode_id, account_id, alert, severity, base_severity, opened_on, closed_on, latest_on,
     close_reason, customer_status, config_version);
+
+create table marts.renewals as select * from (values
+    ('sub_1:2026-12-01', 'acc_1', 'sub_1', 'cus_1', date '2025-12-01', date '2026-12-01', 12,
+     11, 'within_30_days', 100.00, 1200.00, null::decimal(18,2), null::decimal(18,2), null,
+     'pending: measured at the end of 2026-12', date '2026-11-20', date '2026-12-31', 'B',
+     date '2026-10-01', 50, 0, 78.4, 'A'),
+    ('sub_2:2026-10-10', 'acc_2', 'sub_2', 'cus_2', date '2025-10-10', date '2026-10-10', 24,
+     -41, 'passed', 200.00, 2400.00, 0.00, 0.00, 'churned', null, date '2026-10-09',
+     date '2026-10-31', 'D', null, null, 2, 30.0, 'C')
+) t(renewal_id, account_id, subscription_id, stripe_customer_id, term_start, term_end,
+    term_months, days_out, renewal_window, mrr_at_stake, arr_at_stake, mrr_after, mrr_kept,
+    outcome, outcome_reason, state_observed_on, outcome_measured_on, health_grade, last_qbr_on,
+    days_since_last_qbr, open_churn_signal_count, health_score, health_grade_60d_out);
+
+create table marts.renewal_rates_monthly as select * from (values
+    (date '2026-10-01', 'all', null, 40, 40, 30, 0.75, 0.6, 0.86, 0.8, null),
+    (date '2026-10-01', 'unassigned', null, 2, 2, 1, null, null, null, null,
+     'insufficient_sample: 2 renewals (minimum 30)'),
+    (date '2026-10-01', 'csm', 'csm_1', 38, 38, 29, 0.763, 0.61, 0.87, 0.81, null)
+) t(month, scope, csm_id, renewals_due, renewals_with_outcome, logos_kept, logo_renewal_rate,
+    logo_renewal_ci_low, logo_renewal_ci_high, mrr_renewal_rate, rate_reason);
+
+create table marts.renewal_forecast_monthly as select * from (values
+    (date '2026-10-01', 'all', null, 2, 2, 300.00, 250.00, null, 200.00, 50.00,
+     date '2026-08-01', date '2026-08-11'),
+    (date '2026-10-01', 'csm', 'csm_1', 1, 0, 100.00, null, 'insufficient_sample: band D (1)',
+     null, null, date '2026-08-11', date '2026-08-11')
+) t(month, scope, csm_id, renewals_due, renewals_rated, mrr_due, expected_mrr_kept,
+    forecast_reason, actual_mrr_kept, forecast_error, forecast_made_from, forecast_made_to);
 """
 
 ALL_TABLES = sorted(load_gx_suites().suites)
