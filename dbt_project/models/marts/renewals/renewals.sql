@@ -27,7 +27,7 @@ health as (
 
 signals as (
 
-    select account_id, as_of_date, signal from {{ ref('churn_signals_daily') }}
+    select account_id, as_of_date, signal, severity from {{ ref('churn_signals_daily') }}
 
 ),
 
@@ -55,7 +55,8 @@ signals_on_day as (
 
     select
         observed.renewal_id,
-        list_sort(list(signals.signal)) as open_churn_signals
+        list_sort(list(signals.signal)) as open_churn_signals,
+        list_sort(list(signals.signal) filter (where signals.severity = 'high')) as high_severity_signals
     from observed
     inner join signals
         on signals.account_id = observed.account_id
@@ -124,6 +125,12 @@ final as (
         case when health.account_id is not null
             then coalesce(list_contains(signals_on_day.open_churn_signals, 'cancellation_request'), false)
         end as cancel_requested,
+        -- the risk-case triggers of metrics.md §12: a cancellation request, grade D/F, a high-severity signal
+        case when health.account_id is not null
+            then coalesce(list_contains(signals_on_day.open_churn_signals, 'cancellation_request'), false)
+                or coalesce(health.grade in ('D', 'F'), false)
+                or coalesce(len(signals_on_day.high_severity_signals), 0) > 0
+        end as is_at_risk,
         last_qbr.last_qbr_on,
         cast({{ dbt.datediff('last_qbr.last_qbr_on', 'observed.state_observed_on', 'day') }} as integer)
             as days_since_last_qbr,
