@@ -9,7 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from synthetic.billing_changes import BillingChange, interval_at_renewal, period_changes
+from synthetic.billing_changes import (
+    TERM_MONTHS,
+    BillingChange,
+    interval_at_renewal,
+    period_changes,
+)
 from synthetic.calendar import SECONDS_PER_DAY, SimCalendar, add_months
 from synthetic.catalog import CANCELLATION_FEEDBACK, FAILURE_WEIGHTS, FAILURES, PLANS, TRIAL_DAYS
 from synthetic.ids import IdFactory
@@ -75,7 +80,9 @@ class BillingSimulator:
         writer: DropWriter,
         prices: PriceBook,
         rng: np.random.Generator,
+        multi_year: np.ndarray | None = None,
     ) -> None:
+        self.multi_year = multi_year  # accounts whose annual billing is a three-year term
         self.cal = cal
         self.pop = pop
         self.writer = writer
@@ -103,7 +110,7 @@ class BillingSimulator:
 
     def _add_period(self, ts: int, interval: str, anchor: int) -> int:
         base = dt.datetime.fromtimestamp(ts, dt.UTC)
-        nxt = add_months(base.date(), 12 if interval == "year" else 1, anchor)
+        nxt = add_months(base.date(), TERM_MONTHS[interval], anchor)
         return int(dt.datetime.combine(nxt, base.time(), dt.UTC).timestamp())
 
     def _random_ts_between(self, start: int, end: int) -> int:
@@ -130,6 +137,8 @@ class BillingSimulator:
         currency = pop.currency_code(a)
         state = {"tier": int(pop.tier0[a]), "seats": int(pop.seats0[a])}
         state["interval"] = "year" if pop.annual0[a] else "month"
+        if self.multi_year is not None and self.multi_year[a] and pop.annual0[a]:
+            state["interval"] = "year3"
         start_ts = created
         first = True
         invoice_seq = [0]
@@ -526,7 +535,7 @@ class BillingSimulator:
                 ended = unpaid_at
                 break
             cancel_requested = False
-            slots = 12 if interval == "year" else 1
+            slots = TERM_MONTHS[interval]
             for k in range(slots):
                 slot_start = (
                     period_start if k == 0 else self._add_period_months(period_start, k, anchor_day)

@@ -13,8 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from synthetic.calendar import SimCalendar
-from synthetic.catalog import PLANS
+from synthetic.catalog import PLANS, SEGMENTS
+from synthetic.population import Population
 
+#: Months of each billing interval's term ("year3": a three-year term, which renews as it is).
+TERM_MONTHS = {"month": 1, "year": 12, "year3": 36}
+#: Share of annual mid-market and enterprise accounts that sign three-year terms.
+THREE_YEAR_SHARE = 0.25
 #: Chance that a monthly subscriber moves to annual billing at the end of a monthly period.
 MONTHLY_TO_ANNUAL_PER_PERIOD = 0.01
 #: Chance that an annual subscriber moves to monthly billing at its renewal.
@@ -32,6 +37,13 @@ def interval_at_renewal(interval: str, rng: np.random.Generator) -> str | None:
     if interval == "year":
         return "month" if rng.random() < ANNUAL_TO_MONTHLY_AT_RENEWAL else None
     return None
+
+
+def draw_multi_year_terms(pop: Population, rng: np.random.Generator) -> np.ndarray:
+    """Which accounts, if their billing is annual, sign three-year terms: a share of the mid-market
+    and enterprise ones (drawn for every account, from a stream of its own)."""
+    larger = np.isin(pop.segment, [SEGMENTS.index("mid_market"), SEGMENTS.index("enterprise")])
+    return larger & (rng.random(pop.n) < THREE_YEAR_SHARE)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from synthetic.app_db import (
     AppDbSimulator,
 )
 from synthetic.billing import AccountTimeline, BillingSimulator
-from synthetic.billing_changes import write_billing_changes
+from synthetic.billing_changes import draw_multi_year_terms, write_billing_changes
 from synthetic.calendar import SimCalendar
 from synthetic.catalog import CURRENCIES, FX_DAILY_SIGMA, FX_START, PLANS, SEGMENTS
 from synthetic.population import Population, draw_population
@@ -138,10 +138,14 @@ def generate_drops(
         (cur, tier, interval): f"price_csw{cur}{PLANS[tier]}{interval}"
         for cur in CURRENCIES
         for tier in range(4)
-        for interval in ("month", "year")
+        for interval in ("month", "year", "year3")
     }
     prices = PriceBook(price_ids, cal.start_ts - 500 * 86_400, api_version)
-    billing = BillingSimulator(cal, pop, writer, prices, rng_bill)
+    # A stream of its own (the eighth child), so that every other draw stays as it was.
+    rng_terms = np.random.default_rng(np.random.SeedSequence(seed).spawn(8)[7])
+    billing = BillingSimulator(
+        cal, pop, writer, prices, rng_bill, multi_year=draw_multi_year_terms(pop, rng_terms)
+    )
     timelines = billing.run(say)
     _choose_plan_mismatches(pop, timelines, writer)
 

@@ -35,7 +35,7 @@ from synthetic.stripe_objects import Invoice, unit_amount
 COUNTED = ("active", "past_due")
 NEVER_STARTED = ("incomplete", "incomplete_expired")
 COUNTED_WHERE_INVOICED = ("unpaid", "paused", "canceled")
-MONTHS_OF_INTERVAL = {"month": 1, "year": 12}
+MONTHS_OF_INTERVAL = {"month": 1, "year": 12, "year3": 36}
 
 
 @dataclass

@@ -11,12 +11,16 @@ CURRENT = "current"
 PRE_2025_03_31 = "pre_2025_03_31"
 API_VERSIONS = (CURRENT, PRE_2025_03_31)
 
-INTERVAL_NAME = {"month": "monthly", "year": "annual"}
+INTERVAL_NAME = {"month": "monthly", "year": "annual", "year3": "three_year"}
+#: Stripe's recurring interval and interval_count of each billing interval the simulator uses
+#: ("year3" is a three-year term: a yearly price billed every 3 years).
+STRIPE_INTERVAL = {"month": ("month", 1), "year": ("year", 1), "year3": ("year", 3)}
 
 
 def unit_amount(currency: str, tier: int, interval: str) -> int:
     monthly = PRICE_PER_SEAT_MONTH[currency][tier]
-    return monthly * ANNUAL_MONTHS_BILLED if interval == "year" else monthly
+    years = STRIPE_INTERVAL[interval][1] if interval != "month" else 0
+    return monthly * ANNUAL_MONTHS_BILLED * years if years else monthly
 
 
 def lookup_key(currency: str, tier: int, interval: str) -> str:
@@ -46,8 +50,8 @@ class PriceBook:
                 recurring["aggregate_usage"] = None
             recurring.update(
                 {
-                    "interval": interval,
-                    "interval_count": 1,
+                    "interval": STRIPE_INTERVAL[interval][0],
+                    "interval_count": STRIPE_INTERVAL[interval][1],
                     "meter": None,
                     "trial_period_days": None,
                     "usage_type": "licensed",
