@@ -536,3 +536,14 @@ def test_r17_email_in_a_published_list_of_text_blocks(built: Built, warehouse_co
         "['vip', 'owner ana@example.com'] as tags from marts.dim_accounts limit 1",
     )
     assert "marts.tagged_accounts.tags" in reason and "1 rows with an e-mail address" in reason
+
+
+def test_r22_a_renewal_left_out_blocks(built: Built, warehouse_copy: Path) -> None:
+    # The raw invoices still hold the term: the published renewals miss one.
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r22_renewal_outcomes",
+        "delete from marts.renewals where renewal_id = (select min(renewal_id) from marts.renewals)",
+    )
+    assert "renewals Stripe holds are not published" in reason, reason
