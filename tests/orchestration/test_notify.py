@@ -251,3 +251,45 @@ def test_the_sensors_job_delivers_like_csw_notify(
     job = build_notify_job(Settings(extracts_dir=warehouse / "x", warehouse_dir=warehouse))
     assert job.execute_in_process().success
     assert endpoint.acknowledged() == IN_ORDER
+
+
+def _succeeded_run(job_name: str):
+    import dagster as dg
+
+    @dg.op
+    def nothing() -> None:
+        pass
+
+    @dg.job(name=job_name)
+    def job() -> None:
+        nothing()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance)
+    return instance, result.dagster_run, result.get_run_success_event()
+
+
+def test_the_sensor_is_off_by_default_and_follows_each_published_daily_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from orchestration.notify_sensor import URL_ENV, build_notify_job, build_notify_sensor
+    from orchestration.settings import Settings
+
+    sensor = build_notify_sensor(build_notify_job(Settings(tmp_path / "x", tmp_path / "w")))
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+
+    def evaluate(job_name: str):
+        instance, run, event = _succeeded_run(job_name)
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name, dagster_event=event, dagster_instance=instance, dagster_run=run
+        )
+        return run, sensor(context)
+
+    monkeypatch.delenv(URL_ENV, raising=False)
+    assert isinstance(evaluate("csw_daily")[1], dg.SkipReason)
+    monkeypatch.setenv(URL_ENV, "http://127.0.0.1:9/hook")
+    run, request = evaluate("csw_daily")
+    assert isinstance(request, dg.RunRequest) and request.run_key == run.run_id
+    assert isinstance(evaluate("another_job")[1], dg.SkipReason)
