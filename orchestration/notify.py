@@ -5,8 +5,9 @@ after every blocking check of the gate passed, so a blocked run leaves nothing n
 event is posted once per endpoint, oldest first, signed (transforms/events.py), with urllib3's Retry
 doing the backoff on 5xx, connection errors and timeouts until `give_up_after_seconds`. Each
 delivery is appended to `<warehouse>/notify/deliveries.jsonl` (fsynced) as soon as the endpoint
-answered 2xx, so a crash loses at most the record of the one event in flight; receivers dedupe by
-`event_id` for that window.
+answered 2xx, so a crash loses at most the record of the one event in flight; that event, and one
+whose timeout is retried after the endpoint took it, can arrive twice: receivers dedupe by
+`event_id`.
 """
 
 from __future__ import annotations
