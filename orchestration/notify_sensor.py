@@ -3,7 +3,6 @@ hint at runtime). After each successful csw_daily run (it published), a `csw_not
 delivers the new events the way `csw notify` does. Off by default; it needs CSW_WEBHOOK_URL
 (and CSW_WEBHOOK_SECRET; CSW_WEBHOOK_FORMAT json or slack, default json)."""
 
-
 import os
 
 import dagster as dg
