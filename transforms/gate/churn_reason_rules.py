@@ -59,7 +59,7 @@ def _month_totals(published: pl.DataFrame, movements: pl.DataFrame) -> RuleResul
         TARGET_TOTALS,
         "fail" if bad.height else "pass",
         f"{bad.height} of {joined.height} months differ" + (f": {listed(shown)}" if shown else ""),
-        f"error on any month off by more than {CENT_TOLERANCE} or one logo",
+        f"error on any month off by more than {CENT_TOLERANCE} or by any logo",
         "the churn reasons must add up to each month's churned MRR and logos"
         if bad.height
         else "every month's reasons add up to its churned MRR and logos",
