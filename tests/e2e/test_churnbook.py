@@ -4,12 +4,17 @@ book's live accounts add up to the live book every day."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.gate.churn_reason_evidence import read_churn_reason_evidence
+from orchestration.gate.reading import table_or_none
 from tests.e2e.conftest import DailyOperation
+from transforms.gate.churn_reason_rules import churn_reasons_reconciled
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +84,39 @@ def test_the_books_live_accounts_add_up_to_the_live_book(daily_operation: DailyO
         f"where as_of_date = '{as_of}' and csm_label = 'unassigned'",
     )
     assert unassigned and unassigned[0][0] is None
+
+
+def test_the_gate_catches_dropped_not_given_rows_in_a_broken_copy(
+    daily_operation: DailyOperation, tmp_path: Path
+) -> None:
+    """The defect the churn-reason check exists for, put back into a copy of the real build
+    database: the 'not given' rows left out of the mart (the gate's evidence readers and judge)."""
+    settings = daily_operation.settings
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(settings.build_db, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        (as_of,) = con.execute("select max(as_of_date) from marts.csm_book_daily").fetchall()[0]
+        before = _judged(con, as_of)
+        dropped = con.execute(
+            "delete from marts.churn_reasons_monthly where 'not given' in "
+            "(cancellation_reason, cancellation_feedback)"
+        ).fetchall()[0][0]
+        after = _judged(con, as_of)
+    finally:
+        con.close()
+    assert dropped > 0, "the history has no churn without feedback to drop"
+    assert before == ["pass", "pass"]
+    assert after == ["fail", "fail"]
+
+
+def _judged(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[str]:
+    evidence = read_churn_reason_evidence(con, as_of, {})
+    results = churn_reasons_reconciled(
+        evidence["churn_reasons_monthly"],
+        table_or_none(con, "marts", "mrr_movements_monthly"),
+        evidence["churned_customers"],
+        evidence["ended_subscription_rows"],
+        as_of,
+    )
+    return [r.status for r in results]
