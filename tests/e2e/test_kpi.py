@@ -10,7 +10,7 @@ import statistics
 import duckdb
 import pytest
 
-from tests.e2e.conftest import DailyOperation
+from tests.warehouses import DailyOperation
 
 pytestmark = pytest.mark.slow
 
