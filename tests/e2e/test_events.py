@@ -8,7 +8,7 @@ import hashlib
 import duckdb
 import pytest
 
-from tests.e2e.conftest import DailyOperation
+from tests.warehouses import DailyOperation
 
 TYPES = {
     "subscription_created",
