@@ -1,9 +1,8 @@
 """Load the generated application-database tables into PostgreSQL, so the demo and the tests can
 run the live-database path (`csw extract app-db`) end to end.
 
-The tables mirror the generated files column for column (plus sources.md's `cs_tasks`, created
-empty: the generator has no save-playbook tasks). A drop is applied as a database would have
-changed that day: every row of the drop is inserted or, when its key exists, updated in place
+The tables mirror the generated files column for column (`cs_tasks` with a `deleted_at` beside).
+A drop is applied as a database would have changed that day: every row of the drop is inserted or, when its key exists, updated in place
 (newest version wins), so extracting after each applied drop gives back that drop's rows.
 """
 
@@ -32,13 +31,12 @@ from synthetic.app_db import (
     ONBOARDING_COLUMNS,
     USER_COLUMNS,
 )
+from synthetic.cs_tasks import CS_TASK_COLUMNS
 from synthetic.usage import EVENTS_SCHEMA
 
 _INTEGER_COLUMNS = {"seats", "plan_conversation_limit", "score", "action_order"}
-CS_TASKS_COLUMNS = (
-    "task_id", "account_id", "csm_id", "playbook", "action_order", "created_at", "due_at",
-    "completed_at", "outcome", "deleted_at",
-)  # fmt: skip
+# The generated tasks' columns, and deleted_at, since the CRM deletes tasks softly.
+CS_TASKS_COLUMNS = (*CS_TASK_COLUMNS, "deleted_at")
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "csms": CSM_COLUMNS,
     "accounts": ACCOUNT_COLUMNS,
