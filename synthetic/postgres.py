@@ -35,8 +35,8 @@ from synthetic.cs_tasks import CS_TASK_COLUMNS
 from synthetic.usage import EVENTS_SCHEMA
 
 _INTEGER_COLUMNS = {"seats", "plan_conversation_limit", "score", "action_order"}
-# The generated tasks' columns, and deleted_at, since the CRM deletes tasks softly.
-CS_TASKS_COLUMNS = (*CS_TASK_COLUMNS, "deleted_at")
+# Columns a table has beyond its generated file's: the CRM deletes tasks softly (sources.md).
+_EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {"cs_tasks": ("deleted_at",)}
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "csms": CSM_COLUMNS,
     "accounts": ACCOUNT_COLUMNS,
@@ -46,7 +46,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "nps_responses": NPS_RESPONSE_COLUMNS,
     "cs_activities": CS_ACTIVITY_COLUMNS,
     "events": tuple(EVENTS_SCHEMA.names),
-    "cs_tasks": CS_TASKS_COLUMNS,
+    "cs_tasks": CS_TASK_COLUMNS,
 }
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -69,7 +69,8 @@ def create_app_tables(conn: psycopg.Connection) -> None:
 
 
 def _create_tables(conn: psycopg.Connection) -> None:
-    for table, columns in TABLE_COLUMNS.items():
+    for table, file_columns in TABLE_COLUMNS.items():
+        columns = (*file_columns, *_EXTRA_COLUMNS.get(table, ()))
         definition = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_column_type(c))) for c in columns
         )
