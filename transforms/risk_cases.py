@@ -95,7 +95,11 @@ def build_cases(
     rank = {t: i for i, t in enumerate(config.trigger_priority)}
     days = (
         triggers.filter(pl.col("as_of_date") <= as_of)
-        .with_columns(pl.col("trigger").replace_strict(rank, return_dtype=pl.Int64).alias("rank"))
+        .with_columns(
+            pl.col("trigger")
+            .replace_strict(rank, default=len(rank), return_dtype=pl.Int64)
+            .alias("rank")
+        )
         .group_by("account_id", "as_of_date")
         .agg(
             pl.col("trigger").sort_by("rank").first().alias("trigger"),
