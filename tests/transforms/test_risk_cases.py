@@ -217,3 +217,15 @@ def test_completion_and_save_rates_per_month_and_csm(cases: pl.DataFrame) -> Non
         1.0,
     )
     assert table.height == 5
+
+
+def test_no_trigger_and_no_task_give_empty_tables_not_zeros() -> None:
+    none = build_cases(TRIGGERS.clear(), CHURNS.clear(), AS_OF, CONFIG)
+    actions = case_actions(none, TASKS.clear(), AS_OF, CONFIG)
+    mrr = pl.DataFrame(
+        schema={"account_id": pl.String, "as_of_date": pl.Date, "mrr_at_stake": pl.Float64}
+    )
+    assert none.is_empty() and actions.is_empty()
+    assert finish_cases(none, actions, mrr, AS_OF, CONFIG).is_empty()
+    # no task due: no month is published, rather than a month of 0 / 0
+    assert playbook_completion_monthly(TASKS.clear(), none, AS_OF, CONFIG).is_empty()
