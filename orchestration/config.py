@@ -24,6 +24,7 @@ from transforms.calibration import CalibrationConfig
 from transforms.churn_signals import ChurnSignalConfig, ChurnSignalRule
 from transforms.comparisons import OPERATORS, Operator, ThresholdRule
 from transforms.engagement import EngagementConfig, EngagementInput
+from transforms.events import DeliveryConfig
 from transforms.expansion import ExpansionConfig, ExpansionSignalRule
 from transforms.health import ComponentSpec, HealthScoreConfig, MetricSpec
 from transforms.lifecycle import STAGES, LifecycleConfig
@@ -711,3 +712,25 @@ def load_risk_cases_config(path: Path = CONFIG_DIR / "risk_cases.yml") -> RiskCa
         min_closed_cases=root.child("save_rate").child("min_closed_cases").integer(),
         playbooks=playbooks,
     )
+
+
+def load_events_config(path: Path = CONFIG_DIR / "events.yml") -> DeliveryConfig:
+    """How `csw notify` delivers marts.cs_events (timeouts, backoff, give-up time), validated."""
+    root = _read_yaml(path)
+    node = root.child("delivery")
+    values = {
+        name: node.child(name).number()
+        for name in (
+            "connect_timeout_seconds",
+            "read_timeout_seconds",
+            "backoff_factor_seconds",
+            "backoff_max_seconds",
+            "give_up_after_seconds",
+        )
+    }
+    for name, value in values.items():
+        _check_positive(node, value, name)
+    max_age = node.child("max_event_age_days")
+    if max_age.integer() < 1:
+        raise max_age.fail("expected at least 1 day")
+    return DeliveryConfig(**values, max_event_age_days=max_age.integer(), version=_version(root))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from orchestration.gate.churn_reason_evidence import read_churn_reason_evidence
 from orchestration.gate.health_evidence import read_health_evidence
 from orchestration.gate.ingest_evidence import read_ingest_evidence
 from orchestration.gate.live_book_evidence import read_live_book_evidence
@@ -31,6 +32,7 @@ EVIDENCE_READERS: tuple[EvidenceReader, ...] = (
     read_live_book_evidence,
     read_reconciliation_evidence,
     read_playbook_evidence,
+    read_churn_reason_evidence,
     read_publication_evidence,
 )
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from transforms.gate import (
     billing_rules,
+    churn_reason_rules,
     health_rules,
     ingest_rules,
     live_book_rules,
@@ -203,6 +204,18 @@ REGISTRY: tuple[Rule, ...] = (
         "intermediate.int_account_daily_metrics sample",
         health_rules.health_inputs_reproduced,
         {"inputs": "health_inputs_sample", "as_of": "as_of"},
+    ),
+    Rule(
+        "r12_sample_verification",
+        "marts.churn_reasons_monthly",
+        churn_reason_rules.churn_reasons_reconciled,
+        {
+            "published": "churn_reasons_monthly",
+            "movements": "mrr_movements_monthly",
+            "churned": "churned_customers",
+            "subscriptions": "ended_subscription_rows",
+            "as_of": "as_of",
+        },
     ),
     Rule(
         "r13_outliers_investigated",
