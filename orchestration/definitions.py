@@ -14,6 +14,7 @@ from orchestration.assets import (
     lifecycle,
     nps,
     onboarding,
+    risk_cases,
     support,
 )
 from orchestration.assets.dbt import build_dbt_assets
@@ -44,6 +45,7 @@ AREAS = (
     expansion,
     nps,
     support,
+    risk_cases,
 )
 
 
