@@ -172,10 +172,11 @@ def cmd_docs(settings: Settings) -> Path | None:
     """dbt docs (static, one HTML file) of the build database into <warehouse>/docs/; None if dbt fails."""
     import json
     import os
+    import shutil
     import subprocess
 
     from orchestration.runner import processed_dates
-    from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, SPEC_DIR
 
     docs_dir = settings.warehouse_dir / "docs"
     as_of = max(processed_dates(settings.build_db), default=None)
@@ -202,6 +203,9 @@ def cmd_docs(settings: Settings) -> Path | None:
             flush=True,
         )
         return None
+    # The overview page links to the spec as spec/<file>.md: a copy beside the page resolves them
+    # wherever the warehouse folder is.
+    shutil.copytree(SPEC_DIR, docs_dir / "spec", dirs_exist_ok=True)
     page = docs_dir / "static_index.html"
     _say(f"dbt docs → {page}")
     return page

@@ -12,6 +12,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# The specification shipped with the code; `csw docs` copies it beside the dbt docs page.
+SPEC_DIR = PROJECT_ROOT / "docs" / "spec"
 # The dbt installed beside this Python, whether or not the virtual environment is activated.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 

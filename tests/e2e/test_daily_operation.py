@@ -106,3 +106,6 @@ def test_dbt_docs_are_generated_as_one_static_page(
     assert page == settings.warehouse_dir / "docs" / "static_index.html"
     text = page.read_text(encoding="utf-8")
     assert "model.cs_warehouse.kpi_scorecard" in text
+    # Our overview replaces dbt's "Welcome" page, and the spec it links to sits beside the page.
+    assert "How to read a published number" in text
+    assert (page.parent / "spec" / "metrics.md").is_file()
