@@ -13,6 +13,7 @@ from data_contracts.contracts import (
     enum,
     id_format,
     non_empty,
+    not_earlier,
 )
 
 SEGMENT = ("self_serve", "smb", "mid_market", "enterprise")
@@ -50,6 +51,11 @@ CONTRACTS: dict[str, Contract] = {
             "seats": [at_least(0)],
             "plan_conversation_limit": [at_least(0)],
         },
+        frame_rules=[
+            not_earlier("app_db.accounts", "created_at", "deleted_at", "deleted_after_created")
+        ],
+        happened=("created_at", "updated_at", "deleted_at"),
+        version="updated_at",
     ),
     "users": contract(
         "app_db__users",
@@ -63,33 +69,51 @@ CONTRACTS: dict[str, Contract] = {
                 "deactivated_at must not be before created_at",
             )
         ],
+        happened=("created_at", "deactivated_at", "updated_at", "deleted_at"),
+        version="updated_at",
     ),
     "events": contract(
         "app_db__events",
         required=("event_id", "account_id", "event_type", "occurred_at"),
         rules={**_ids("event_id", "account_id"), "event_type": [enum(EVENT_TYPE)]},
+        happened=("occurred_at", "deleted_at"),
     ),
     "onboarding_steps": contract(
         "app_db__onboarding_steps",
         required=("account_id", "step_id"),
         rules=_ids("account_id", "step_id"),
+        happened=("completed_at", "updated_at", "deleted_at"),
+        version="updated_at",
     ),
     "nps_survey_sends": contract(
         "app_db__nps_survey_sends",
         required=("send_id", "account_id", "sent_at"),
         rules=_ids("send_id", "account_id"),
+        happened=("sent_at", "deleted_at"),
     ),
     "nps_responses": contract(
         "app_db__nps_responses",
         required=("response_id", "account_id", "score", "submitted_at"),
         rules={**_ids("response_id", "account_id"), "score": [between(0, 10)]},
+        frame_rules=[
+            not_earlier(
+                "app_db.nps_responses",
+                "submitted_at",
+                "followed_up_at",
+                "followed_up_after_submitted",
+            )
+        ],
+        happened=("submitted_at", "followed_up_at", "deleted_at"),
     ),
     "cs_activities": contract(
         "app_db__cs_activities",
         required=("activity_id", "account_id", "activity_type", "occurred_at"),
         rules={**_ids("activity_id", "account_id"), "activity_type": [enum(ACTIVITY_TYPE)]},
+        happened=("occurred_at", "deleted_at"),
     ),
-    "csms": contract("app_db__csms", required=("csm_id",), rules=_ids("csm_id")),
+    "csms": contract(
+        "app_db__csms", required=("csm_id",), rules=_ids("csm_id"), happened=("deleted_at",)
+    ),
 }
 
 # Columns a file's header must have (sources.md lists them as "at least"); others are optional.

@@ -6,11 +6,13 @@ human description; a failing row is reported with the rule's name, the column an
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandera.polars as pa
 import polars as pl
 
+from data_contracts.plausibility import TimeWindow
 from data_contracts.raw_tables import RAW_TABLES
 from data_contracts.raw_tables.layout import RawTable
 
@@ -56,12 +58,22 @@ class FrameRule:
 
 @dataclass
 class Contract:
-    """The contract of one raw table: its pandera schema and the names behind each check."""
+    """The contract of one raw table: its pandera schema and the names behind each check.
+
+    `happened` names the timestamps of things that happened (created, occurred, solved), which
+    must fall between the company's first date and the drop's extraction; `scheduled` those that
+    may lie ahead (period ends, trial ends), within a horizon (data_contracts/plausibility.py).
+    `version` names the source's version timestamp, by which the newest of a record's versions in
+    one file wins (None: the source has none, and the first line wins).
+    """
 
     table: RawTable
     required: tuple[str, ...]
     column_rules: dict[str, list[ColumnRule]]
     frame_rules: list[FrameRule] = field(default_factory=list)
+    happened: tuple[str, ...] = ()
+    scheduled: tuple[str, ...] = ()
+    version: str | None = None
 
     def __post_init__(self) -> None:
         columns = {}
@@ -91,6 +103,30 @@ class Contract:
         except pa.errors.SchemaErrors as exc:
             return self._translate(exc.failure_cases, frame)
         return _EMPTY_FAILURES.clone()
+
+    def implausible_times(self, frame: pl.DataFrame, window: TimeWindow) -> pl.DataFrame:
+        """Rows of `frame` whose timestamps fall outside the drop's window, as `failures` gives
+        them; the rule is `<source>.<table>.<column>_plausible`."""
+        rows = []
+        types = {name: dtype for name, dtype, _ in self.table.columns}
+        kinds = [(c, True) for c in self.happened] + [(c, False) for c in self.scheduled]
+        for column, happened in kinds:
+            latest = window.latest_happened if happened else window.latest_scheduled
+            values = _as_datetimes(frame[column], types[column])
+            early = values < window.earliest
+            late = values >= latest
+            for index in (early | late).fill_null(False).arg_true().to_list():
+                shown = _shown(frame[column][index], values[index])
+                rows.append(
+                    (
+                        index,
+                        self.rule_name(column, "plausible"),
+                        column,
+                        str(frame[column][index]),
+                        _implausible_message(column, shown, bool(early[index]), happened, window),
+                    )
+                )
+        return pl.DataFrame(rows, schema=_EMPTY_FAILURES.schema, orient="row")
 
     def _translate(self, cases: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
         rows = []
@@ -127,6 +163,42 @@ _EMPTY_FAILURES = pl.DataFrame(
         "message": pl.String,
     }
 )
+
+
+def _as_datetimes(series: pl.Series, dtype: str) -> pl.Series:
+    """A timestamp column as naive UTC datetimes: Stripe's unix seconds converted, others as is."""
+    if dtype == "BIGINT":
+        # Beyond ±10^11 s (year 5138) the unix_seconds range rule already rejects the value, and
+        # its microseconds would overflow Int64.
+        seconds = series.cast(pl.Int64)
+        seconds = pl.select(pl.when(seconds.abs() < 10**11).then(seconds)).to_series()
+        return (seconds * 1_000_000).cast(pl.Datetime("us"))
+    return series.cast(pl.Datetime("us"))
+
+
+def _shown(raw: object, moment: dt.datetime) -> str:
+    text = moment.isoformat(sep=" ")
+    return text if isinstance(raw, dt.datetime) else f"{raw} ({text} UTC)"
+
+
+def _implausible_message(
+    column: str, shown: str, early: bool, happened: bool, window: TimeWindow
+) -> str:
+    settings = window.settings
+    if early:
+        return (
+            f"{column} {shown} is before the company's first date {settings.company_start} "
+            "(company_start_date in config/ingest.yml)"
+        )
+    if happened:
+        return (
+            f"{column} {shown} is after the drop of {window.drop_date} was extracted (its end plus "
+            f"{settings.happened_tolerance_days} days): a time in the future"
+        )
+    return (
+        f"{column} {shown} is more than {settings.scheduled_horizon_days} days after the drop of "
+        f"{window.drop_date} (scheduled_horizon_days in config/ingest.yml)"
+    )
 
 
 def _frame_check(ok: pl.Expr):
@@ -188,13 +260,27 @@ def not_before(prefix: str, start: str, end: str) -> FrameRule:
 
 
 def interval_count_sane(prefix: str, interval: str, count: str) -> FrameRule:
-    """interval_count within what Stripe allows for the interval (≤ 1 year between billings)."""
+    """interval_count within what Stripe allows for the interval (≤ 1 year between billings), and
+    present wherever an interval is: a recurring price always carries both, and a count taken as 1
+    would value a quarterly price as monthly."""
     limit = pl.col(interval).replace_strict(INTERVAL_COUNT_MAX, default=None)
     return FrameRule(
         f"{prefix}.{count}_range",
-        (pl.col(count) >= 1) & (pl.col(count) <= limit).fill_null(False) | pl.col(count).is_null(),
+        (pl.col(count) >= 1) & (pl.col(count) <= limit).fill_null(False)
+        | (pl.col(count).is_null() & pl.col(interval).is_null()),
         count,
-        f"{count} must be 1–12 for month, 1–3 for year, 1–52 for week, 1–365 for day",
+        f"{count} must be 1–12 for month, 1–3 for year, 1–52 for week, 1–365 for day, "
+        f"and present wherever {interval} is",
+    )
+
+
+def not_earlier(prefix: str, first: str, later: str, what: str) -> FrameRule:
+    """`later` records something that cannot precede `first` (solved before created)."""
+    return FrameRule(
+        f"{prefix}.{what}",
+        pl.col(later) >= pl.col(first),
+        later,
+        f"{later} must not be before {first}",
     )
 
 
@@ -203,6 +289,11 @@ def contract(
     required: tuple[str, ...] = (),
     rules: dict[str, list[ColumnRule]] | None = None,
     frame_rules: list[FrameRule] | None = None,
+    happened: tuple[str, ...] = (),
+    scheduled: tuple[str, ...] = (),
+    version: str | None = None,
 ) -> Contract:
     """The contract of raw table `key` (e.g. 'stripe__subscriptions')."""
-    return Contract(RAW_TABLES[key], required, rules or {}, frame_rules or [])
+    return Contract(
+        RAW_TABLES[key], required, rules or {}, frame_rules or [], happened, scheduled, version
+    )

@@ -40,13 +40,28 @@ loaded_at)`; it creates every schema and table below if absent.
   quarantined as a whole: if the subscription or any of its items breaks a contract, none of its rows
   are in raw.
 - **Only valid rows.** Rows that break a contract are in `raw.quarantine` (below), never in raw.
-- **Duplicates within a drop:** when a key appears more than once in one file, the first valid
-  occurrence (lowest line) loads and each later one is quarantined with rule `duplicate_id_in_drop`.
-  Hence within one (`_drop_date`, `_file`) a key is unique; across drops it repeats by design.
-- **Missing files:** a required table whose file is absent is logged as `missing_file` (not
-  extracted); Stripe `refunds`, `coupons` and `prices` are optional and not logged when absent. An
-  empty file or header-only CSV is logged `loaded` with 0 rows. A missing drop folder is logged as
-  one `missing_drop` row (file NULL).
+- **Plausible times only.** A timestamp of something that happened (created, occurred, solved,
+  canceled) must fall between the company's first date and the end of its drop's date plus a
+  tolerance; a scheduled one (period and trial ends, planned cancellations) within a horizon after
+  the drop (`config/ingest.yml`); else the row is quarantined with `<source>.<table>.<column>_plausible`.
+  Things that cannot precede what they follow (canceled or ended before created, solved before
+  created, deleted before created) break cross-field rules. So the raw layer never holds a value
+  the models cannot read.
+- **Duplicates within a drop:** when a key appears more than once in one file, one valid occurrence
+  loads: the newest by the source's version timestamp (`updated_at` of Zendesk objects and of the
+  application's accounts, users and onboarding steps), the first line among equals or for sources
+  without one (Stripe). An older version is quarantined with rule `superseded_in_drop`, an equal
+  one with `duplicate_id_in_drop`. Hence within one (`_drop_date`, `_file`) a key is unique; across
+  drops it repeats by design.
+- **Missing files:** a table file the manifest declares but the drop lacks (missing, or misnamed) is
+  logged as `missing_file` with the manifest's count: its rows are lost, and rule 11 blocks. A
+  required table whose file is absent and undeclared is logged as `missing_file` too (not
+  extracted); Stripe `refunds`, `coupons` and `prices` are optional and not logged when absent
+  undeclared. A file no table reads (an unknown or misnamed name) is logged as `ignored_file` and
+  left unread. An empty file or header-only CSV is logged `loaded` with 0 rows. A missing drop folder
+  is logged as one `missing_drop` row (file NULL).
+- **Inside the extracts root only:** a drop folder or file that is a link leading outside the root
+  stops the ingest with its name; nothing of that source's drop is loaded.
 - **Row counts:** per file and ingest call, `rows_read = rows_loaded + rows_quarantined`. Each call
   appends a log row per file; the latest row per (source, drop_date, file) describes what raw holds
   (an `unchanged` row repeats the counts of the delivery already loaded).
@@ -91,7 +106,8 @@ def render() -> str:
             QUARANTINE_COLUMNS,
             "One row per quarantined source row (so count(*) per file = rows_quarantined). "
             "Rule names: `json_malformed`, `json_not_object`, `duplicate_id_in_drop`, "
-            "`<source>.<table>.<column>_<type|required|enum|format|range>` and cross-field rules "
+            "`superseded_in_drop`, "
+            "`<source>.<table>.<column>_<type|required|enum|format|range|plausible>` and cross-field rules "
             "`<source>.<table>.<rule>` (e.g. `stripe.subscription_items.period_end_after_start`). "
             "`column` must be quoted in SQL.",
         )

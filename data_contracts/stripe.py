@@ -18,6 +18,7 @@ from data_contracts.contracts import (
     interval_count_sane,
     non_empty,
     not_before,
+    not_earlier,
     unix_seconds,
 )
 
@@ -51,6 +52,8 @@ INVOICE_ITEM = r"^ii_[A-Za-z0-9]+$"
 CHARGE = r"^(ch|py)_[A-Za-z0-9]+$"
 REFUND = r"^(re|pyr)_[A-Za-z0-9]+$"
 
+_DISCOUNT_TIMES = {"happened": ("start",), "scheduled": ("end",)}
+
 _discount_rules = {
     "id": [non_empty()],
     "coupon_percent_off": [between(0.0, 100.0)],
@@ -69,6 +72,7 @@ CONTRACTS: dict[str, Contract] = {
             "created": [unix_seconds()],
             "currency": [currency()],
         },
+        happened=("created",),
     ),
     "subscriptions": contract(
         "stripe__subscriptions",
@@ -87,7 +91,21 @@ CONTRACTS: dict[str, Contract] = {
         },
         frame_rules=[
             not_before("stripe.subscriptions", "current_period_start", "current_period_end"),
+            not_earlier("stripe.subscriptions", "created", "canceled_at", "canceled_after_created"),
+            not_earlier("stripe.subscriptions", "created", "ended_at", "ended_after_created"),
         ],
+        happened=("created", "canceled_at", "ended_at"),
+        # start_date may be backdated, and a cancellation or trial end planned ahead.
+        scheduled=(
+            "start_date",
+            "billing_cycle_anchor",
+            "current_period_start",
+            "current_period_end",
+            "trial_start",
+            "trial_end",
+            "cancel_at",
+            "pause_collection_resumes_at",
+        ),
     ),
     "subscription_items": contract(
         "stripe__subscription_items",
@@ -119,6 +137,8 @@ CONTRACTS: dict[str, Contract] = {
                 "stripe.subscription_items", "plan_interval", "plan_interval_count"
             ),
         ],
+        happened=("created",),
+        scheduled=("current_period_start", "current_period_end"),
     ),
     "invoices": contract(
         "stripe__invoices",
@@ -139,6 +159,8 @@ CONTRACTS: dict[str, Contract] = {
             "attempt_count": [at_least(0)],
         },
         frame_rules=[not_before("stripe.invoices", "period_start", "period_end")],
+        happened=("created", "finalized_at", "paid_at", "voided_at", "marked_uncollectible_at"),
+        scheduled=("period_start", "period_end", "due_date", "effective_at"),
     ),
     "invoice_lines": contract(
         "stripe__invoice_lines",
@@ -165,15 +187,16 @@ CONTRACTS: dict[str, Contract] = {
                 "stripe.invoice_lines", "price_recurring_interval", "price_recurring_interval_count"
             ),
         ],
+        scheduled=("period_start", "period_end"),
     ),
     "customer_discounts": contract(
-        "stripe__customer_discounts", required=("id",), rules=_discount_rules
+        "stripe__customer_discounts", required=("id",), rules=_discount_rules, **_DISCOUNT_TIMES
     ),
     "subscription_discounts": contract(
-        "stripe__subscription_discounts", required=("id",), rules=_discount_rules
+        "stripe__subscription_discounts", required=("id",), rules=_discount_rules, **_DISCOUNT_TIMES
     ),
     "invoice_discounts": contract(
-        "stripe__invoice_discounts", required=("id",), rules=_discount_rules
+        "stripe__invoice_discounts", required=("id",), rules=_discount_rules, **_DISCOUNT_TIMES
     ),
     "charges": contract(
         "stripe__charges",
@@ -190,6 +213,7 @@ CONTRACTS: dict[str, Contract] = {
             "outcome_type": [enum(OUTCOME_TYPE)],
             "created": [unix_seconds()],
         },
+        happened=("created",),
     ),
     "refunds": contract(
         "stripe__refunds",
@@ -202,6 +226,7 @@ CONTRACTS: dict[str, Contract] = {
             "status": [enum(REFUND_STATUS)],
             "created": [unix_seconds()],
         },
+        happened=("created",),
     ),
     "coupons": contract(
         "stripe__coupons",
@@ -214,6 +239,8 @@ CONTRACTS: dict[str, Contract] = {
             "duration": [enum(COUPON_DURATION)],
             "duration_in_months": [at_least(1)],
         },
+        happened=("created",),
+        scheduled=("redeem_by",),
     ),
     "prices": contract(
         "stripe__prices",
@@ -229,6 +256,7 @@ CONTRACTS: dict[str, Contract] = {
         frame_rules=[
             interval_count_sane("stripe.prices", "recurring_interval", "recurring_interval_count")
         ],
+        happened=("created",),
     ),
 }
 

@@ -15,6 +15,7 @@ from data_contracts.contracts import (
     contract,
     enum,
     non_empty,
+    not_earlier,
 )
 
 TICKET_STATUS = ("new", "open", "pending", "hold", "solved", "closed")
@@ -40,8 +41,11 @@ CONTRACTS: dict[str, Contract] = {
                 pl.col("updated_at") >= pl.col("created_at"),
                 "updated_at",
                 "updated_at must not be before created_at",
-            )
+            ),
+            not_earlier("ticketing.tickets", "created_at", "solved_at", "solved_after_created"),
         ],
+        happened=("created_at", "updated_at", "solved_at"),
+        version="updated_at",
     ),
     "satisfaction_ratings": contract(
         "ticketing__satisfaction_ratings",
@@ -60,11 +64,15 @@ CONTRACTS: dict[str, Contract] = {
                 "a rating needs a score (good, bad, offered, unoffered) or a rating 1–5",
             )
         ],
+        happened=("created_at", "updated_at"),
+        version="updated_at",
     ),
     "organizations": contract(
         "ticketing__organizations",
         required=("id", "created_at"),
         rules={"id": [at_least(1)], "external_id": [non_empty()]},
+        happened=("created_at", "updated_at"),
+        version="updated_at",
     ),
 }
 

@@ -110,21 +110,22 @@ class HealthScoresOutput(_Daily):
     config_version: str = pa.Field(nullable=False)
 
 
-class HealthAlertsOutput(_Daily):
-    """Output of `health_alerts`: one row per alert."""
+class AlertEpisodesOutput(_Frame):
+    """Output of `alert_episodes`: one row per alert episode (metrics.md §2)."""
 
-    alert: str = pa.Field(isin=["health_score_drop", "entered_at_risk_grade"])
+    episode_id: str = pa.Field(nullable=False, unique=True)
+    account_id: str = pa.Field(nullable=False)
+    alert: str = pa.Field(isin=["health_score_drop", "at_risk_grade", "churn_signal"])
     severity: str = pa.Field(isin=SEVERITIES)
-    reason: str
-    score: pl.Float64 = _score()
-    previous_score: pl.Float64 = _score()
-    grade: str = pa.Field(nullable=True, isin=GRADES)
-    previous_grade: str = pa.Field(nullable=True, isin=GRADES)
+    base_severity: str = pa.Field(isin=SEVERITIES)
+    opened_on: pl.Date = pa.Field(nullable=False)
+    closed_on: pl.Date = pa.Field(nullable=True)
+    close_reason: str = pa.Field(nullable=True, isin=["condition_cleared", "left_live_book"])
+    latest_on: pl.Date = pa.Field(nullable=False)
+    opening_grade: str = pa.Field(nullable=True, isin=GRADES)
+    latest_grade: str = pa.Field(nullable=True, isin=GRADES)
+    customer_status: str = pa.Field(nullable=True, isin=["paying", "trialing"])
     config_version: str
-
-    class Config:
-        strict = False
-        unique = ["account_id", "as_of_date", "alert"]
 
 
 # --------------------------------------------------------------------------- churn signals (§4)

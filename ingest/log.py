@@ -54,6 +54,7 @@ class DropIngestResult:
         """One line for a run log: per file its status and read/loaded/quarantined counts."""
         if self.missing_drop:
             return "missing drop folder"
+        files = [f for f in self.files if f.status != "ignored_file"]
         parts = [
             f"{f.file} {f.status}"
             + (
@@ -62,7 +63,7 @@ class DropIngestResult:
                 else ""
             )
             + (f" (manifest says {f.manifest_rows})" if f.manifest_mismatch else "")
-            for f in self.files
+            for f in files
         ]
         if self.ignored_files:
             parts.append(f"ignored unknown files {', '.join(self.ignored_files)}")

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from data_contracts.contracts import POLARS_TYPES, Contract
+from data_contracts.plausibility import TimeWindow
 
 
 @dataclass(frozen=True)
@@ -178,10 +179,16 @@ def quarantine_row(
 
 
 def add_contract_failures(
-    violations: dict[int, list[Violation]], contract: Contract, frame: pl.DataFrame
+    violations: dict[int, list[Violation]],
+    contract: Contract,
+    frame: pl.DataFrame,
+    window: TimeWindow | None = None,
 ) -> None:
-    """Add to `violations` (by line) every rule of `contract` a row of the typed `frame` breaks."""
+    """Add to `violations` (by line) every rule of `contract` a row of the typed `frame` breaks,
+    its timestamps outside the drop's `window` included."""
     failures = contract.failures(frame)
+    if window is not None:
+        failures = pl.concat([failures, contract.implausible_times(frame, window)])
     if failures.is_empty():
         return
     lines = frame["_line"]
@@ -190,6 +197,66 @@ def add_contract_failures(
         violations.setdefault(line, []).append(
             Violation(line, f["rule"], f["column"], f["value"], f["message"])
         )
+
+
+def add_duplicates(
+    violations: dict[int, list[Violation]],
+    frame: pl.DataFrame,
+    key: list[str],
+    version: str | None,
+) -> None:
+    """Among rows that pass every other rule, one per key loads: the newest by the source's
+    `version` timestamp (Zendesk's updated_at), the first line among equals. An older version is
+    quarantined as `superseded_in_drop`, an equal one (or any, without a version) as
+    `duplicate_id_in_drop`; as across drops, the newest version wins."""
+    bad = pl.Series(list(violations), dtype=pl.Int32)
+    candidates = frame.filter(
+        ~pl.col("_line").is_in(bad.implode())
+        & pl.all_horizontal(pl.col(k).is_not_null() for k in key)
+    )
+    order = [pl.col(version).is_null(), pl.col(version)] if version else []
+    descending = [False, True] if version else []
+    ranked = candidates.sort([*order, "_line"], descending=[*descending, False])
+    winners = ranked.filter(pl.struct(key).is_first_distinct())
+    losers = ranked.filter(~pl.struct(key).is_first_distinct())
+    if losers.is_empty():
+        return
+    version_cols = [version] if version else []
+    losers = losers.join(
+        winners.select(
+            *key,
+            pl.col("_line").alias("_winner_line"),
+            *[pl.col(c).alias("_winner_version") for c in version_cols],
+        ),
+        on=key,
+        nulls_equal=True,
+    )
+    for row in losers.iter_rows(named=True):
+        violations[row["_line"]] = [duplicate_violation(row, key, version)]
+
+
+def duplicate_violation(row: dict, key: list[str], version: str | None) -> Violation:
+    """The violation of a row that lost to another row of its key in the same file (`row` holds
+    `_winner_line`, and `_winner_version` with a version column)."""
+    record = "|".join(str(row[k]) for k in key)
+    keys = f"({', '.join(key)}) = {record}" if len(key) > 1 else f"{key[0]} {record!r}"
+    newer = row.get("_winner_version")
+    if version and newer is not None and (row[version] is None or row[version] < newer):
+        return Violation(
+            row["_line"],
+            "superseded_in_drop",
+            version,
+            None if row[version] is None else str(row[version]),
+            f"{keys}: a newer version ({version} {newer}) is on line {row['_winner_line']} "
+            "of this file",
+        )
+    return Violation(
+        row["_line"],
+        "duplicate_id_in_drop",
+        ",".join(key),
+        record,
+        f"{keys} already appeared on line {row['_winner_line']} of this file",
+    )
 
 
 def check_jsonl(
@@ -202,13 +269,14 @@ def check_jsonl(
     expected_object: str | None,
     key_column: str = "id",
     first_line: int = 1,
-    seen: set[Any] | None = None,
+    window: TimeWindow | None = None,
 ) -> CheckedFile:
     """Parse, type-check and validate every line of a JSONL file against its tables' contracts.
 
     A large file can be checked in chunks of whole lines: `first_line` numbers the chunk's first
-    line, and `seen` (the keys loaded by earlier chunks, updated here) finds duplicates across them.
-    Lines end at "\n" only (a trailing "\r" is dropped), as a reader of the file by lines sees them.
+    line; a key repeated across chunks is resolved after staging (ingest/staging.py). Timestamps
+    are checked against the drop's `window` when one is given. Lines end at "\n" only (a trailing
+    "\r" is dropped), as a reader of the file by lines sees them.
     """
     parsed = _parse_lines(
         source,
@@ -224,26 +292,10 @@ def check_jsonl(
     violations = parsed.violations
     frames = {t: _typed_frame(contracts[t], parsed.rows[t]) for t in tables}
     for table, frame in frames.items():
-        add_contract_failures(violations, contracts[table], frame)
+        add_contract_failures(violations, contracts[table], frame, window)
 
-    # Duplicates are judged among rows that pass every other rule: the first valid one loads.
-    if seen is None:
-        seen = set()
-    parent_frame = frames[tables[0]]
-    for line, key in zip(parent_frame["_line"], parent_frame[key_column], strict=True):
-        if line in violations or key is None:
-            continue
-        if key in seen:
-            violations[line] = [
-                Violation(
-                    line,
-                    "duplicate_id_in_drop",
-                    key_column,
-                    _text(key),
-                    f"{key_column} {key!r} already appeared earlier in this file",
-                )
-            ]
-        seen.add(key)
+    parent = contracts[tables[0]]
+    add_duplicates(violations, frames[tables[0]], [key_column], parent.version)
 
     bad = sorted(violations)
     if bad:

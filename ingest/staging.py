@@ -16,10 +16,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from data_contracts.plausibility import TimeWindow
 from data_contracts.raw_tables import RAW_TABLES
 from ingest.errors import ExtractFileError
 from ingest.readers import jsonl_chunks, parquet_file, read_csv_text
-from ingest.records import CheckedFile, Violation, check_jsonl, quarantine_row
+from ingest.records import CheckedFile, check_jsonl, duplicate_violation, quarantine_row
 from ingest.sources import (
     contracts_of,
     file_tables,
@@ -38,11 +39,11 @@ JSONL_CHUNK_LINES = 50_000
 PENDING_SCHEMA = "ingest_pending"
 
 
-def check_csv(source: str, stem: str, path: Path) -> CheckedFile:
+def check_csv(source: str, stem: str, path: Path, window: TimeWindow | None = None) -> CheckedFile:
     """Read one CSV table file and split its rows into valid rows per raw table and quarantine."""
     frame, lines, pre = read_csv_text(path)
     return check_table(
-        path, contracts_of(source)[stem], required_columns(source, stem), frame, lines, pre
+        path, contracts_of(source)[stem], required_columns(source, stem), frame, lines, pre, window
     )
 
 
@@ -82,6 +83,22 @@ def _pending_tables(
     return pending
 
 
+def drop_stale_pending(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """Drop the source's pending tables an interrupted run left behind; returns their names.
+    Call it only while no other ingest of the source can be running (the run lock)."""
+    names = [
+        f"{PENDING_SCHEMA}.{name}"
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = ? and starts_with(table_name, ?)",
+            [PENDING_SCHEMA, f"{source}__"],
+        ).fetchall()
+    ]
+    for name in names:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    return names
+
+
 def drop_pending(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     """Drop the pending tables of a staged file."""
     for name in staged.pending.values():
@@ -89,40 +106,62 @@ def drop_pending(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
 
 
 def stage_jsonl(
-    con: duckdb.DuckDBPyConnection, source: str, stem: str, path: Path, meta: dict
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    stem: str,
+    path: Path,
+    meta: dict,
+    window: TimeWindow | None = None,
 ) -> Staged:
-    """Check a JSONL file chunk by chunk into pending tables (duplicates judged across chunks)."""
+    """Check a JSONL file chunk by chunk into pending tables (a key repeated across chunks is
+    resolved once every chunk is staged, as within one)."""
     contracts = contracts_of(source)
+    tables = file_tables(source)[stem]
     staged = Staged(_pending_tables(con, source, stem, meta["drop_date"]))
-    seen: set = set()
+    chunks = 0
     for first_line, text in jsonl_chunks(path, JSONL_CHUNK_LINES):
         checked = check_jsonl(
             source,
             stem,
             text,
-            file_tables(source)[stem],
+            tables,
             contracts,
             flatteners_of(source)[stem],
             object_of_file(source, stem),
             first_line=first_line,
-            seen=seen,
+            window=window,
         )
         for table, frame in checked.frames.items():
             key = f"{source}__{table}"
             insert_frame(con, key, frame, meta, into=staged.pending[key])
         staged.rows_read += checked.rows_read
         staged.quarantine += checked.quarantine
+        chunks += 1
+    if chunks > 1:
+        parent = f"{source}__{tables[0]}"
+        staged.quarantine += _repeated_across_batches(
+            con, staged, parent, ["id"], _version(source, tables[0])
+        )
     return staged
 
 
+def _version(source: str, table: str) -> str | None:
+    return contracts_of(source)[table].version
+
+
 def stage_parquet(
-    con: duckdb.DuckDBPyConnection, source: str, stem: str, path: Path, meta: dict
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    stem: str,
+    path: Path,
+    meta: dict,
+    window: TimeWindow | None = None,
 ) -> Staged:
     """Check a Parquet file batch by batch into a pending table.
 
     Each batch goes through the same contract as a whole file would (`check_table`, lines numbered
-    across the file). A key repeated across batches is found afterwards in SQL and its later rows
-    move to the quarantine, as `check_table` does within a batch.
+    across the file). A key repeated across batches is found afterwards in SQL and resolved as
+    `check_table` does within a batch.
     """
     required = required_columns(source, stem)
     contract = contracts_of(source)[stem]
@@ -134,7 +173,7 @@ def stage_parquet(
             offset = staged.rows_read
             lines = pl.Series("_line", range(offset + 1, offset + frame.height + 1), dtype=pl.Int32)
             staged.rows_read += frame.height
-            checked = check_table(path, contract, required, frame, lines, [])
+            checked = check_table(path, contract, required, frame, lines, [], window)
             for table, typed in checked.frames.items():
                 key = f"{source}__{table}"
                 insert_frame(con, key, typed, meta, into=staged.pending[key])
@@ -145,53 +184,55 @@ def stage_parquet(
     except (OSError, ValueError) as exc:  # a damaged row group: the file cannot be read
         raise ExtractFileError(path, "a readable Parquet file", str(exc)) from exc
     if batches > 1:
-        for key, name in staged.pending.items():
-            staged.quarantine += _cross_batch_duplicates(con, key, name)
+        key = f"{source}__{stem}"
+        staged.quarantine += _repeated_across_batches(
+            con, staged, key, list(RAW_TABLES[key].key), contract.version
+        )
     return staged
 
 
-def _cross_batch_duplicates(
-    con: duckdb.DuckDBPyConnection, table_key: str, pending: str
+def _repeated_across_batches(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    parent_key: str,
+    key: list[str],
+    version: str | None,
 ) -> list[dict]:
-    """Remove from `pending` the later rows of a key seen in an earlier batch; their quarantine rows."""
-    table = RAW_TABLES[table_key]
-    key = list(table.key)
+    """Resolve the keys repeated across a file's batches (each batch is already resolved within):
+    the newest version by `version`, else the first line, stays; the others leave every pending
+    table of the file (a line's child rows with it). Returns their quarantine rows."""
+    pending = staged.pending[parent_key]
+    table = RAW_TABLES[parent_key]
     keys = ", ".join(f'"{k}"' for k in key)
-    on = " and ".join(f'r."{k}" = d."{k}"' for k in key)
-    duplicates = pl.from_arrow(
+    order = f'"{version}" desc nulls last, _line' if version else "_line"
+    winner_version = f', first_value("{version}") over w as _winner_version' if version else ""
+    losers = pl.from_arrow(
         con.sql(
             f"""
-            with d as (
-                select {keys}, min(_line) as first_line from {pending}
-                group by {keys} having count(*) > 1
-            )
-            select r.* from {pending} r join d on {on} where r._line > d.first_line
+            select * exclude (_rank) from (
+                select *, row_number() over w as _rank,
+                       first_value(_line) over w as _winner_line{winner_version}
+                from {pending}
+                window w as (partition by {keys} order by {order})
+            ) where _rank > 1
             """
         ).to_arrow_table()
     )
-    if duplicates.is_empty():
+    if losers.is_empty():
         return []
     rows = []
-    for row in duplicates.iter_rows(named=True):
+    for row in losers.iter_rows(named=True):
         record = "|".join(str(row[k]) for k in key)
-        violation = Violation(
-            row["_line"],
-            "duplicate_id_in_drop",
-            ",".join(key),
-            record,
-            f"key ({', '.join(key)}) = {record} already appeared earlier in this file",
+        raw_text = row.get("_raw_json") or json.dumps(
+            {name: row[name] for name, _, _ in table.all_columns if not name.startswith("_")},
+            default=str,
+            ensure_ascii=False,
         )
-        source_row = {
-            name: row[name] for name, _, _ in table.all_columns if not name.startswith("_")
-        }
-        rows.append(
-            quarantine_row(
-                [violation], json.dumps(source_row, default=str, ensure_ascii=False), record
-            )
-        )
-    con.register("_duplicate_lines", duplicates.select("_line").to_arrow())
+        rows.append(quarantine_row([duplicate_violation(row, key, version)], raw_text, record))
+    con.register("_duplicate_lines", losers.select("_line").to_arrow())
     try:
-        con.execute(f"delete from {pending} where _line in (select _line from _duplicate_lines)")
+        for name in staged.pending.values():
+            con.execute(f"delete from {name} where _line in (select _line from _duplicate_lines)")
     finally:
         con.unregister("_duplicate_lines")
     return rows

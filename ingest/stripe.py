@@ -210,15 +210,21 @@ def _subscription_item_row(
 
 
 def _sum_amounts(r: RecordReader, table: str, column: str, value: Any) -> int | None:
+    """The sum of a list of {amount, …} entries (0 for no list: nothing was taken off). An entry
+    without an integer amount makes the sum unknown (None) and is reported, so that the record is
+    quarantined rather than loaded with a discount counted as 0."""
     if value is None:
         return 0
     if not isinstance(value, list):
         r.type_error(table, column, value, "must be a list of {amount, …}")
         return None
-    total = 0
+    total: int | None = 0
     for entry in value:
-        amount = r.int_(table, column, entry.get("amount") if isinstance(entry, dict) else entry)
-        total += amount or 0
+        raw = entry.get("amount") if isinstance(entry, dict) else entry
+        if raw is None:
+            r.type_error(table, column, entry, "every entry must carry an integer amount")
+        amount = r.int_(table, column, raw)  # reports an amount of the wrong type
+        total = None if amount is None or total is None else total + amount
     return total
 
 
@@ -333,6 +339,9 @@ def _invoice_line_row(r: RecordReader, invoice_id: str | None, index: int, line:
         "invoice_item": r.ref(tl, "invoice_item", line_ii),
         "price_id": r.ref(tl, "price_id", price),
         "metadata": _metadata(line.get("metadata")),
+        "pricing_unit_amount_decimal": r.str_(
+            tl, "pricing_unit_amount_decimal", pricing.get("unit_amount_decimal")
+        ),
     }
     row.update(_price_fields(r, tl, price if isinstance(price, dict) else None))
     return row

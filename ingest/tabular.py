@@ -13,8 +13,15 @@ from pathlib import Path
 import polars as pl
 
 from data_contracts.contracts import POLARS_TYPES, Contract
+from data_contracts.plausibility import TimeWindow
 from ingest.errors import ExtractFileError
-from ingest.records import CheckedFile, Violation, add_contract_failures, quarantine_row
+from ingest.records import (
+    CheckedFile,
+    Violation,
+    add_contract_failures,
+    add_duplicates,
+    quarantine_row,
+)
 
 _TS_FORMATS_UTC = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
 _TS_FORMATS_OFFSET = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z")
@@ -77,8 +84,10 @@ def check_table(
     frame: pl.DataFrame,
     lines: pl.Series,
     pre_violations: list[Violation],
+    window: TimeWindow | None = None,
 ) -> CheckedFile:
-    """Type, validate and de-duplicate one tabular file; every row is loaded or quarantined."""
+    """Type, validate (timestamps against the drop's `window` when given) and de-duplicate one
+    tabular file; every row is loaded or quarantined."""
     missing = [c for c in required_columns if c not in frame.columns]
     if frame.width and missing:
         raise ExtractFileError(
@@ -94,9 +103,9 @@ def check_table(
     for v in pre_violations:
         violations.setdefault(v.line, []).append(v)
     _add_type_violations(violations, contract, frame, lines, type_bad)
-    add_contract_failures(violations, contract, typed_frame)
+    add_contract_failures(violations, contract, typed_frame, window)
     key = list(table.key)
-    _add_duplicates(violations, typed_frame, key)
+    add_duplicates(violations, typed_frame, key, contract.version)
 
     quarantine = []
     if violations:
@@ -152,26 +161,6 @@ def _add_type_violations(
                     f"{name}: cannot be read as {expected}",
                 )
             )
-
-
-def _add_duplicates(
-    violations: dict[int, list[Violation]], typed_frame: pl.DataFrame, key: list[str]
-) -> None:
-    """Among rows that pass every other rule, each later row of a key already seen is a duplicate."""
-    valid = ~typed_frame["_line"].is_in(pl.Series(list(violations), dtype=pl.Int32).implode())
-    candidates = typed_frame.filter(valid)
-    later = candidates.filter(~pl.struct(key).is_first_distinct())
-    for row in later.select([*key, "_line"]).iter_rows(named=True):
-        record = "|".join(str(row[k]) for k in key)
-        violations[row["_line"]] = [
-            Violation(
-                row["_line"],
-                "duplicate_id_in_drop",
-                ",".join(key),
-                record,
-                f"key ({', '.join(key)}) = {record} already appeared earlier in this file",
-            )
-        ]
 
 
 def _quarantine_rows(

@@ -1,7 +1,16 @@
 """The `csw` command: generate synthetic drops, run the daily job, roll back a publication.
 
-Exit codes of `csw run`: 0 published; 2 the data stopped publication (an unreadable file, a failing
-blocking check or dbt test), with what and where; 1 a crash or a usage error.
+exit codes:
+  0   done: published, a drop written, or nothing new to do (said plainly)
+  1   a crash: an unexpected error (a bug, the disk, memory); its traceback is printed
+  2   the data stopped it: a file, a gate rule or a source's setting to fix, named
+  3   csw compare: the two publications differ
+  4   csw extract: the source could not be reached or kept refusing; run again later
+  5   another csw run holds the warehouse (its pid and start named); run later
+  64  a usage error: a wrong argument, or a request the warehouse cannot carry out (a date with no drop, earlier drops not loaded, nothing to roll back to); nothing was changed
+
+Arguments, dates and the warehouse's state are checked before the job is loaded, so a usage error
+or a busy warehouse is answered at once.
 """
 
 from __future__ import annotations
@@ -10,13 +19,22 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import NoReturn
 
+from orchestration import exit_codes
 from orchestration.settings import Settings
 
-EXIT_PUBLISHED = 0
-EXIT_CRASH = 1
-EXIT_DATA_STOPPED = 2
-EXIT_DIFFERENT = 3
+
+class UsageError(Exception):
+    """The command cannot be carried out as asked; the message says what to do instead."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the contract's usage code (argparse's own is 2, the code of a data stop)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(exit_codes.USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _date(text: str) -> dt.date:
@@ -27,8 +45,13 @@ def _date(text: str) -> dt.date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="csw", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(
+        prog="csw",
+        description=__doc__.split("\n")[0],
+        epilog=exit_codes.contract_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="write deterministic synthetic source drops")
     _add_generate_args(gen, out_required=True)
@@ -40,7 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         "writing app_db drops; then `csw extract app-db` writes them from the database",
     )
 
-    run = sub.add_parser("run", help="ingest drops, build the models, check and publish")
+    run = sub.add_parser(
+        "run",
+        help="ingest drops, build the models, check and publish",
+        epilog=exit_codes.contract_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument(
         "--extracts",
         type=Path,
@@ -61,12 +89,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--to", dest="date_to", type=_date, help="last drop date of a range; the run's as-of date"
     )
+    _add_verbose_arg(run)
 
     demo = sub.add_parser(
         "demo", help="generate synthetic drops, run the whole history and publish"
     )
     _add_generate_args(demo, out_required=False)
     demo.add_argument("--warehouse", type=Path, default=None)
+    _add_verbose_arg(demo)
+
+    ui = sub.add_parser(
+        "ui",
+        help="open the Dagster UI (dagster dev) on this warehouse's paths and Dagster instance, "
+        "where every csw run is recorded",
+    )
+    ui.add_argument("--extracts", type=Path, default=None)
+    ui.add_argument("--warehouse", type=Path, default=None)
+    ui.add_argument("--port", type=int, default=3000, help="the UI's port (default 3000)")
 
     rollback = sub.add_parser(
         "rollback", help="restore the previous publication from published/history/"
@@ -95,6 +134,15 @@ def _parser() -> argparse.ArgumentParser:
 
     add_extract_parser(sub)
     return parser
+
+
+def _add_verbose_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print everything (dbt's per-node lines, Dagster's log, library warnings) on the "
+        "terminal too, not only in the run log file",
+    )
 
 
 def _add_generate_args(parser: argparse.ArgumentParser, *, out_required: bool) -> None:
@@ -127,6 +175,10 @@ def _say(message: str) -> None:
     print(f"csw: {message}", flush=True)
 
 
+def _complain(message: str) -> None:
+    print(f"csw: {message}", file=sys.stderr, flush=True)
+
+
 def cmd_generate(args: argparse.Namespace, out: Path) -> None:
     from synthetic import generate_drops
 
@@ -147,15 +199,104 @@ def cmd_generate(args: argparse.Namespace, out: Path) -> None:
     )
 
 
-def cmd_run(settings: Settings, date_from: dt.date | None, date_to: dt.date | None) -> int:
-    from orchestration.runner import run_daily_job
+def run_window(
+    settings: Settings, date_from: dt.date | None, date_to: dt.date | None
+) -> tuple[dt.date, dt.date] | None:
+    """The drop dates a run processes: the range asked for, checked against the drops and what
+    the warehouse has loaded; or, with no dates, the pending drops (None: nothing new).
+    Raises UsageError when the run cannot start from where the warehouse is."""
+    from orchestration.drops import (
+        describe_dates,
+        pending_dates,
+        scan_drops,
+        unloaded_dates,
+        warehouse_state,
+    )
 
-    outcome = run_daily_job(settings, date_from, date_to, progress=_say)
+    if not settings.extracts_dir.is_dir():
+        raise UsageError(
+            f"no extracts folder {settings.extracts_dir} (--extracts, $CSW_EXTRACTS_DIR)"
+        )
+    scan = scan_drops(settings.extracts_dir)
+    for skipped in scan.skipped:
+        _say(f"warning: {skipped}")
+    if not scan.dates:
+        raise UsageError(
+            f"no drops under {settings.extracts_dir}: expected <source>/<YYYY-MM-DD>/ folders"
+        )
+    first_partition = settings.first_partition
+    state = warehouse_state(settings.build_db, settings.published_db)
+    if date_from is None or date_to is None:
+        pending = pending_dates(scan, settings.extracts_dir, state, first_partition)
+        return (pending[0], scan.dates[-1]) if pending else None
+    if date_from > date_to:
+        raise UsageError(f"--from {date_from} is after --to {date_to}")
+    if date_from < first_partition:
+        raise UsageError(
+            f"{date_from} is before the first partition {first_partition}; "
+            "set CSW_PARTITIONS_START to an earlier date"
+        )
+    if not any(date_from <= d <= date_to for d in scan.dates):
+        asked = f"dated {date_from}" if date_from == date_to else f"from {date_from} to {date_to}"
+        raise UsageError(
+            f"no drop {asked} under {settings.extracts_dir} "
+            f"(drops there: {describe_dates(scan.dates)})"
+        )
+    earlier = [
+        d
+        for d in unloaded_dates(scan, settings.extracts_dir, state)
+        if first_partition <= d < date_from
+    ]
+    if earlier:
+        raise UsageError(
+            f"the drops of {describe_dates(earlier)} must be loaded before {date_from}: they are "
+            "not loaded yet (or changed since). Run `csw run` to process every pending drop, or "
+            f"`csw run --from {earlier[0]} --to {date_to}`"
+        )
+    return date_from, date_to
+
+
+def cmd_run(
+    settings: Settings, date_from: dt.date | None, date_to: dt.date | None, verbose: bool = False
+) -> int:
+    """Run the daily job over the window `run_window` finds; the run holds the warehouse. The
+    terminal gets a line per step; dbt's lines, Dagster's log and warnings go to the run log."""
+    from orchestration.run_lock import exclusive_run
+
+    with exclusive_run(settings.warehouse_dir, settings.published_dir, "csw run", _say):
+        window = run_window(settings, date_from, date_to)
+        if window is None:
+            _say(
+                f"nothing new: every drop under {settings.extracts_dir} has been loaded and "
+                "published; pass --date to run one again"
+            )
+            return exit_codes.OK
+        from orchestration.run_log import RunLog
+        from orchestration.runner import run_daily_job
+
+        with RunLog(settings.warehouse_dir / "logs", verbose=verbose) as log:
+            outcome = run_daily_job(settings, *window, progress=log.say, listener=log.listen)
     if outcome.published:
         _say(f"published {outcome.as_of} → {settings.published_db}")
-        return EXIT_PUBLISHED
-    print(f"csw: not published: {outcome.reason}", file=sys.stderr, flush=True)
-    return EXIT_DATA_STOPPED if outcome.data_stopped else EXIT_CRASH
+        return exit_codes.OK
+    if outcome.traceback:
+        print(outcome.traceback, file=sys.stderr, flush=True)
+    _complain(f"not published: {outcome.reason}")
+    return exit_codes.DATA_STOPPED if outcome.data_stopped else exit_codes.CRASH
+
+
+def cmd_rollback(settings: Settings) -> int:
+    """Put the previous publication back, recorded in audit.rollbacks."""
+    from orchestration.publish import NothingToRollBack, rollback
+    from orchestration.run_lock import exclusive_run
+
+    with exclusive_run(settings.warehouse_dir, settings.published_dir, "csw rollback", _say):
+        try:
+            restored = rollback(settings.published_dir, settings.build_db)
+        except NothingToRollBack as exc:
+            raise UsageError(f"{exc}; the published file is unchanged") from exc
+    _say(f"restored {restored.name} as {settings.published_db} (recorded in audit.rollbacks)")
+    return exit_codes.OK
 
 
 def cmd_report(settings: Settings, out: Path | None) -> Path:
@@ -163,7 +304,10 @@ def cmd_report(settings: Settings, out: Path | None) -> Path:
     from report.write import write_report
 
     target = (out or settings.warehouse_dir / "report" / "leadership_report.html").resolve()
-    write_report(settings.published_db, target)
+    try:
+        write_report(settings.published_db, target)
+    except FileNotFoundError as exc:
+        raise UsageError(f"{exc}: run `csw run` to publish first") from exc
     _say(f"leadership report → {target}")
     return target
 
@@ -197,11 +341,7 @@ def cmd_docs(settings: Settings) -> Path | None:
     environment = {**os.environ, **settings.dbt_environment()}
     result = subprocess.run(command, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
-        print(
-            f"csw: dbt docs generate failed (exit {result.returncode}):\n{result.stdout[-2000:]}",
-            file=sys.stderr,
-            flush=True,
-        )
+        _complain(f"dbt docs generate failed (exit {result.returncode}):\n{result.stdout[-2000:]}")
         return None
     # The overview page links to the spec as spec/<file>.md: a copy beside the page resolves them
     # wherever the warehouse folder is.
@@ -213,81 +353,129 @@ def cmd_docs(settings: Settings) -> Path | None:
 
 def cmd_compare(old: Path, new: Path) -> int:
     """Say how two publications differ; 0 when every table and value is the same, else 3."""
-    from orchestration.compare import compare_publications
-
     for path in (old, new):
         if not path.is_file():
-            print(f"csw compare: no such file: {path}", file=sys.stderr, flush=True)
-            return EXIT_CRASH
+            raise UsageError(f"compare: no such file: {path}")
+    from orchestration.compare import compare_publications
+
     differences = compare_publications(old, new)
     for difference in differences:
         print(difference.describe(), flush=True)
     if differences:
         _say(f"{len(differences)} tables differ between {old} and {new}")
-        return EXIT_DIFFERENT
+        return exit_codes.DIFFERENT
     _say(f"identical: every published table of {old} equals {new}")
-    return 0
+    return exit_codes.OK
+
+
+def cmd_ui(settings: Settings, port: int) -> NoReturn:
+    """Replace this process with `dagster dev` on the warehouse's paths and instance."""
+    import os
+
+    from orchestration.instance import ENV_DAGSTER_HOME, prepare_dagster_home
+    from orchestration.settings import ENV_EXTRACTS, ENV_WAREHOUSE, PROJECT_ROOT
+
+    home = prepare_dagster_home(settings)
+    environment = {
+        **os.environ,
+        ENV_DAGSTER_HOME: str(home),
+        ENV_EXTRACTS: str(settings.extracts_dir),
+        ENV_WAREHOUSE: str(settings.warehouse_dir),
+    }
+    dagster = str(Path(sys.executable).parent / "dagster")
+    _say(
+        f"dagster dev on {settings.warehouse_dir} (DAGSTER_HOME={home}) at http://127.0.0.1:{port}"
+    )
+    # From the project root, where workspace.yaml names the code location.
+    os.chdir(PROJECT_ROOT)
+    os.execve(dagster, [dagster, "dev", "--port", str(port)], environment)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate synthetic drops, run them all, publish, then write the report and dbt docs."""
+    from orchestration.run_lock import exclusive_run
+
+    settings = _settings(args.out, args.warehouse)
+    with exclusive_run(settings.warehouse_dir, settings.published_dir, "csw demo", _say):
+        _say(
+            f"generating synthetic drops ({args.accounts} accounts × {args.months} months) "
+            f"into {settings.extracts_dir}"
+        )
+        cmd_generate(args, settings.extracts_dir)
+        code = cmd_run(settings, None, None, verbose=args.verbose)
+        if code == exit_codes.OK:
+            report_path = cmd_report(settings, None)
+            docs_path = cmd_docs(settings)
+            _print_next_steps(settings, report_path, docs_path)
+    return code
+
+
+def cmd_generate_command(args: argparse.Namespace) -> int:
+    code = exit_codes.OK
+    if args.postgres:
+        from synthetic.postgres import check_postgres, move_app_db_to_postgres
+
+        code = check_postgres(args.postgres)  # before generating anything
+        if args.flaw_rate:
+            # A database's typed columns cannot hold the malformed rows flaws inject.
+            _say("--postgres: generating without injected flaws (--flaw-rate 0)")
+            args.flaw_rate = 0.0
+    if code == exit_codes.OK:
+        cmd_generate(args, args.out.resolve())
+    if code == exit_codes.OK and args.postgres:
+        code = move_app_db_to_postgres(args.postgres, args.out.resolve(), _say)
+    return code
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "generate":
+        return cmd_generate_command(args)
+    if args.command == "extract":
+        from ingest.extract.commands import run_extract
+
+        return run_extract(args, _say)
+    if args.command == "run":
+        if bool(args.date_from) != bool(args.date_to):
+            raise UsageError("run: --from and --to go together")
+        start = args.date or args.date_from
+        end = args.date or args.date_to
+        return cmd_run(_settings(args.extracts, args.warehouse), start, end, args.verbose)
+    if args.command == "demo":
+        return cmd_demo(args)
+    if args.command == "rollback":
+        return cmd_rollback(_settings(None, args.warehouse))
+    if args.command == "report":
+        cmd_report(_settings(None, args.warehouse), args.out)
+        return exit_codes.OK
+    if args.command == "compare":
+        return cmd_compare(args.old, args.new)
+    if args.command == "ui":
+        return cmd_ui(_settings(args.extracts, args.warehouse), args.port)
+    raise UsageError(f"unknown command {args.command}")  # argparse enforces the choices
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Parse, run the command and exit with the contract's code (`csw --help` lists them)."""
+    from orchestration.run_lock import WarehouseBusy
+
     args = _parser().parse_args(argv)
     try:
-        if args.command == "generate":
-            code = 0
-            if args.postgres:
-                from synthetic.postgres import check_postgres, move_app_db_to_postgres
-
-                code = check_postgres(args.postgres)  # before generating anything
-                if args.flaw_rate:
-                    # A database's typed columns cannot hold the malformed rows flaws inject.
-                    _say("--postgres: generating without injected flaws (--flaw-rate 0)")
-                    args.flaw_rate = 0.0
-            if code == 0:
-                cmd_generate(args, args.out.resolve())
-            if code == 0 and args.postgres:
-                code = move_app_db_to_postgres(args.postgres, args.out.resolve(), _say)
-        elif args.command == "extract":
-            from ingest.extract.commands import run_extract
-
-            code = run_extract(args, _say)
-        elif args.command == "run":
-            if args.date_from and not args.date_to or args.date_to and not args.date_from:
-                raise SystemExit("csw run: --from and --to go together")
-            start = args.date or args.date_from
-            end = args.date or args.date_to
-            code = cmd_run(_settings(args.extracts, args.warehouse), start, end)
-        elif args.command == "demo":
-            settings = _settings(args.out, args.warehouse)
-            _say(
-                f"generating synthetic drops ({args.accounts} accounts × {args.months} months) into {settings.extracts_dir}"
-            )
-            cmd_generate(args, settings.extracts_dir)
-            code = cmd_run(settings, None, None)
-            if code == EXIT_PUBLISHED:
-                report_path = cmd_report(settings, None)
-                docs_path = cmd_docs(settings)
-                _print_next_steps(settings, report_path, docs_path)
-        elif args.command == "rollback":
-            from orchestration.publish import rollback
-
-            settings = _settings(None, args.warehouse)
-            restored = rollback(settings.published_dir)
-            _say(f"restored {restored.name} as {settings.published_db}")
-            code = 0
-        elif args.command == "report":
-            settings = _settings(None, args.warehouse)
-            try:
-                cmd_report(settings, args.out)
-                code = 0
-            except FileNotFoundError as exc:
-                print(f"csw report: {exc}", file=sys.stderr, flush=True)
-                code = EXIT_CRASH
-        elif args.command == "compare":
-            code = cmd_compare(args.old, args.new)
-        else:  # argparse enforces the choices
-            code = EXIT_CRASH
+        code = _dispatch(args)
+    except UsageError as exc:
+        _complain(str(exc))
+        code = exit_codes.USAGE
+    except WarehouseBusy as exc:
+        _complain(str(exc))
+        code = exit_codes.WAREHOUSE_BUSY
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        # A setting of the environment that cannot be used (CSW_PARTITIONS_START, CSW_EXTRACT…).
+        _complain(exc.code)
+        code = exit_codes.USAGE
     except KeyboardInterrupt:
-        code = EXIT_CRASH
+        _complain("interrupted; the next run cleans up what this one left")
+        code = exit_codes.CRASH
     raise SystemExit(code)
 
 
@@ -304,7 +492,7 @@ Done. Where things are:
 
 What to open next:
   query it     .venv/bin/python -c "import duckdb; print(duckdb.connect('{settings.published_db}', read_only=True).sql('show all tables'))"
-  the UI       CSW_EXTRACTS_DIR={settings.extracts_dir} CSW_WAREHOUSE_DIR={settings.warehouse_dir} .venv/bin/dagster dev
+  the UI       .venv/bin/csw ui --extracts {settings.extracts_dir} --warehouse {settings.warehouse_dir}
 """,
         flush=True,
     )

@@ -20,6 +20,10 @@ RUN_COLUMNS = frozenset({"run_id", "checked_at", "loaded_at", "published_at"})
 # Rendered documents whose text embeds run ids and times.
 RUN_TABLES = frozenset({("audit", "gx_report")})
 SIGNIFICANT_DIGITS = 10
+# Below this a float is compared as 0: a difference of two equal amounts summed in another order
+# leaves 1e-14 or so, which ten significant digits would keep (metrics.md compares unrounded values
+# within 1e-9).
+ZERO_BELOW = 1e-9
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 
@@ -77,7 +81,7 @@ def _comparable(column: str, data_type: str) -> str:
         digits = SIGNIFICANT_DIGITS - 1
         return (
             f"case when {quoted} is null or isnan({quoted}) or isinf({quoted}) or {quoted} = 0 "
-            f"then {quoted} else round({quoted}, {digits} - "
+            f"then {quoted} when abs({quoted}) < {ZERO_BELOW} then 0.0 else round({quoted}, {digits} - "
             f"cast(floor(log10(abs({quoted}))) as integer)) end as {quoted}"
         )
     return quoted

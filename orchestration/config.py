@@ -9,6 +9,7 @@ nothing under `transforms/` reads a file.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from data_contracts.gx_suites import SuiteConfig, parse_suites
+from data_contracts.plausibility import Plausibility
 from transforms import stats
 from transforms.calibration import CalibrationConfig
 from transforms.churn_signals import ChurnSignalConfig, ChurnSignalRule
@@ -239,6 +241,10 @@ def _health_config(root: _Reader) -> HealthScoreConfig:
     if unknown:
         raise at_risk.child("grades").fail(f"unknown grades {unknown}")
 
+    stake = alerts.child("mrr_at_stake")
+    raise_at = stake.child("raise_severity_at_least").number()
+    _check_positive(stake, raise_at, "raise_severity_at_least")
+
     core = root.child("core_features")
     return HealthScoreConfig(
         version=version,
@@ -257,6 +263,7 @@ def _health_config(root: _Reader) -> HealthScoreConfig:
         alert_score_drop_severity=drop.child("severity").text(),
         alert_at_risk_grades=at_risk_grades,
         alert_at_risk_severity=at_risk.child("severity").text(),
+        alert_mrr_raise_severity_at_least=raise_at,
         core_features=tuple((plan, node.texts()) for plan, node in core.items()),
     )
 
@@ -305,8 +312,9 @@ def load_churn_signals_config(
 _LIFECYCLE_RULE_SETTINGS = {
     "trial_to_onboarding_state":                    ("trial_to_onboarding", "subscription_state", "text"),
     "onboarding_to_adopting_completion_at_least":   ("onboarding_to_adopting", "onboarding_completion_at_least", "number"),
-    "onboarding_to_at_risk_days_in_stage_over":     ("onboarding_to_at_risk", "days_in_stage_over", "integer"),
+    "onboarding_window_ended_completion_at_least":  ("onboarding_to_adopting", "window_ended_completion_at_least", "number"),
     "onboarding_to_at_risk_completion_below":       ("onboarding_to_at_risk", "onboarding_completion_below", "number"),
+    "onboarding_window_days_without_program":       ("onboarding_to_at_risk", "window_days_without_program", "integer"),
     "adopting_to_growing_health_at_least":          ("adopting_to_growing", "health_at_least", "number"),
     "adopting_to_growing_tenure_days_over":         ("adopting_to_growing", "tenure_days_over", "integer"),
     "growing_to_renewing_days_to_term_end_at_most": ("growing_to_renewing", "days_to_term_end_at_most", "integer"),
@@ -350,6 +358,11 @@ def load_lifecycle_config(path: Path = CONFIG_DIR / "lifecycle.yml") -> Lifecycl
                 .child(key)
                 .fail("this rule is part of metrics.md §5 and cannot be disabled")
             )
+    if not enter.child("cancellation_requested").flag():
+        raise enter.child("cancellation_requested").fail(
+            "an open cancellation request puts an account at risk (metrics.md §5 rule 2); "
+            "it cannot be disabled"
+        )
     rule_settings = {
         field: getattr(rules.child(name).child(key), kind)()
         for field, (name, key, kind) in _LIFECYCLE_RULE_SETTINGS.items()
@@ -568,6 +581,25 @@ def load_support_config(path: Path = CONFIG_DIR / "support.yml") -> SupportConfi
     """The support mart settings of metrics.md §6: the competitor names counted in tickets."""
     root = _read_yaml(path)
     return SupportConfig(version=_version(root), competitors=root.child("competitors").texts())
+
+
+def load_ingest_config(path: Path = CONFIG_DIR / "ingest.yml") -> Plausibility:
+    """The window a drop's timestamps must fall in (the company's first date, the tolerance and
+    horizon past a drop's date), validated."""
+    root = _read_yaml(path)
+    _version(root)
+    start = root.child("company_start_date")
+    try:
+        company_start = dt.date.fromisoformat(start.text())
+    except ValueError as exc:
+        raise start.fail(f"is not a date (YYYY-MM-DD): {exc}") from exc
+    tolerance = root.child("happened_tolerance_days").integer()
+    horizon = root.child("scheduled_horizon_days").integer()
+    if tolerance < 0 or horizon < tolerance:
+        raise root.fail(
+            "happened_tolerance_days must be ≥ 0 and scheduled_horizon_days at least as large"
+        )
+    return Plausibility(company_start, tolerance, horizon)
 
 
 # --------------------------------------------------------------------------- the publish gate

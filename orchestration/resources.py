@@ -1,4 +1,8 @@
-"""Dagster resources: the warehouse's DuckDB build database and the dbt CLI, for one Settings."""
+"""Dagster resources: the warehouse's DuckDB build database and the dbt CLI, for one Settings.
+
+The warehouse resource holds the warehouse's run lock (orchestration/run_lock.py) for the length
+of a run, so a run launched from the Dagster UI and a `csw run` never write the warehouse at once.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
+from orchestration.run_lock import exclusive_run
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings, duckdb_memory_limit
 
 
@@ -37,10 +42,27 @@ class Warehouse:
 WarehouseResource = dg.ResourceParam[Warehouse]
 
 
+def locked_warehouse(settings: Settings) -> dg.ResourceDefinition:
+    """The warehouse as a resource that holds the run lock while a run uses it (re-entrant: the
+    CLI holds it already for the runs it starts)."""
+
+    @dg.resource(description="The build database of one warehouse, locked for the run.")
+    def warehouse(init_context: dg.InitResourceContext) -> Iterator[Warehouse]:
+        with exclusive_run(
+            settings.warehouse_dir,
+            settings.published_dir,
+            f"dagster run {init_context.run.run_id if init_context.run else ''}".strip(),
+            init_context.log.info if init_context.log else print,
+        ):
+            yield Warehouse(settings)
+
+    return warehouse
+
+
 def build_resources(settings: Settings) -> dict[str, object]:
     """The resources every job of the warehouse needs, for one set of paths."""
     return {
-        "warehouse": Warehouse(settings),
+        "warehouse": locked_warehouse(settings),
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),

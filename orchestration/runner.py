@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.instance import warehouse_instance
 from orchestration.settings import Settings, export_dbt_environment
 
 DATA_STOP_ERRORS = (
@@ -28,6 +30,9 @@ class RunOutcome:
     reason: str = ""
     data_stopped: bool = False
     run_id: str | None = None
+    nothing_to_do: bool = False
+    # A crash's tracebacks (what failed that neither the data nor a rule explains).
+    traceback: str = ""
 
 
 def processed_dates(build_db: Path) -> set[dt.date]:
@@ -50,12 +55,16 @@ def processed_dates(build_db: Path) -> set[dt.date]:
 
 
 def pending_range(settings: Settings) -> tuple[dt.date, dt.date] | None:
-    """The dates a run with no date processes: from the oldest unprocessed drop to the newest drop."""
-    available = settings.drop_dates()
-    unprocessed = [d for d in available if d not in processed_dates(settings.build_db)]
-    if not unprocessed:
+    """The dates a run with no date processes: from the oldest pending drop (orchestration/
+    drops.py: not loaded, changed since, or not yet published) to the newest drop."""
+    from orchestration.drops import pending_dates, scan_drops, warehouse_state
+
+    scan = scan_drops(settings.extracts_dir)
+    state = warehouse_state(settings.build_db, settings.published_db)
+    pending = pending_dates(scan, settings.extracts_dir, state, settings.first_partition)
+    if not pending:
         return None
-    return unprocessed[0], available[-1]
+    return pending[0], scan.dates[-1]
 
 
 def run_daily_job(
@@ -64,8 +73,10 @@ def run_daily_job(
     date_to: dt.date | None,
     progress: Callable[[str], None] = print,
     instance: dg.DagsterInstance | None = None,
+    listener: Callable[[dg.EventLogEntry], None] | None = None,
 ) -> RunOutcome:
-    """Materialise the daily job for a date range (or the pending drops) and report the outcome."""
+    """Materialise the daily job for a date range (or the pending drops) and report the outcome;
+    `listener` is given every event of the run as it happens (orchestration/run_log.py)."""
     from orchestration.definitions import DAILY_JOB_NAME, build_definitions
 
     if date_from is None or date_to is None:
@@ -76,7 +87,11 @@ def run_daily_job(
                     False, None, f"no drops found under {settings.extracts_dir}", data_stopped=True
                 )
             return RunOutcome(
-                False, None, "every drop has been processed already; pass --date to re-run one"
+                False,
+                None,
+                "nothing new: every drop has been loaded and published; pass --date to run "
+                "one again",
+                nothing_to_do=True,
             )
         date_from, date_to = pending
     if date_from > date_to:
@@ -94,8 +109,31 @@ def run_daily_job(
     export_dbt_environment(settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(DAILY_JOB_NAME)
-    result = job.execute_in_process(
-        instance=instance or dg.DagsterInstance.ephemeral(),
+    if instance is None:
+        # The warehouse's own instance: the run, its materialisations and check results stay on
+        # record for `csw ui` (dagster dev).
+        with warehouse_instance(settings) as persistent:
+            result = _execute(job, persistent, date_from, date_to, listener)
+    else:
+        result = _execute(job, instance, date_from, date_to, listener)
+    return _outcome(result, date_to, settings.build_db)
+
+
+def _execute(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    date_from: dt.date,
+    date_to: dt.date,
+    listener: Callable[[dg.EventLogEntry], None] | None,
+) -> dg.ExecuteInProcessResult:
+    """Execute the job in process for a range of partitions on `instance`."""
+    # The run id is chosen here so the listener can subscribe before the first event.
+    run_id = str(uuid.uuid4())
+    if listener is not None:
+        instance.add_event_listener(run_id, listener)
+    return job.execute_in_process(
+        instance=instance,
+        run_id=run_id,
         tags={
             "dagster/asset_partition_range_start": date_from.isoformat(),
             "dagster/asset_partition_range_end": date_to.isoformat(),
@@ -103,7 +141,6 @@ def run_daily_job(
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         raise_on_error=False,
     )
-    return _outcome(result, date_to, settings.build_db)
 
 
 def failed_checks(build_db: Path, run_id: str) -> list[str]:
@@ -133,6 +170,42 @@ def failed_checks(build_db: Path, run_id: str) -> list[str]:
     ]
 
 
+_FAILED_TEST = re.compile(r"Failure in test (\w+)")
+
+
+def dbt_tests_failed(message: str) -> bool:
+    """Whether dbt stopped on failed tests only (the data), not on an error of dbt or a model."""
+    return bool(_FAILED_TEST.search(message)) and " Error in " not in message
+
+
+def dbt_test_failures(build_db: Path, message: str, examples: int = 3) -> str:
+    """The failed dbt tests named in `message`, each with the rows it stored (tests configured
+    with store_failures: their `problem` column, else the row), so the data at fault is named."""
+    names = list(dict.fromkeys(_FAILED_TEST.findall(message)))
+    described = []
+    con = duckdb.connect(str(build_db), read_only=True) if build_db.exists() else None
+    try:
+        for name in names:
+            rows = _stored_failures(con, name, examples) if con is not None else []
+            described.append(f"dbt test {name} failed" + (": " + "; ".join(rows) if rows else ""))
+    finally:
+        if con is not None:
+            con.close()
+    return "; ".join(described)
+
+
+def _stored_failures(con: duckdb.DuckDBPyConnection, test: str, examples: int) -> list[str]:
+    stored = con.execute(
+        "select table_schema from information_schema.tables where table_name = ?", [test]
+    ).fetchall()
+    if not stored:
+        return []
+    frame = con.sql(f'select * from "{stored[0][0]}"."{test}" limit {examples}').pl()
+    if "problem" in frame.columns:
+        return [str(p) for p in frame["problem"].to_list()]
+    return [", ".join(f"{k}={v}" for k, v in row.items()) for row in frame.iter_rows(named=True)]
+
+
 def _outcome(result: dg.ExecuteInProcessResult, as_of: dt.date, build_db: Path) -> RunOutcome:
     from orchestration.publish import PUBLISH_KEY
 
@@ -143,6 +216,7 @@ def _outcome(result: dg.ExecuteInProcessResult, as_of: dt.date, build_db: Path) 
         return RunOutcome(True, as_of, run_id=result.run_id)
     failures = [event for event in result.all_events if event.is_step_failure]
     reasons: list[str] = []
+    traces: list[str] = []
     data_stopped = False
     for event in failures:
         error = event.step_failure_data.error
@@ -151,8 +225,18 @@ def _outcome(result: dg.ExecuteInProcessResult, as_of: dt.date, build_db: Path) 
             chain.append(error)
             error = error.cause
         names = {e.cls_name for e in chain}
+        dbt_error = next((e for e in chain if e.cls_name == "DagsterDbtCliRuntimeError"), None)
+        if dbt_error is not None and not dbt_tests_failed(dbt_error.message):
+            names.discard("DagsterDbtCliRuntimeError")  # dbt itself failed, not a test
         if names & set(DATA_STOP_ERRORS):
             data_stopped = True
+        else:
+            traces.append(f"step {event.step_key}:\n{event.step_failure_data.error.to_string()}")
+        if dbt_error is not None and dbt_tests_failed(dbt_error.message):
+            reasons.append(
+                f"step {event.step_key}: {dbt_test_failures(build_db, dbt_error.message)}"
+            )
+            continue
         if "DagsterAssetCheckFailedError" in names:
             checks = failed_checks(build_db, result.run_id)
             if checks:
@@ -168,5 +252,11 @@ def _outcome(result: dg.ExecuteInProcessResult, as_of: dt.date, build_db: Path) 
         )
         data_stopped = True
     return RunOutcome(
-        False, as_of, "; ".join(reasons), data_stopped=data_stopped, run_id=result.run_id
+        False,
+        as_of,
+        "; ".join(reasons),
+        # Any failure that is not the data's makes the run a crash, whatever else stopped it.
+        data_stopped=data_stopped and not traces,
+        run_id=result.run_id,
+        traceback="\n".join(traces),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +13,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The specification shipped with the code; `csw docs` copies it beside the dbt docs page.
 SPEC_DIR = PROJECT_ROOT / "docs" / "spec"
-# The dbt installed beside this Python, whether or not the virtual environment is activated.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# dbt's command line beside this Python, whether or not the virtual environment is activated:
+# `csw-dbt` (orchestration/dbt_child.py), which dies with the process that started it.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "csw-dbt")
 
 ENV_EXTRACTS = "CSW_EXTRACTS_DIR"
 ENV_WAREHOUSE = "CSW_WAREHOUSE_DIR"
@@ -34,7 +34,6 @@ def duckdb_memory_limit() -> str:
 
 
 DEFAULT_PARTITIONS_START = dt.date(2015, 1, 1)
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -55,17 +54,11 @@ class Settings:
         return min(dates[0], DEFAULT_PARTITIONS_START) if dates else DEFAULT_PARTITIONS_START
 
     def drop_dates(self) -> list[dt.date]:
-        """Every date for which any source has a drop folder, oldest first."""
-        dates: set[dt.date] = set()
-        if self.extracts_dir.exists():
-            for source_dir in self.extracts_dir.iterdir():
-                if source_dir.is_dir():
-                    dates.update(
-                        dt.date.fromisoformat(p.name)
-                        for p in source_dir.iterdir()
-                        if p.is_dir() and _DATE_DIR.match(p.name)
-                    )
-        return sorted(dates)
+        """Every date for which any source has a drop folder, oldest first (folders whose names
+        are not dates are skipped: orchestration/drops.py names them)."""
+        from orchestration.drops import scan_drops
+
+        return scan_drops(self.extracts_dir).dates
 
     @property
     def build_db(self) -> Path:

@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from synthetic.billing_changes import BillingChange, interval_at_renewal, period_changes
 from synthetic.calendar import SECONDS_PER_DAY, SimCalendar, add_months
 from synthetic.catalog import CANCELLATION_FEEDBACK, FAILURE_WEIGHTS, FAILURES, PLANS, TRIAL_DAYS
 from synthetic.ids import IdFactory
 from synthetic.population import Population
+from synthetic.revenue_truth import RevenueTruth, SubscriptionRecord
 from synthetic.sinks import DropWriter
 from synthetic.stripe_objects import (
     Attempt,
@@ -33,6 +35,7 @@ from synthetic.stripe_objects import (
 
 RETRY_DAYS = (3, 7, 14)
 DISCOUNT_SHARE = 0.04
+DISCOUNT_PERCENT = 20  # the LOYAL20 coupon of stripe_objects.discount_object
 REFUND_SHARE = 0.01
 
 
@@ -86,6 +89,8 @@ class BillingSimulator:
         )
         self.end_ts = cal.ts(cal.last_day + 1) - 1
         self.coupon_created = cal.start_ts - 400 * SECONDS_PER_DAY
+        self.truth = RevenueTruth(cal, self.end_ts)
+        self.changes: list[BillingChange] = []
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -246,6 +251,9 @@ class BillingSimulator:
         }
         invoices: list[Invoice] = []
         charges: list[Charge] = []
+        history = SubscriptionRecord(
+            a, cus_id, currency, DISCOUNT_PERCENT if discount else 0, snaps, []
+        )
 
         def record(ts: int, **changes: Any) -> None:
             snap.update(changes)
@@ -273,6 +281,7 @@ class BillingSimulator:
                 discount_id=discount["id"] if discount else None,
             )
             invoices.append(inv)
+            history.invoices.append(inv)
             snap["latest_invoice"] = inv.inv_id
             return inv
 
@@ -286,7 +295,12 @@ class BillingSimulator:
             tier: int,
             interval: str,
         ) -> InvoiceLine:
-            disc = int(round(amount * 0.2)) if discount and amount > 0 else 0
+            # Proration lines carry amounts net of the discount (Stripe's default, "included").
+            disc = (
+                int(round(amount * DISCOUNT_PERCENT / 100))
+                if discount and amount > 0 and not proration
+                else 0
+            )
             return InvoiceLine(
                 self.ids.il.next(),
                 amount,
@@ -412,6 +426,7 @@ class BillingSimulator:
                     (self._day(created), min(self._day(end), self.cal.last_day))
                 )
                 self._emit_subscription(static, snaps)
+                self.truth.add(history)
                 return (end if end <= self.end_ts else None), None
             tl.trial_outcome = "converted"
             first_ts = trial_end
@@ -451,6 +466,7 @@ class BillingSimulator:
                 )
                 self._emit_invoices(invoices, charges)
                 self._emit_subscription(static, snaps)
+                self.truth.add(history)
                 return (expired if expired <= self.end_ts else None), None
         app_start = self._day(created)
         anchor_day = dt.datetime.fromtimestamp(first_ts, dt.UTC).day
@@ -463,6 +479,7 @@ class BillingSimulator:
             interval = pending.pop("interval", snap["interval"])
             changes = {"interval": interval, **pending}
             pending = {}
+            self._log_period_changes(a, cus_id, sub_id, period_start, snap, changes)
             period_end = self._add_period(period_start, interval, anchor_day)
             if is_first_period and snap["status"] != "trialing" and not snaps:
                 record(
@@ -551,14 +568,27 @@ class BillingSimulator:
                         tier + 1,
                         seats,
                         snap,
+                        history.discount_percent,
                     )
                     record(when, tier=tier + 1)
+                    self._log(a, cus_id, sub_id, "upgrade", when, PLANS[tier], PLANS[tier + 1])
                 elif rng.random() < 0.06 * h:
                     more = seats + max(1, int(round(seats * rng.uniform(0.1, 0.4))))
                     self._proration(
-                        new_invoice, line, pay, a, when, period_start, period_end, tier, more, snap
+                        new_invoice,
+                        line,
+                        pay,
+                        a,
+                        when,
+                        period_start,
+                        period_end,
+                        tier,
+                        more,
+                        snap,
+                        history.discount_percent,
                     )
                     record(when, seats=more)
+                    self._log(a, cus_id, sub_id, "seats_added", when, str(seats), str(more))
                 elif tier > 0 and rng.random() < 0.04 * (1.0 - h) ** 2:
                     pending["tier"] = tier - 1
                 elif seats > 1 and rng.random() < 0.05 * (1.0 - h):
@@ -570,8 +600,9 @@ class BillingSimulator:
                     record(period_end, status="canceled", ended_at=period_end)
                     ended = period_end
                 break
-            if interval == "month" and rng.random() < 0.01:
-                pending["interval"] = "year"
+            switch = interval_at_renewal(interval, rng)
+            if switch is not None:
+                pending["interval"] = switch
             period_start = period_end
         state.update({"tier": snap["tier"], "seats": snap["seats"], "interval": snap["interval"]})
         end_day = self.cal.last_day if ended is None else min(self._day(ended), self.cal.last_day)
@@ -581,7 +612,22 @@ class BillingSimulator:
         )
         self._emit_invoices(invoices, charges)
         self._emit_subscription(static, snaps)
+        self.truth.add(history)
         return ended, paid_start
+
+    def _log(
+        self, a: int, customer: str, sub_id: str, kind: str, ts: int, before: str, after: str
+    ) -> None:
+        """Note a change of plan, seats or interval for the ground truth."""
+        if ts <= self.end_ts:
+            self.changes.append(BillingChange(a, customer, sub_id, kind, ts, before, after))
+
+    def _log_period_changes(
+        self, a: int, customer: str, sub_id: str, ts: int, snap: dict, changes: dict
+    ) -> None:
+        """Note the changes a new period brings (interval, a downgrade, fewer seats)."""
+        if ts <= self.end_ts:
+            self.changes += period_changes(a, customer, sub_id, ts, snap, changes)
 
     def _add_period_months(self, ts: int, months: int, anchor: int) -> int:
         base = dt.datetime.fromtimestamp(ts, dt.UTC)
@@ -600,10 +646,12 @@ class BillingSimulator:
         new_tier: int,
         new_seats: int,
         snap: dict[str, Any],
+        percent: int,
     ) -> None:
-        """An immediate upgrade or seat increase: credit the unused time, charge the new price."""
+        """An immediate upgrade or seat increase: credit the unused time, charge the new price
+        (both net of the subscription's discount, as Stripe shows prorations by default)."""
         currency = self.pop.currency_code(a)
-        share = (p_end - when) / max(1, p_end - p_start)
+        share = (p_end - when) / max(1, p_end - p_start) * (1 - percent / 100)
         old_amount = unit_amount(currency, snap["tier"], snap["interval"]) * snap["seats"]
         new_amount = unit_amount(currency, new_tier, snap["interval"]) * new_seats
         old_name, new_name = PLANS[snap["tier"]].title(), PLANS[new_tier].title()

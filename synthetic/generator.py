@@ -8,6 +8,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from synthetic.app_db import (
     AppDbSimulator,
 )
 from synthetic.billing import AccountTimeline, BillingSimulator
+from synthetic.billing_changes import write_billing_changes
 from synthetic.calendar import SimCalendar
 from synthetic.catalog import CURRENCIES, FX_DAILY_SIGMA, FX_START, PLANS, SEGMENTS
 from synthetic.population import Population, draw_population
@@ -138,7 +140,8 @@ def generate_drops(
         for interval in ("month", "year")
     }
     prices = PriceBook(price_ids, cal.start_ts - 500 * 86_400, api_version)
-    timelines = BillingSimulator(cal, pop, writer, prices, rng_bill).run(say)
+    billing = BillingSimulator(cal, pop, writer, prices, rng_bill)
+    timelines = billing.run(say)
     _choose_plan_mismatches(pop, timelines, writer)
 
     say("writing app database tables")
@@ -152,7 +155,7 @@ def generate_drops(
     n_events = write_events(cal, pop, timelines, users, writer, rng_usage, say)
     say("writing tickets")
     TicketingSimulator(cal, pop, timelines, users, writer, rng_tix).write()
-    _write_fx(cal, writer, rng_fx)
+    fx_rates = _write_fx(cal, writer, rng_fx)
     writer.close(say)
 
     say(f"writing ground truth to {ground_truth_dir}")
@@ -175,6 +178,7 @@ def generate_drops(
         },
         n_events,
     )
+    _write_revenue_truth(ground_truth_dir, cal, pop, billing, fx_rates)
     return GenerationSummary(
         out_dir=out_dir,
         ground_truth_dir=ground_truth_dir,
@@ -201,16 +205,41 @@ def _choose_plan_mismatches(
             pop.db_plan_offset[a] = -1
 
 
-def _write_fx(cal: SimCalendar, writer: DropWriter, rng: np.random.Generator) -> None:
-    """Daily rates to USD for every non-USD currency, on every day of the period."""
+def _write_fx(
+    cal: SimCalendar, writer: DropWriter, rng: np.random.Generator
+) -> dict[str, list[str]]:
+    """Daily rates to USD for every non-USD currency, on every day of the period; returns them as
+    written (currency → the rate of each day, as text)."""
+    written: dict[str, list[str]] = {}
     for currency in CURRENCIES:
         if currency == "usd":
             continue
         steps = rng.normal(0.0, FX_DAILY_SIGMA, size=cal.n_days)
         rates = FX_START[currency] * np.exp(np.cumsum(steps) - steps[0])
+        written[currency] = [f"{rates[day]:.6f}" for day in range(cal.n_days)]
         for day in range(cal.n_days):
-            row = [cal.date(day).isoformat(), currency.upper(), f"{rates[day]:.6f}"]
+            row = [cal.date(day).isoformat(), currency.upper(), written[currency][day]]
             writer.emit("fx_rates", "fx_rates", f"{day}/{currency}", [day], lambda d, row=row: row)
+    return written
+
+
+def _write_revenue_truth(
+    gt: Path,
+    cal: SimCalendar,
+    pop: Population,
+    billing: BillingSimulator,
+    fx_rates: dict[str, list[str]],
+) -> None:
+    """mrr_truth.csv, mrr_movements_truth.csv (synthetic/revenue_truth.py) and
+    billing_changes.csv, valued in USD at the rates the fx_rates drops carry."""
+
+    def rate_of(currency: str, day: dt.date) -> Decimal:
+        if currency == "usd":
+            return Decimal(1)
+        return Decimal(fx_rates[currency][cal.day_of(day)])
+
+    billing.truth.write(gt, pop.account_ids, rate_of)
+    write_billing_changes(gt / "billing_changes.csv", cal, pop.account_ids, billing.changes)
 
 
 def _write_ground_truth(

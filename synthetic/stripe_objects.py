@@ -320,7 +320,8 @@ def _line_object(inv: Invoice, line: InvoiceLine, prices: PriceBook) -> dict[str
         "currency": inv.currency,
         "description": line.description,
         "discount_amounts": discount_amounts,
-        "discountable": True,
+        # Stripe never discounts a proration line again: its amount is already net of discounts.
+        "discountable": not line.proration,
         "discounts": [inv.discount_id] if inv.discount_id else [],
         "invoice": inv.inv_id,
         "livemode": False,

@@ -1,8 +1,8 @@
 """Calibration of the health score against churn (metrics.md §2): does a low score precede churn?
 
 For each month-end calibration date whose horizon has passed, the accounts paying on it are
-followed for `horizon_days`; an account churned when its MRR is 0 on a later valuation date inside
-the horizon. The score's AUC against that outcome, precision and recall of the at-risk grades as a
+followed for `horizon_days`; an account churned when its MRR goes to 0 on any day inside the
+horizon (its daily customer status is no longer `paying`), not only on a month-end valuation. The score's AUC against that outcome, precision and recall of the at-risk grades as a
 flag, and churn per grade are computed per date and pooled over the latest dates.
 """
 
@@ -17,6 +17,10 @@ GRADES = ("A", "B", "C", "D", "F")
 PER_DATE_SCOPE = "calibration_date"
 #: The published name of the pooled row's scope (audit.health_calibration.scope).
 POOLED_SCOPE = "pooled_12m"
+POPULATION = (
+    "paying accounts with a health score on the calibration date (the live book; trials excluded)"
+)
+CHURN_RULE = "customer status not paying (MRR 0) on any day in (calibration date, + horizon_days]"
 
 
 @dataclass(frozen=True)
@@ -159,22 +163,33 @@ def calibrate(
 
 
 def churn_outcomes(
-    mrr: pl.DataFrame, calibration_dates: list[dt.date], horizon_days: int
+    statuses: pl.DataFrame, calibration_dates: list[dt.date], horizon_days: int
 ) -> pl.DataFrame:
-    """For each calibration date t, the accounts with MRR > 0 valued on t, and whether their MRR is 0
-    on a valuation date in (t, t + horizon_days]. `mrr`: account_id, valuation_date, mrr_minor."""
-    paying = mrr.filter(
-        pl.col("valuation_date").is_in(calibration_dates) & (pl.col("mrr_minor") > 0)
-    ).select("account_id", pl.col("valuation_date").alias("calibration_date"))
-    later = paying.join(mrr, on="account_id").filter(
-        (pl.col("valuation_date") > pl.col("calibration_date"))
-        & (pl.col("valuation_date") <= pl.col("calibration_date") + dt.timedelta(days=horizon_days))
-    )
-    churned = later.group_by("account_id", "calibration_date").agg(
-        (pl.col("mrr_minor") == 0).any().alias("churned")
+    """For each calibration date t, the accounts paying on t (customer status `paying`: the live
+    book less its trials, which are their own segment), and whether they churned in
+    (t, t + horizon_days]: their MRR went to 0, i.e. on some day of the window their status is
+    known and not `paying` (metrics.md §2: at any time in the window, not only on a month-end
+    valuation). churned_on is the first such day.
+
+    `statuses`: account_id, as_of_date, customer_status per day (int_account_status_daily; any
+    superset of the paying rows of the dates and the non-paying rows of the windows)."""
+    paying = statuses.filter(
+        pl.col("as_of_date").is_in(calibration_dates) & (pl.col("customer_status") == "paying")
+    ).select("account_id", pl.col("as_of_date").alias("calibration_date"))
+    not_paying = statuses.filter(
+        pl.col("customer_status").is_not_null() & (pl.col("customer_status") != "paying")
+    ).select("account_id", pl.col("as_of_date").alias("left_on"))
+    churned = (
+        paying.join(not_paying, on="account_id")
+        .filter(
+            (pl.col("left_on") > pl.col("calibration_date"))
+            & (pl.col("left_on") <= pl.col("calibration_date") + dt.timedelta(days=horizon_days))
+        )
+        .group_by("account_id", "calibration_date")
+        .agg(pl.col("left_on").min().alias("churned_on"))
     )
     return paying.join(churned, on=["account_id", "calibration_date"], how="left").with_columns(
-        pl.col("churned").fill_null(False)
+        pl.col("churned_on").is_not_null().alias("churned")
     )
 
 
@@ -189,6 +204,8 @@ def health_calibration(
     """The calibration table as of a run's date: `calibrate`'s rows with the as-of date and the
     version of the health settings whose scores they judge."""
     return calibrate(scores, outcomes, at_risk_grades, config).with_columns(
+        pl.lit(POPULATION).alias("population"),
+        pl.lit(CHURN_RULE).alias("churn_rule"),
         pl.lit(as_of).alias("as_of_date"),
         pl.lit(health_version).alias("config_version"),
     )

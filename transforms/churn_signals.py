@@ -140,31 +140,16 @@ def competitor_mentions(
     )
 
 
-def new_high_severity_signals(signals: pl.DataFrame, previous_day: pl.DataFrame) -> pl.DataFrame:
-    """High-severity signals of `signals` that did not fire for the same account the day before.
-
-    Both frames are `detect_churn_signals` outputs; `previous_day` holds the rows dated one day
-    before those of `signals`. These become `cs_alerts` rows.
-    """
-    before = previous_day.select(
-        "account_id",
-        (pl.col("as_of_date") + dt.timedelta(days=1)).alias("as_of_date"),
-        "signal",
-    )
-    return signals.filter(pl.col("severity") == "high").join(
-        before, on=["account_id", "as_of_date", "signal"], how="anti"
-    )
-
-
 def churn_signals_daily(metrics: pl.DataFrame, config: ChurnSignalConfig) -> pl.DataFrame:
     """churn_signals_daily rows for the days of `metrics` (finished by `with_config_metrics`):
-    every signal that fired, with the account's CSM."""
+    every signal that fired, with the account's CSM and customer status."""
     inputs = metrics.with_columns(
         pl.col("days_since_last_login").cast(pl.Int64),
         pl.col("open_tickets").cast(pl.Int64),
     )
+    status = [c for c in ("customer_status",) if c in inputs.columns]
     return detect_churn_signals(inputs, config).join(
-        inputs.select("account_id", "as_of_date", "csm_id"),
+        inputs.select("account_id", "as_of_date", "csm_id", *status),
         on=["account_id", "as_of_date"],
         how="left",
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from transforms.comparisons import round_half_away
+from transforms.population import LIVE_STATUSES
 
 KEYS = ("account_id", "month")
 
@@ -126,15 +127,35 @@ def score_engagement(monthly: pl.DataFrame, config: EngagementConfig) -> pl.Data
     )
 
 
-def csm_portfolio(engagement: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame:
-    """Per CSM and month: accounts by engagement level, the low ones listed as at risk, mean score.
+def live_account_months(month_ends: pl.DataFrame) -> pl.DataFrame:
+    """The (account, month) pairs of the live book (metrics.md, population): paying or trialing at
+    the month's last day with a known status, or, for months before the daily status's range,
+    with MRR > 0 at the month's valuation.
+
+    `month_ends`: account_id, month, customer_status (the last known that month, or NULL),
+    mrr_positive (bool, or NULL without a valuation)."""
+    live = pl.col("customer_status").is_in(list(LIVE_STATUSES))
+    known = pl.col("customer_status").is_not_null()
+    return month_ends.filter(
+        pl.when(known).then(live).otherwise(pl.col("mrr_positive").fill_null(False))
+    ).select("account_id", "month")
+
+
+def csm_portfolio(
+    engagement: pl.DataFrame, assignments: pl.DataFrame, live: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per CSM and month: live accounts by engagement level, the low ones listed as at risk, mean
+    score over them (its n is `accounts`).
 
     `engagement` is a `score_engagement` output; `assignments` maps account_id to csm_id (NULL
-    csm_id: unassigned, reported as its own row). Output: csm_id, month, accounts, high, medium,
-    low, unscored (no input at all), at_risk_accounts (list of low accounts, sorted),
+    csm_id: unassigned, reported as its own row); `live`: the (account_id, month) pairs of the
+    live book (`live_account_months`; None: every account). Output: csm_id, month, accounts, high,
+    medium, low, unscored (no input at all), at_risk_accounts (list of low accounts, sorted),
     mean_score (of the unrounded scores present; NULL when none).
     """
     level = pl.col("level")
+    if live is not None:
+        engagement = engagement.join(live, on=["account_id", "month"], how="semi")
     return (
         engagement.join(assignments.select("account_id", "csm_id"), on="account_id", how="left")
         .group_by("csm_id", "month")
@@ -164,9 +185,11 @@ def engagement_tables(
     scored: pl.DataFrame,
     assignments: pl.DataFrame,
     config: EngagementConfig,
+    live: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """engagement_monthly (`scored` with the inputs' coverage details and why a score is NULL) and
-    csm_portfolio stamped with the config version; `inputs` as `typed_engagement_inputs` gives."""
+    csm_portfolio over the live book (`live`, see `csm_portfolio`) stamped with the config version;
+    `inputs` as `typed_engagement_inputs` gives."""
     engagement = scored.join(
         inputs.select("account_id", "month", *INPUT_DETAILS),
         on=["account_id", "month"],
@@ -176,7 +199,7 @@ def engagement_tables(
         .then(pl.lit("no_input_covered"))
         .alias("score_null_reason")
     )
-    portfolio = csm_portfolio(scored, assignments).with_columns(
+    portfolio = csm_portfolio(scored, assignments, live).with_columns(
         pl.lit(config.version).alias("config_version")
     )
     return engagement, portfolio

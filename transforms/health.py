@@ -1,5 +1,5 @@
-"""Customer health score of metrics.md §2: component and overall scores, grade, trend, risk factors,
-opportunities and alerts, computed for every account and day at once.
+"""Customer health score of metrics.md §2: component and overall scores, grade, trend, risk factors
+and opportunities, computed for every account and day at once (the alerts: health_alerts.py).
 
 Missing is not zero: a NULL metric is left out and the weights of the metrics present are rescaled
 within its component (and components likewise); the share of weight that was present is the
@@ -15,7 +15,6 @@ from typing import Literal
 
 import polars as pl
 
-from transforms.churn_signals import new_high_severity_signals
 from transforms.comparisons import ThresholdRule, holds, round_half_away
 
 KEYS = ("account_id", "as_of_date")
@@ -66,6 +65,8 @@ class HealthScoreConfig:
     alert_score_drop_severity: str
     alert_at_risk_grades: tuple[str, ...]
     alert_at_risk_severity: str
+    #: an alert whose account has at least this MRR at stake is raised one severity level
+    alert_mrr_raise_severity_at_least: float
     core_features: tuple[tuple[str, tuple[str, ...]], ...]
 
     @property
@@ -83,6 +84,16 @@ class HealthScoreConfig:
 def component_column(component: ComponentSpec | str) -> str:
     name = component if isinstance(component, str) else component.name
     return f"{name}_score"
+
+
+def metric_points_column(metric: MetricSpec | str) -> str:
+    name = metric if isinstance(metric, str) else metric.name
+    return f"{name}_points"
+
+
+def component_change_column(component: ComponentSpec | str) -> str:
+    name = component if isinstance(component, str) else component.name
+    return f"{name}_change"
 
 
 def component_trend_column(component: ComponentSpec | str) -> str:
@@ -153,7 +164,8 @@ def score_health(metrics: pl.DataFrame, config: HealthScoreConfig) -> pl.DataFra
     Output (contract `HealthScoresOutput`), one row per input row: account_id, as_of_date,
     score (unrounded, NULL below minimum coverage), score_display (Int32, rounded half away from
     zero), grade (of score_display), coverage, reason (`insufficient_data` or NULL), one
-    `<component>_score` per component (NULL when none of its metrics is present), risk_factors and
+    `<component>_score` per component (NULL when none of its metrics is present), every metric as
+    given and its normalised `<metric>_points` (what is behind each component), risk_factors and
     opportunities (list[str]; trend-based risk factors are added by `add_trends`),
     config_version.
     """
@@ -204,6 +216,10 @@ def score_health(metrics: pl.DataFrame, config: HealthScoreConfig) -> pl.DataFra
             "coverage",
             "reason",
             *(component_column(c) for c in config.components),
+            # What is behind each component: every input as measured and its 0-100 points
+            # (NULL where the input is missing and was left out).
+            *(pl.col(m.name).cast(pl.Float64) for m in config.metrics),
+            *(normalised_metric(m).alias(metric_points_column(m)) for m in config.metrics),
             _flags(risk_conditions).alias("risk_factors"),
             _flags(opportunity_conditions).alias("opportunities"),
             pl.lit(config.version).alias("config_version"),
@@ -242,7 +258,8 @@ def add_trends(
     `scores` and `history` are `score_health` outputs; `history` must hold the rows dated
     lookback days before those of `scores` (it may be the whole score history, or `scores` itself).
     Adds score_lookback, score_change, trend (improving/stable/declining at ±5, NULL when either
-    score is NULL or there is no earlier row), `<component>_trend` (up/stable/down) and appends
+    score is NULL or there is no earlier row), `<component>_trend` (up/stable/down),
+    `<component>_change` (the component's change over the lookback, what moved the score) and appends
     `<component>_trend_down` to risk_factors.
     """
     components = [component_column(c) for c in config.components]
@@ -262,11 +279,19 @@ def add_trends(
         for c in config.components
         if config.risk_component_trend_down
     ]
+    # What moved the score: each component's change over the lookback (NULL without both values).
+    component_changes = [
+        (pl.col(component_column(c)) - pl.col(f"{component_column(c)}_lookback")).alias(
+            component_change_column(c)
+        )
+        for c in config.components
+    ]
     return (
         joined.with_columns(
             score_change.alias("score_change"),
             _trend(score_change, config, ("improving", "stable", "declining")).alias("trend"),
             *component_trends,
+            *component_changes,
         )
         .with_columns(
             pl.concat_list(
@@ -274,63 +299,6 @@ def add_trends(
             ).alias("risk_factors")
         )
         .drop(f"{c}_lookback" for c in components)
-    )
-
-
-def health_alerts(
-    scores: pl.DataFrame, history: pl.DataFrame, config: HealthScoreConfig
-) -> pl.DataFrame:
-    """The health alerts of metrics.md §2 for the rows of `scores` (an `add_trends` output).
-
-    - `health_score_drop` (high): the score fell by more than 15 points since the lookback day.
-    - `entered_at_risk_grade` (critical): grade D or F today and not yesterday (no grade
-      yesterday, e.g. a first score or insufficient data, counts as not D/F).
-
-    `history` holds the previous day's score rows. Output: one row per alert with account_id,
-    as_of_date, alert, severity, reason (a sentence for the CSM), score, previous_score, grade,
-    previous_grade, config_version.
-    """
-    yesterday = _shifted(history, ["score", "grade"], 1, "_yesterday")
-    joined = scores.join(yesterday, on=list(KEYS), how="left")
-    at_risk_grades = list(config.alert_at_risk_grades)
-    drop = holds(pl.col("score_change"), "<", -config.alert_score_drop_more_than)
-    drop_alerts = joined.filter(drop).select(
-        *KEYS,
-        pl.lit("health_score_drop").alias("alert"),
-        pl.lit(config.alert_score_drop_severity).alias("severity"),
-        pl.format(
-            "health score fell from {} to {} in {} days",
-            round_half_away(pl.col("score_lookback")).cast(pl.Int64),
-            pl.col("score_display"),
-            pl.lit(config.trend_lookback_days),
-        ).alias("reason"),
-        "score",
-        pl.col("score_lookback").alias("previous_score"),
-        "grade",
-        pl.lit(None, dtype=pl.String).alias("previous_grade"),
-    )
-    entered = pl.col("grade").is_in(at_risk_grades) & ~pl.col("grade_yesterday").is_in(
-        at_risk_grades
-    ).fill_null(False)
-    grade_alerts = joined.filter(entered.fill_null(False)).select(
-        *KEYS,
-        pl.lit("entered_at_risk_grade").alias("alert"),
-        pl.lit(config.alert_at_risk_severity).alias("severity"),
-        pl.format(
-            "grade {} today (score {}), grade {} yesterday",
-            pl.col("grade"),
-            pl.col("score_display"),
-            pl.col("grade_yesterday").fill_null("none"),
-        ).alias("reason"),
-        "score",
-        pl.col("score_yesterday").alias("previous_score"),
-        "grade",
-        pl.col("grade_yesterday").alias("previous_grade"),
-    )
-    return (
-        pl.concat([drop_alerts, grade_alerts])
-        .with_columns(pl.lit(config.version).alias("config_version"))
-        .sort(*KEYS, "alert")
     )
 
 
@@ -344,75 +312,23 @@ def trend_history_columns(config: HealthScoreConfig) -> list[str]:
     ]
 
 
+def _status_columns(metrics: pl.DataFrame) -> list[str]:
+    """The customer status column, where the metrics carry it (the live-book tables show it)."""
+    return [c for c in ("customer_status",) if c in metrics.columns]
+
+
 def scores_with_trends(
     metrics: pl.DataFrame, earlier: pl.DataFrame | None, config: HealthScoreConfig
 ) -> pl.DataFrame:
     """health_scores_daily rows for the days of `metrics` (finished by `with_config_metrics`):
     scores, their trends against these days and the `earlier` days' scores (None: no scores
-    written yet), and each row's CSM."""
+    written yet), and each row's CSM and customer status."""
     scores = score_health(metrics, config)
     history = scores.select(trend_history_columns(config))
     if earlier is not None:
         history = pl.concat([history, earlier], how="vertical_relaxed")
     return add_trends(scores, history, config).join(
-        metrics.select("account_id", "as_of_date", "csm_id"),
+        metrics.select("account_id", "as_of_date", "csm_id", *_status_columns(metrics)),
         on=["account_id", "as_of_date"],
         how="left",
-    )
-
-
-def cs_alerts(
-    scores: pl.DataFrame,
-    signals: pl.DataFrame,
-    days: list[dt.date],
-    first_signal_day: dt.date | None,
-    config: HealthScoreConfig,
-) -> pl.DataFrame:
-    """The CS alerts of `days`: score and grade alerts, and new high-severity churn signals.
-
-    `scores` and `signals` hold health_scores_daily and churn_signals_daily rows of `days` and of
-    the day before each. A signal's first evaluated day (`first_signal_day`) has no previous day
-    to compare with, so only later days can raise a "new" signal alert."""
-    in_days = pl.col("as_of_date").is_in(days)
-    score_alerts = health_alerts(scores.filter(in_days), scores, config).select(
-        "account_id",
-        "as_of_date",
-        "alert",
-        "severity",
-        "reason",
-        pl.lit(None, dtype=pl.String).alias("signal"),
-        pl.col("score").alias("value"),
-        pl.col("previous_score").alias("previous_value"),
-        pl.lit(None, dtype=pl.Float64).alias("threshold"),
-        "grade",
-        "previous_grade",
-        "config_version",
-    )
-    new_signals = new_high_severity_signals(signals.filter(in_days), signals).select(
-        "account_id",
-        "as_of_date",
-        pl.lit("new_high_severity_signal").alias("alert"),
-        "severity",
-        pl.format(
-            "{}: observed {} {} {}",
-            "signal",
-            "observed_value",
-            "operator",
-            "threshold",
-        ).alias("reason"),
-        "signal",
-        pl.col("observed_value").alias("value"),
-        pl.lit(None, dtype=pl.Float64).alias("previous_value"),
-        "threshold",
-        pl.lit(None, dtype=pl.String).alias("grade"),
-        pl.lit(None, dtype=pl.String).alias("previous_grade"),
-        "config_version",
-    )
-    if first_signal_day is not None:
-        new_signals = new_signals.filter(pl.col("as_of_date") > first_signal_day)
-    csms = scores.filter(in_days).select("account_id", "as_of_date", "csm_id")
-    return (
-        pl.concat([score_alerts, new_signals], how="vertical_relaxed")
-        .join(csms, on=["account_id", "as_of_date"], how="left")
-        .sort("as_of_date", "account_id", "alert", "signal", nulls_last=True)
     )

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import polars as pl
 
 from transforms.comparisons import holds
-from transforms.health import HealthScoreConfig
 from transforms.onboarding import OnboardingConfig
 
 #: The stages of metrics.md §5.
@@ -45,6 +44,8 @@ INPUT_COLUMNS = {
     "current_period_end": pl.Date,
     "expansion_opportunity": pl.Boolean,
     "mrr_rose": pl.Boolean,
+    "cancellation_requested": pl.Boolean,
+    "onboarding_window_days": pl.Int64,
 }
 
 STATE_SCHEMA = {
@@ -90,8 +91,9 @@ class LifecycleConfig:
     at_risk_exit_to: str
     trial_to_onboarding_state: str
     onboarding_to_adopting_completion_at_least: float
-    onboarding_to_at_risk_days_in_stage_over: int
+    onboarding_window_ended_completion_at_least: float
     onboarding_to_at_risk_completion_below: float
+    onboarding_window_days_without_program: int
     adopting_to_growing_health_at_least: float
     adopting_to_growing_tenure_days_over: int
     growing_to_renewing_days_to_term_end_at_most: int
@@ -138,6 +140,9 @@ def _at_risk_conditions(config: LifecycleConfig) -> list[tuple[pl.Expr, str]]:
         ),
         # Only where a response exists: holds() is False on NULL.
         (holds(pl.col("nps_score"), "<=", config.at_risk_nps_at_most), "nps_at_most"),
+        # An open cancellation request (signal cancellation_request) puts the account at risk
+        # until it is withdrawn or the account churns (metrics.md §5 rule 2).
+        (_flag("cancellation_requested"), "cancellation_requested"),
     ]
 
 
@@ -184,6 +189,12 @@ def _stage_rules(config: LifecycleConfig) -> list[Rule]:
     """Each stage's own rules, in the order of §5."""
     day = pl.col("as_of_date")
     days_in_stage = (day - pl.col("stage_entered_on")).dt.total_days()
+    # The program window (§8: 7 or 30 days in onboarding) has ended once more days than it lasts
+    # have passed; an account whose segment has no program gets the playbook's 30 days.
+    window = pl.col("onboarding_window_days").fill_null(
+        config.onboarding_window_days_without_program
+    )
+    window_ended = (days_in_stage > window).fill_null(False)
     days_to_term_end = (pl.col("current_period_end") - day).dt.total_days()
     return [
         (
@@ -193,19 +204,31 @@ def _stage_rules(config: LifecycleConfig) -> list[Rule]:
         ),
         (
             _is_stage("onboarding")
-            & holds(
-                pl.col("onboarding_completion"),
-                ">=",
-                config.onboarding_to_adopting_completion_at_least,
+            & (
+                holds(
+                    pl.col("onboarding_completion"),
+                    ">=",
+                    config.onboarding_to_adopting_completion_at_least,
+                )
+                | (
+                    window_ended
+                    & holds(
+                        pl.col("onboarding_completion"),
+                        ">=",
+                        config.onboarding_window_ended_completion_at_least,
+                    )
+                )
             ),
             "adopting",
             "onboarding_to_adopting",
         ),
         (
+            # No account stays in onboarding past its window: below the bar (or with no
+            # completion known) it is at risk.
             _is_stage("onboarding")
-            & holds(days_in_stage, ">", config.onboarding_to_at_risk_days_in_stage_over)
-            & holds(
-                pl.col("onboarding_completion"), "<", config.onboarding_to_at_risk_completion_below
+            & window_ended
+            & ~holds(
+                pl.col("onboarding_completion"), ">=", config.onboarding_to_at_risk_completion_below
             ),
             "at_risk",
             "onboarding_to_at_risk",
@@ -290,6 +313,18 @@ def _decide(config: LifecycleConfig) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         )
         .when(rule == "expanding_to_growing")
         .then(pl.when(_flag("mrr_rose")).then(pl.lit("mrr_rose")).otherwise(pl.lit("30_days")))
+        .when(rule == "onboarding_to_adopting")
+        .then(
+            pl.when(
+                holds(
+                    pl.col("onboarding_completion"),
+                    ">=",
+                    config.onboarding_to_adopting_completion_at_least,
+                )
+            )
+            .then(pl.lit("completion"))
+            .otherwise(pl.lit("window_ended"))
+        )
     )
     return next_stage, rule, detail
 
@@ -375,7 +410,10 @@ def run_lifecycle(
     NULL when insufficient), days_without_login, high_urgent_open_tickets, nps_score (latest,
     NULL without a response), onboarding_completion (share of required steps, 0–1), tenure_days,
     term_months (committed months of the current term), current_period_end (date),
-    expansion_opportunity and mrr_rose (bool). Condition inputs that are NULL never fire a rule.
+    expansion_opportunity and mrr_rose (bool), cancellation_requested (bool: an open cancellation
+    request), onboarding_window_days (the program's window; NULL: no program, the configured
+    default applies). Condition inputs that are NULL never fire a rule, except that an account
+    whose onboarding window has ended leaves onboarding whatever its completion.
 
     `state` (contract `LifecycleState`): account_id, stage, stage_entered_on, renewal_term_end
     (the period end when the account entered renewing) — the `final_state` of the previous run,
@@ -413,16 +451,6 @@ def run_lifecycle(
 
 
 # --------------------------------------------------------------------------- inputs
-
-#: The health opportunity rules that count as an open expansion opportunity.
-EXPANSION_OPPORTUNITY_RULES = ("expansion", "upgrade_approaching_limits")
-
-
-def expansion_opportunity_rules(health_config: HealthScoreConfig) -> list[str]:
-    """The configured health opportunity rules that mean an expansion opportunity is open."""
-    return [
-        r.name for r in health_config.opportunity_rules if r.name in EXPANSION_OPPORTUNITY_RULES
-    ]
 
 
 def onboarding_completion(
@@ -466,20 +494,38 @@ def onboarding_completion(
     )
 
 
+def onboarding_window_days(segments: pl.Series, config: OnboardingConfig) -> pl.Series:
+    """The program window (days) of each row's segment; NULL for a segment with no program."""
+    windows = {s: p.duration_days for p in config.programs for s in p.segments}
+    return segments.replace_strict(windows, default=None, return_dtype=pl.Int64).alias(
+        "onboarding_window_days"
+    )
+
+
 def lifecycle_inputs(
     metrics: pl.DataFrame,
     scores: pl.DataFrame,
     steps: pl.DataFrame,
-    expansion_rules: list[str],
+    opportunities: pl.DataFrame,
     onboarding_config: OnboardingConfig,
 ) -> pl.DataFrame:
-    """The machine's inputs for the days of `metrics`: the daily metrics with each day's health
-    score and opportunities (`scores`: account_id, as_of_date, health_score, opportunities), the
-    onboarding completion and whether an expansion opportunity is open."""
-    return metrics.join(scores, on=["account_id", "as_of_date"], how="left").with_columns(
-        onboarding_completion(metrics, steps, onboarding_config),
-        pl.col("opportunities")
-        .list.eval(pl.element().is_in(expansion_rules))
-        .list.any()
-        .alias("expansion_opportunity"),
+    """The machine's inputs for the days of `metrics` whose customer status is known (a day Stripe
+    does not cover leaves the stage as it was): the daily metrics with each day's health score
+    (`scores`: account_id, as_of_date, health_score), the onboarding completion and program
+    window, and whether the published expansion opportunities (`opportunities`: account_id,
+    as_of_date, one row per open opportunity) hold one for the account that day."""
+    known = metrics.filter(pl.col("customer_status").is_not_null())
+    open_days = opportunities.select("account_id", "as_of_date").unique()
+    return (
+        known.join(scores, on=["account_id", "as_of_date"], how="left")
+        .with_columns(
+            onboarding_completion(known, steps, onboarding_config),
+            onboarding_window_days(known["segment"], onboarding_config),
+        )
+        .join(
+            open_days.with_columns(pl.lit(True).alias("expansion_opportunity")),
+            on=["account_id", "as_of_date"],
+            how="left",
+        )
+        .with_columns(pl.col("expansion_opportunity").fill_null(False))
     )

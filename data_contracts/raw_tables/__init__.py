@@ -41,7 +41,11 @@ INGEST_LOG_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("manifest_rows", "BIGINT", "row count the manifest declares for the file, NULL if none"),
     ("manifest_mismatch", "BOOLEAN", "manifest_rows is not NULL and differs from rows_read"),
     ("content_sha256", "VARCHAR", ""),
-    ("status", "VARCHAR", "loaded, unchanged, replaced, missing_file, missing_drop"),
+    (
+        "status",
+        "VARCHAR",
+        "loaded, unchanged, replaced, missing_file, ignored_file (no table reads it), missing_drop",
+    ),
     ("synthetic", "BOOLEAN", "manifest's synthetic flag (false without manifest)"),
     ("extracted_at", "TIMESTAMP", "manifest's extracted_at"),
     ("loaded_at", "TIMESTAMP", ""),

@@ -212,6 +212,11 @@ TABLES: tuple[RawTable, ...] = (
             column("price_recurring_interval_count", "BIGINT", "when `price` is an object"),
             column("price_recurring_usage_type", "VARCHAR", "when `price` is an object"),
             column("metadata", "VARCHAR", "JSON text"),
+            column(
+                "pricing_unit_amount_decimal",
+                "VARCHAR",
+                "newer API: pricing.unit_amount_decimal (the line's unit price, minor units)",
+            ),
         ),
         parent="invoices",
     ),

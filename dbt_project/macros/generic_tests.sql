@@ -14,3 +14,21 @@
     from {{ model }}
     where not coalesce({{ expression }}, false)
 {% endtest %}
+
+{#- Fails once per currency and valuation date that has no FX rate (on that date or within the 7
+    days before), naming in `problem` the currency, the date and the subscriptions and customers
+    whose MRR it leaves unvalued; store its failures so the run's message can quote them. -#}
+{% test fx_rate_found(model, column_name) %}
+    select
+        currency,
+        valuation_date,
+        count(*) as items,
+        'no ' || currency || ' rate for ' || cast(valuation_date as varchar)
+            || ' (nor in the 7 days before): MRR of '
+            || cast(count(distinct subscription_id) as varchar) || ' subscription(s) unvalued, e.g. '
+            || min(subscription_id) || ' of customer ' || min(customer_id)
+            || '; deliver the rate in fx_rates.csv (date, currency, rate)' as problem
+    from {{ model }}
+    where {{ column_name }} is null
+    group by currency, valuation_date
+{% endtest %}

@@ -1,15 +1,16 @@
 {#- Helpers of the revenue models (metrics.md §1). -#}
 
 {#- The factor that turns one billing period's amount into a monthly amount: 1/n for month,
-    1/(12n) for year, 52/(12n) for week, 365/(12n) for day (n = interval_count, 1 when missing).
-    NULL for an unknown interval, so that a price we cannot normalise never passes as monthly. -#}
+    1/(12n) for year, 52/(12n) for week, 365/(12n) for day (n = interval_count). NULL for an
+    unknown interval or a missing (or 0) interval_count, so that a price we cannot normalise never
+    passes as monthly: a count read as 1 would value a quarterly price three times over. -#}
 {% macro monthly_factor(interval, interval_count) -%}
     (case {{ interval }}
         when 'month' then 1.0
         when 'year' then 1.0 / 12
         when 'week' then 52.0 / 12
         when 'day' then 365.0 / 12
-    end / coalesce(nullif({{ interval_count }}, 0), 1))
+    end / nullif({{ interval_count }}, 0))
 {%- endmacro %}
 
 {#- The end of a day (23:59:59.999 UTC) as a timestamp: the instant a date is valued at. -#}

@@ -2,9 +2,13 @@
 
 {#- Stripe's unix seconds as a TIMESTAMP holding UTC (no time zone attached, like every other
     warehouse timestamp). dbt.dateadd from the epoch, rather than to_timestamp(), because
-    to_timestamp returns a zoned value whose cast back depends on the session time zone. -#}
+    to_timestamp returns a zoned value whose cast back depends on the session time zone. Whole days
+    first, then the seconds left: DuckDB multiplies an interval by a 32-bit count, so seconds alone
+    overflow after 2038-01-19 and one such value would fail every later build. -#}
 {% macro from_unix_seconds(column) -%}
-    {{ dbt.dateadd('second', column, "cast('1970-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ ")") }}
+    {%- set days = "floor(cast(" ~ column ~ " as double) / 86400)" -%}
+    {%- set epoch = "cast('1970-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {{ dbt.dateadd('second', "(" ~ column ~ ") - 86400 * " ~ days, dbt.dateadd('day', days, epoch)) }}
 {%- endmacro %}
 
 {#- Free text as NULL when it is empty or blank: an empty CSV field or "" in JSON means "no value". -#}

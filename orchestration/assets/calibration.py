@@ -1,8 +1,8 @@
 """Calibration asset (metrics.md §2): the backtest of the health score against churn.
 
-It reads the accounts' MRR at each valuation date (`intermediate.int_customer_mrr_monthly`, mapped
-to accounts through the daily metrics; never `marts.dim_accounts`, which reads the transform
-tables) and the health scores of the calibration dates, calls `transforms/calibration.py` with
+It reads the accounts' customer status per day (`intermediate.int_account_status_daily`: a paying
+account churns on the first day its status is no longer paying, whenever in the horizon that
+falls) and the health scores of the calibration dates, calls `transforms/calibration.py` with
 config/calibration.yml, and replaces `transforms.health_calibration`.
 """
 
@@ -32,24 +32,43 @@ from transforms.calibration import (
     health_calibration,
 )
 
-CUSTOMER_MRR_MODEL = intermediate_key("int_customer_mrr_monthly")
+STATUS_MODEL = intermediate_key("int_account_status_daily")
 HEALTH_CALIBRATION = table_key("health_calibration")
 
 
-def read_account_mrr(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Each account's MRR at every valuation date: account_id, valuation_date, mrr_minor."""
+def read_status_days(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """The days the customer status is known for (int_account_status_daily)."""
+    return read_frame(con, "select distinct as_of_date from intermediate.int_account_status_daily")[
+        "as_of_date"
+    ].to_list()
+
+
+def read_statuses(
+    con: duckdb.DuckDBPyConnection, dates: list[dt.date], horizon_days: int
+) -> pl.DataFrame:
+    """The customer statuses churn_outcomes needs: the paying rows of the calibration dates, and
+    the non-paying days of their windows for the accounts paying on one of them."""
+    if not dates:
+        return pl.DataFrame(
+            schema={"account_id": pl.String, "as_of_date": pl.Date, "customer_status": pl.String}
+        )
     return read_frame(
         con,
         """
-        select accounts.account_id, mrr.valuation_date, mrr.mrr_minor
-        from intermediate.int_customer_mrr_monthly as mrr
-        inner join (
-            select distinct account_id, stripe_customer_id
-            from intermediate.int_account_daily_metrics
-            where stripe_customer_id is not null
-        ) as accounts
-            on accounts.stripe_customer_id = mrr.customer_id
+        with paying as (
+            select account_id, as_of_date from intermediate.int_account_status_daily
+            where as_of_date in (select unnest(?::date[])) and customer_status = 'paying'
+        )
+        select account_id, as_of_date, customer_status from paying
+            cross join (select 'paying' as customer_status)
+        union all
+        select status.account_id, status.as_of_date, status.customer_status
+        from intermediate.int_account_status_daily as status
+        where status.customer_status <> 'paying'
+            and status.as_of_date > ? and status.as_of_date <= ?
+            and status.account_id in (select account_id from paying)
         """,
+        [dates, min(dates), max(dates) + dt.timedelta(days=horizon_days)],
     )
 
 
@@ -72,7 +91,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
 
     @dg.asset(
         key=HEALTH_CALIBRATION,
-        deps=[HEALTH_SCORES, CUSTOMER_MRR_MODEL],
+        deps=[HEALTH_SCORES, STATUS_MODEL],
         partitions_def=partitions_def,
         description="Backtest of the health score on the accounts paying at each month-end "
         "calibration date whose horizon has passed, and pooled over the latest such dates "
@@ -88,13 +107,12 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         config = load_calibration_config()
         as_of = as_of_date(context)
         with warehouse.connect() as con:
-            mrr = read_account_mrr(con)
-            dates = calibration_dates(
-                mrr["valuation_date"].unique().to_list(), as_of, config.horizon_days
-            )
+            dates = calibration_dates(read_status_days(con), as_of, config.horizon_days)
             result = health_calibration(
                 read_scores(con, dates),
-                churn_outcomes(mrr, dates, config.horizon_days),
+                churn_outcomes(
+                    read_statuses(con, dates, config.horizon_days), dates, config.horizon_days
+                ),
                 health_config.alert_at_risk_grades,
                 config,
                 as_of,

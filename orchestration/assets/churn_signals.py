@@ -23,6 +23,7 @@ from orchestration.resources import WarehouseResource
 from orchestration.warehouse_io import replace_days
 from transforms.churn_signals import churn_signals_daily
 from transforms.health_inputs import with_config_metrics
+from transforms.population import live_book
 
 CHURN_SIGNALS = table_key("churn_signals_daily")
 
@@ -50,8 +51,9 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             tickets = read_ticket_texts(con)
             written = 0
             for chunk in chunks(days, days_per_chunk(con, as_of)):
+                # The live book only (metrics.md, population).
                 metrics = with_config_metrics(
-                    read_metrics(con, chunk), tickets, health_config, signal_config
+                    live_book(read_metrics(con, chunk)), tickets, health_config, signal_config
                 )
                 signals = churn_signals_daily(metrics, signal_config)
                 replace_days(con, SCHEMA, "churn_signals_daily", signals, chunk)

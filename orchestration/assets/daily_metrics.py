@@ -83,13 +83,6 @@ def read_ticket_texts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-def read_first_day(con: duckdb.DuckDBPyConnection, table: str) -> dt.date | None:
-    """The earliest day transforms.<table> holds (None: no such table)."""
-    if not table_exists(con, SCHEMA, table):
-        return None
-    return con.execute(f"select min(as_of_date) from {SCHEMA}.{table}").fetchall()[0][0]
-
-
 def evaluated_days(days: list[dt.date]) -> pl.DataFrame:
     """A one-column frame of `days`: the record that they were evaluated, even without any row."""
     return pl.DataFrame({"as_of_date": days}, schema={"as_of_date": pl.Date})

@@ -25,6 +25,7 @@ from transforms.engagement import (
     SCORED_INPUTS,
     EngagementConfig,
     engagement_tables,
+    live_account_months,
     score_engagement,
     typed_engagement_inputs,
 )
@@ -51,7 +52,40 @@ def build_engagement(
     )
     EngagementMonthlyOutput.validate(scored)
     assignments = read_frame(con, "select account_id, csm_id from staging.stg_app_db__accounts")
-    return engagement_tables(inputs, scored, assignments, config)
+    return engagement_tables(
+        inputs, scored, assignments, config, live_account_months(read_month_ends(con))
+    )
+
+
+def read_month_ends(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per account and engagement month: the customer status on the month's last day with one
+    (int_account_status_daily), and whether its MRR was > 0 at the month's valuation."""
+    return read_frame(
+        con,
+        """
+        with statuses as (
+            select account_id, cast(date_trunc('month', as_of_date) as date) as month,
+                arg_max(customer_status, as_of_date) as customer_status
+            from intermediate.int_account_status_daily
+            group by 1, 2
+        ),
+        billed as (
+            select accounts.account_id, mrr.month, mrr.mrr_minor > 0 as mrr_positive
+            from intermediate.int_customer_mrr_monthly as mrr
+            inner join staging.stg_app_db__accounts_with_deleted as accounts
+                on accounts.stripe_customer_id = mrr.customer_id
+        )
+        select engagement.account_id, engagement.month, statuses.customer_status,
+            billed.mrr_positive
+        from (select distinct account_id, month from intermediate.int_account_engagement_monthly)
+            as engagement
+        left join statuses
+            on statuses.account_id = engagement.account_id
+            and statuses.month = engagement.month
+        left join billed
+            on billed.account_id = engagement.account_id and billed.month = engagement.month
+        """,
+    )
 
 
 def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -68,8 +102,14 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             ),
             dg.AssetSpec(
                 CSM_PORTFOLIO,
-                deps=[ENGAGEMENT_MODEL, staging_key("stg_app_db__accounts")],
-                description="Accounts by engagement level per CSM and month (metrics.md §3).",
+                deps=[
+                    ENGAGEMENT_MODEL,
+                    staging_key("stg_app_db__accounts"),
+                    intermediate_key("int_account_status_daily"),
+                    intermediate_key("int_customer_mrr_monthly"),
+                ],
+                description="Live accounts (paying or trialing at the month's end) by engagement "
+                "level per CSM and month (metrics.md §3, population).",
                 **SPEC_OPTIONS,
             ),
         ],

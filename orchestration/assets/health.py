@@ -1,4 +1,5 @@
-"""Customer health assets (metrics.md §2): daily health scores with trends, and the CS alerts.
+"""Customer health assets (metrics.md §2): daily health scores with trends, and the CS alerts as
+episodes.
 
 They read dbt's `intermediate.int_account_daily_metrics` a chunk of days at a time
 (`daily_metrics`), call `transforms/health.py` and write schema `transforms`; the days a run adds
@@ -18,7 +19,6 @@ from orchestration.assets.daily_metrics import (
     days_per_chunk,
     days_to_compute,
     evaluated_days,
-    read_first_day,
     read_metrics,
     read_ticket_texts,
 )
@@ -26,15 +26,16 @@ from orchestration.assets.transforms_schema import RUN_OPTIONS, SCHEMA, SPEC_OPT
 from orchestration.config import load_churn_signals_config, load_health_config
 from orchestration.partitions import as_of_date
 from orchestration.resources import WarehouseResource
-from orchestration.warehouse_io import read_frame, replace_days, table_exists
+from orchestration.warehouse_io import read_frame, replace_days, replace_table, table_exists
 from transforms.churn_signals import ChurnSignalConfig
 from transforms.health import (
     HealthScoreConfig,
-    cs_alerts,
     scores_with_trends,
     trend_history_columns,
 )
+from transforms.health_alerts import alert_conditions, alert_episodes
 from transforms.health_inputs import with_config_metrics
+from transforms.population import live_book
 
 HEALTH_SCORES = table_key("health_scores_daily")
 CS_ALERTS = table_key("cs_alerts")
@@ -65,7 +66,10 @@ def score_days(
     signal_config: ChurnSignalConfig,
 ) -> int:
     """Score `days` (with trends from the scores already written) and replace them; rows written."""
-    metrics = with_config_metrics(read_metrics(con, days), tickets, health_config, signal_config)
+    # The live book only (metrics.md, population): churned and never-paid accounts are not scored.
+    metrics = with_config_metrics(
+        live_book(read_metrics(con, days)), tickets, health_config, signal_config
+    )
     scored = scores_with_trends(
         metrics, read_earlier_scores(con, days, health_config), health_config
     )
@@ -73,21 +77,50 @@ def score_days(
     return scored.height
 
 
-def alerts_of_days(
-    con: duckdb.DuckDBPyConnection,
-    days: list[dt.date],
-    first_signal_day: dt.date | None,
-    health_config: HealthScoreConfig,
+def conditions_of_days(
+    con: duckdb.DuckDBPyConnection, days: list[dt.date], health_config: HealthScoreConfig
 ) -> pl.DataFrame:
-    """The CS alerts of `days`, from their scores and signals and those of the day before each."""
-    window = [min(days) - dt.timedelta(days=1), max(days)]
+    """The alert conditions of `days`, from their scores and signals and the MRR at stake."""
+    window = [min(days), max(days)]
     scores = read_frame(
         con, "select * from transforms.health_scores_daily where as_of_date between ? and ?", window
     )
     signals = read_frame(
         con, "select * from transforms.churn_signals_daily where as_of_date between ? and ?", window
     )
-    return cs_alerts(scores, signals, days, first_signal_day, health_config)
+    mrr = read_frame(
+        con,
+        "select account_id, as_of_date, mrr_last_valuation as mrr_at_stake "
+        "from intermediate.int_account_daily_metrics where as_of_date between ? and ? "
+        "and in_live_book",
+        window,
+    )
+    return alert_conditions(scores, signals, mrr, health_config)
+
+
+def episodes_so_far(
+    con: duckdb.DuckDBPyConnection, health_config: HealthScoreConfig
+) -> pl.DataFrame:
+    """cs_alerts from every condition evaluated so far: consecutive days of one condition are one
+    episode, closed on the first day it no longer holds (the status that day says why)."""
+    conditions = read_frame(con, "select * from transforms.cs_alert_conditions_daily")
+    statuses = read_frame(
+        con,
+        """
+        select status.account_id, status.as_of_date, status.customer_status
+        from intermediate.int_account_status_daily as status
+        inner join (
+            select distinct account_id, as_of_date + 1 as as_of_date
+            from transforms.cs_alert_conditions_daily
+        ) as next_days
+            on next_days.account_id = status.account_id
+            and next_days.as_of_date = status.as_of_date
+        """,
+    )
+    last_day = con.execute(
+        "select max(as_of_date) from transforms.cs_alerts_evaluated_days"
+    ).fetchall()[0][0]
+    return alert_episodes(conditions, statuses, last_day, health_config)
 
 
 def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -126,8 +159,9 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         key=CS_ALERTS,
         deps=[HEALTH_SCORES, CHURN_SIGNALS],
         partitions_def=partitions_def,
-        description="Alerts for CS (health score drop, D/F today not yesterday, new high-severity "
-        "churn signals): one row per alert with account, CSM, reason and values.",
+        description="CS alerts as episodes (metrics.md §2): a score drop, grade D/F or a "
+        "high-severity churn signal opens an episode on its first day and closes it on the first "
+        "day it no longer holds or the account leaves the live book; one row per episode.",
         **RUN_OPTIONS,
         **SPEC_OPTIONS,
     )
@@ -136,16 +170,27 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
     ) -> dg.MaterializeResult:
         health_config = load_health_config()
         as_of = as_of_date(context)
-        written = 0
+        conditions = 0
         with warehouse.connect() as con:
-            # Only the days this run scored: each day's alerts compare it with the day before.
+            # The days this run scored: their conditions are replaced, the episodes rebuilt.
             days = days_to_compute(con, "cs_alerts_evaluated_days", as_of)
-            first_signal_day = read_first_day(con, "churn_signals_evaluated_days")
             for chunk in chunks(days, days_per_chunk(con, as_of)):
-                alerts = alerts_of_days(con, chunk, first_signal_day, health_config)
-                replace_days(con, SCHEMA, "cs_alerts", alerts, chunk)
+                found = conditions_of_days(con, chunk, health_config)
+                replace_days(con, SCHEMA, "cs_alert_conditions_daily", found, chunk)
                 replace_days(con, SCHEMA, "cs_alerts_evaluated_days", evaluated_days(chunk), chunk)
-                written += alerts.height
-        return dg.MaterializeResult(metadata={"days_evaluated": len(days), "alerts": written})
+                conditions += found.height
+            episodes = episodes_so_far(con, health_config) if days else None
+            if episodes is not None:
+                replace_table(con, SCHEMA, "cs_alerts", episodes)
+        return dg.MaterializeResult(
+            metadata={
+                "days_evaluated": len(days),
+                "condition_days": conditions,
+                "episodes": 0 if episodes is None else episodes.height,
+                "open_episodes": 0
+                if episodes is None
+                else episodes.filter(pl.col("closed_on").is_null()).height,
+            }
+        )
 
     return [health_scores_daily, cs_alerts_daily]

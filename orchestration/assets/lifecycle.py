@@ -23,7 +23,7 @@ from orchestration.assets.daily_metrics import (
 )
 from orchestration.assets.health import HEALTH_SCORES
 from orchestration.assets.transforms_schema import RUN_OPTIONS, SCHEMA, SPEC_OPTIONS, table_key
-from orchestration.config import load_health_config, load_lifecycle_config, load_onboarding_config
+from orchestration.config import load_lifecycle_config, load_onboarding_config
 from orchestration.partitions import as_of_date
 from orchestration.resources import WarehouseResource
 from orchestration.warehouse_io import (
@@ -36,13 +36,13 @@ from orchestration.warehouse_io import (
 from transforms.lifecycle import (
     LifecycleConfig,
     empty_state,
-    expansion_opportunity_rules,
     lifecycle_inputs,
     run_lifecycle,
 )
 from transforms.onboarding import OnboardingConfig
 
 LIFECYCLE_DAILY = table_key("lifecycle_daily")
+EXPANSION_OPPORTUNITIES = table_key("expansion_opportunities")
 LIFECYCLE_TRANSITIONS = table_key("lifecycle_transitions")
 
 
@@ -76,11 +76,24 @@ def read_onboarding_steps(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def read_day_scores(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> pl.DataFrame:
-    """Each account's health score and opportunities on `days`."""
+    """Each account's health score on `days`."""
     return read_frame(
         con,
-        "select account_id, as_of_date, score as health_score, opportunities "
+        "select account_id, as_of_date, score as health_score "
         "from transforms.health_scores_daily where as_of_date in (select unnest(?::date[]))",
+        [days],
+    )
+
+
+def read_open_opportunities(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> pl.DataFrame:
+    """The published expansion opportunities of `days` (account_id, as_of_date); a day the
+    expansion step did not snapshot has none."""
+    if not table_exists(con, SCHEMA, "expansion_opportunities"):
+        return pl.DataFrame(schema={"account_id": pl.String, "as_of_date": pl.Date})
+    return read_frame(
+        con,
+        "select distinct account_id, as_of_date from transforms.expansion_opportunities "
+        "where as_of_date in (select unnest(?::date[]))",
         [days],
     )
 
@@ -93,7 +106,6 @@ class Walk:
     config: LifecycleConfig
     onboarding_config: OnboardingConfig
     steps: pl.DataFrame
-    expansion_rules: list[str]
     rows: int = 0
     transitions: int = 0
 
@@ -103,7 +115,7 @@ class Walk:
             read_metrics(self.con, days),
             read_day_scores(self.con, days),
             self.steps,
-            self.expansion_rules,
+            read_open_opportunities(self.con, days),
             self.onboarding_config,
         )
         run = run_lifecycle(inputs, state, self.config)
@@ -136,13 +148,13 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
         specs=[
             dg.AssetSpec(
                 LIFECYCLE_DAILY,
-                deps=[METRICS_MODEL, HEALTH_SCORES],
+                deps=[METRICS_MODEL, HEALTH_SCORES, EXPANSION_OPPORTUNITIES],
                 description="Lifecycle stage per account and day (metrics.md §5).",
                 **SPEC_OPTIONS,
             ),
             dg.AssetSpec(
                 LIFECYCLE_TRANSITIONS,
-                deps=[METRICS_MODEL, HEALTH_SCORES],
+                deps=[METRICS_MODEL, HEALTH_SCORES, EXPANSION_OPPORTUNITIES],
                 description="Every lifecycle stage change with the rule that fired.",
                 **SPEC_OPTIONS,
             ),
@@ -159,7 +171,6 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
                 config=load_lifecycle_config(),
                 onboarding_config=load_onboarding_config(),
                 steps=read_onboarding_steps(con),
-                expansion_rules=expansion_opportunity_rules(load_health_config()),
             )
             con.execute(f"create schema if not exists {SCHEMA}")
             for table in ("lifecycle_daily", "lifecycle_transitions"):

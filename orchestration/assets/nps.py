@@ -26,14 +26,16 @@ NPS_TABLES = ("nps_summary", "nps_responses", "nps_survey_fatigue", "nps_detract
 
 
 def read_nps_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Responses and sends from staging, each with its account's segment (NULL: account unknown)."""
+    """Responses and sends from staging, each with its account's segment. Those of accounts app_db
+    never had are orphans: left out, so they are never published in a segment (rule 7 counts and
+    names them); an account deleted since keeps its segment."""
     responses = read_frame(
         con,
         """
         select r.response_id, r.send_id, r.account_id, r.user_id, a.segment, r.score,
                r.comment, r.submitted_at, r.followed_up_at
         from staging.stg_app_db__nps_responses as r
-        left join staging.stg_app_db__accounts as a on a.account_id = r.account_id
+        inner join staging.stg_app_db__accounts_with_deleted as a on a.account_id = r.account_id
         """,
     )
     sends = read_frame(
@@ -41,7 +43,7 @@ def read_nps_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.Da
         """
         select s.send_id, s.account_id, s.user_id, a.segment, s.sent_at
         from staging.stg_app_db__nps_survey_sends as s
-        left join staging.stg_app_db__accounts as a on a.account_id = s.account_id
+        inner join staging.stg_app_db__accounts_with_deleted as a on a.account_id = s.account_id
         """,
     )
     return responses, sends
@@ -55,7 +57,7 @@ def build_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefin
             deps=[
                 staging_key("stg_app_db__nps_responses"),
                 staging_key("stg_app_db__nps_survey_sends"),
-                staging_key("stg_app_db__accounts"),
+                staging_key("stg_app_db__accounts_with_deleted"),
             ],
             description=f"transforms.nps.{table}: NPS statistics as of the run's date (metrics.md §7).",
             **SPEC_OPTIONS,

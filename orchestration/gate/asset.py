@@ -10,7 +10,7 @@ from orchestration.config import load_gate_config
 from orchestration.gate.evaluation import evaluate_rules, record_results
 from orchestration.gate.gx import run_gx_suites
 from orchestration.gate.registry import GX_CHECK, RULES
-from orchestration.partitions import as_of_date
+from orchestration.partitions import as_of_date, partition_dates
 from orchestration.resources import WarehouseResource
 from transforms.gate.results import RuleResult
 
@@ -92,7 +92,7 @@ def build_gate_asset(
         as_of = as_of_date(context)
         config = load_gate_config(RULES)
         with warehouse.connect() as con:
-            results = evaluate_rules(con, as_of, config)
+            results = evaluate_rules(con, as_of, config, partition_dates(context)[0])
             results.append(
                 run_gx_suites(con, context.run_id, as_of, warehouse.settings.published_db)
             )

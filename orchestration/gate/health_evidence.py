@@ -240,24 +240,21 @@ def _sampled_stripe(
     }
 
 
-def _covered_through(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date | None]:
-    """The newest drop each source's staged rows come from, and the first Stripe drop."""
+def _covered_through(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, dt.date | None]:
+    """The newest drop each source delivered up to `as_of` (audit.ingest_log: a file loaded,
+    unchanged or replaced, whatever it held: metrics.md "coverage"), and the first Stripe drop."""
 
-    def through(*models: str) -> dt.date | None:
-        dates = [
-            con.execute(f"select max(source_drop_date) from staging.{model}").fetchall()[0][0]
-            for model in models
-        ]
-        return max((d for d in dates if d is not None), default=None)
+    def through(source: str) -> dt.date | None:
+        return con.execute(
+            "select max(drop_date) from audit.ingest_log where source = ? and drop_date <= ? "
+            "and status in ('loaded', 'unchanged', 'replaced')",
+            [source, as_of],
+        ).fetchall()[0][0]
 
     return {
-        "app_db": through(
-            "stg_app_db__accounts_with_deleted", "stg_app_db__events", "stg_app_db__users"
-        ),
-        "stripe": through(
-            "stg_stripe__customers", "stg_stripe__subscriptions", "stg_stripe__invoices"
-        ),
-        "ticketing": through("stg_ticketing__tickets", "stg_ticketing__organizations"),
+        "app_db": through("app_db"),
+        "stripe": through("stripe"),
+        "ticketing": through("ticketing"),
         "stripe_first_drop": con.execute(
             "select min(valid_from_drop) from staging.stg_stripe__subscription_versions"
         ).fetchall()[0][0],
@@ -312,7 +309,7 @@ def health_inputs_sample(
         **app_db,
         **_sampled_helpdesk(con, as_of, sample),
         **_sampled_stripe(con, as_of, customers),
-        covered_through=_covered_through(con),
+        covered_through=_covered_through(con, as_of),
     )
 
 

@@ -82,13 +82,55 @@ def staged_vs_raw_counts(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.D
     )
 
 
+def quarantine_by_rule(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame | None:
+    """Rows quarantined per drop, file and rule up to the as-of date (None before any ingest)."""
+    if not table_exists(con, "raw", "quarantine"):
+        return None
+    return pl.from_arrow(
+        con.execute(
+            "select source, drop_date, file, rule, count(*) as rows from raw.quarantine "
+            "where drop_date <= ? group by all",
+            [as_of],
+        ).to_arrow_table()
+    )
+
+
+def emptied_tables(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, quarantine: pl.DataFrame | None
+) -> dict[str, str]:
+    """Raw tables with no row up to the as-of date although their files had rows quarantined
+    (table → the file stem feeding it): a quarantine that emptied a table."""
+    if quarantine is None or quarantine.is_empty():
+        return {}
+    emptied = {}
+    stems = {
+        (row[0], row[1].rsplit(".", 1)[0])
+        for row in quarantine.select("source", "file").iter_rows()
+    }
+    for table in RAW_TABLES.values():
+        if table.parent is not None or (table.source, table.file_stem) not in stems:
+            continue
+        if not table_exists(con, "raw", f"{table.source}__{table.table}"):
+            continue
+        has_rows = con.execute(
+            f"select exists (select 1 from {table.name} where _drop_date <= ?)", [as_of]
+        ).fetchall()[0][0]
+        if not has_rows:
+            emptied[table.name] = table.file_stem
+    return emptied
+
+
 def read_ingest_evidence(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, rules: dict
 ) -> dict[str, object]:
-    """`ingest_log` (audit.ingest_log, None before any ingest) and `staged_counts` (per staging
-    model, its rows against the raw table's deduplicated rows; None while nothing is ingested)."""
+    """`ingest_log` (audit.ingest_log, None before any ingest), `staged_counts` (per staging
+    model, its rows against the raw table's deduplicated rows; None while nothing is ingested),
+    `quarantine_by_rule` and `emptied_tables` (rule 11's quarantine half)."""
     ingest_log = table_or_none(con, "audit", "ingest_log")
+    quarantine = quarantine_by_rule(con, as_of)
     return {
         "ingest_log": ingest_log,
         "staged_counts": None if ingest_log is None else staged_vs_raw_counts(con, as_of),
+        "quarantine_by_rule": quarantine,
+        "emptied_tables": emptied_tables(con, as_of, quarantine),
     }

@@ -21,19 +21,23 @@ from transforms.gate.publication_rules import EMAIL_PATTERN
 
 
 def email_hits(con: duckdb.DuckDBPyConnection, schemas: list[str]) -> pl.DataFrame:
-    """Rows per published text column whose value holds an e-mail address."""
+    """Rows per published text column whose value holds an e-mail address: VARCHAR columns, and
+    lists of text (a row counts when any element holds one)."""
     columns = con.execute(
         """
-        select table_schema, table_name, column_name from information_schema.columns
-        where table_schema in (select unnest(?::varchar[])) and data_type = 'VARCHAR'
+        select table_schema, table_name, column_name, data_type from information_schema.columns
+        where table_schema in (select unnest(?::varchar[]))
+            and (data_type = 'VARCHAR' or data_type = 'VARCHAR[]')
         order by 1, 2, 3
         """,
         [schemas],
     ).fetchall()
     rows = []
-    for schema, table, column in columns:
+    for schema, table, column, data_type in columns:
+        # chr(10) joins a list's elements: no address spans two of them.
+        text = f'"{column}"' if data_type == "VARCHAR" else f'array_to_string("{column}", chr(10))'
         count = con.execute(
-            f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?)',
+            f'select count(*) from {schema}."{table}" where regexp_matches({text}, ?)',
             [EMAIL_PATTERN],
         ).fetchall()[0][0]
         rows.append({"table": f"{schema}.{table}", "column": column, "rows": count})
@@ -166,6 +170,12 @@ def build_anomalies(
                 [as_of - dt.timedelta(days=settings["usage_window_days"] - 1), as_of],
             )
     duplicate_ids = raw_duplicate_ids(con, as_of)
+    history = (
+        read_frame(con, "select * from audit.revenue_history_disagreements")
+        if table_exists(con, "audit", "revenue_history_disagreements")
+        and "is_anomaly" in column_names(con, "audit", "revenue_history_disagreements")
+        else None
+    )
     anomalies = detect_anomalies(
         mrr,
         negative_amounts,
@@ -174,6 +184,7 @@ def build_anomalies(
         settings["mrr_change_robust_z"],
         settings["usage_spike_ratio"],
         settings["usage_spike_min_events"],
+        history_disagreements=history,
     )
     return close_annotated(anomalies, annotations).with_columns(as_of_date=pl.lit(as_of))
 

@@ -3,8 +3,9 @@ its judge (transforms/gate/<family>_rules.py) and the settings of config/gate.ym
 
 Evaluation (`evaluation.py`) reads every named evidence first (the `read_<family>_evidence`
 readers), then calls each judge in this order with its evidence and thresholds. The settings that
-decide what is read rather than how it is judged (rule 4's config_file, rule 12's sample_size, rule
-13's anomaly definitions, the tables of rules 14 to 16, rule 17's schemas) are read by the readers.
+decide what is read rather than how it is judged (rule 4's config_file, rule 6's tolerance for the
+disagreements it writes, rule 12's sample_size, rule 13's anomaly definitions, the tables of rules
+14 to 16, rule 17's schemas) are read by the readers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from transforms.gate import health_rules, ingest_rules, nps_rules, publication_rules, revenue_rules
+from transforms.gate import (
+    billing_rules,
+    churn_reason_rules,
+    health_rules,
+    ingest_rules,
+    live_book_rules,
+    mrr_sample_rules,
+    nps_rules,
+    publication_rules,
+    reconciliation_rules,
+    revenue_rules,
+)
 from transforms.gate.results import RuleResult
 
 #: The gate asset's checks, one per rule of validation.md, with what each enforces.
@@ -22,7 +34,7 @@ RULES = {
     "r03_cohort_coverage": "Retention cohorts account for every paying customer once (rule 3)",
     "r04_health_weights": "Health-score factors and weights documented (rule 4)",
     "r05_health_calibration": "Health score calibrated monthly (rule 5)",
-    "r06_revenue_source": "Published revenue reconciles to Stripe (rule 6)",
+    "r06_revenue_source": "Published MRR reconciles with what Stripe billed (rule 6)",
     "r07_cross_source": "Cross-source reconciliation (rule 7)",
     "r08_freshness": "Data freshness < 24 h (validation rule 8)",
     "r09_nps_sample_size": "Never report NPS with n < 30 (rule 9)",
@@ -34,6 +46,8 @@ RULES = {
     "r15_period_comparison": "KPI rows carry period bounds and the previous value (rule 15)",
     "r16_no_defaulted_inputs": "No metric computed from a defaulted input (rule 16)",
     "r17_personal_data": "Personal data stays out of published marts (validation rule 17)",
+    "r18_live_book": "Health, signal, alert and lifecycle-risk rows only for live accounts (rule 18)",
+    "r19_delivered_day_covered": "A delivered day is a covered day: live accounts stay scored (rule 19)",
 }
 #: The gate asset's check of the Great Expectations suites (orchestration/gate/gx.py).
 GX_CHECK = "gx_suites"
@@ -98,12 +112,15 @@ REGISTRY: tuple[Rule, ...] = (
     ),
     Rule(
         "r06_revenue_source",
-        "marts.mrr_movements_monthly",
-        revenue_rules.revenue_from_stripe,
+        "marts.mrr_monthly (every customer and month)",
+        billing_rules.revenue_from_stripe,
         {
-            "published": "mrr_by_month_published",
-            "stripe": "mrr_by_month_stripe",
+            "comparison": "revenue_billing_comparison",
             "unknown_customers": "revenue_customers_unknown_to_stripe",
+        },
+        {
+            "tolerance_cents": "tolerance_cents",
+            "error_disagreements_over": "error_disagreements_over",
         },
     ),
     Rule(
@@ -111,6 +128,13 @@ REGISTRY: tuple[Rule, ...] = (
         "each cross-source category",
         revenue_rules.cross_source,
         {"categories": "cross_source_counts"},
+        {"warn_share": "warn_share_over", "error_share": "error_share_over"},
+    ),
+    Rule(
+        "r07_cross_source",
+        "records of unknown accounts, organisations and tickets",
+        reconciliation_rules.orphans,
+        {"categories": "orphans"},
         {"warn_share": "warn_share_over", "error_share": "error_share_over"},
     ),
     Rule(
@@ -132,6 +156,19 @@ REGISTRY: tuple[Rule, ...] = (
         {"warn_on_quarantine": "warn_on_any_quarantine"},
     ),
     Rule(
+        "r11_nothing_lost",
+        "each source's quarantine in the run's drops, each raw table",
+        ingest_rules.quarantine_within_bounds,
+        {
+            "ingest_log": "ingest_log",
+            "quarantine": "quarantine_by_rule",
+            "emptied": "emptied_tables",
+            "as_of": "as_of",
+            "window_start": "window_start",
+        },
+        {"max_share": "error_quarantine_share_over", "min_rows": "quarantine_share_min_rows"},
+    ),
+    Rule(
         "r09_nps_sample_size",
         "marts.nps_summary",
         nps_rules.nps_sample_size,
@@ -146,7 +183,7 @@ REGISTRY: tuple[Rule, ...] = (
         "r10_response_rate",
         "marts.nps_summary",
         nps_rules.survey_response_rate,
-        {"summary": "nps_summary"},
+        {"summary": "nps_summary", "as_of": "as_of"},
         {
             "min_sends": "min_sends",
             "error_below": "error_rate_under",
@@ -156,7 +193,7 @@ REGISTRY: tuple[Rule, ...] = (
     Rule(
         "r12_sample_verification",
         "marts.mrr_monthly (every month: total, sample, churn count)",
-        revenue_rules.mrr_reproduced,
+        mrr_sample_rules.mrr_reproduced,
         {"inputs": "mrr_recomputation_inputs", "as_of": "as_of"},
         {"sample_size": "sample_size"},
     ),
@@ -165,6 +202,18 @@ REGISTRY: tuple[Rule, ...] = (
         "intermediate.int_account_daily_metrics sample",
         health_rules.health_inputs_reproduced,
         {"inputs": "health_inputs_sample", "as_of": "as_of"},
+    ),
+    Rule(
+        "r12_sample_verification",
+        "marts.churn_reasons_monthly",
+        churn_reason_rules.churn_reasons_reconciled,
+        {
+            "published": "churn_reasons_monthly",
+            "movements": "mrr_movements_monthly",
+            "churned": "churned_customers",
+            "subscriptions": "ended_subscription_rows",
+            "as_of": "as_of",
+        },
     ),
     Rule(
         "r13_outliers_investigated",
@@ -198,9 +247,44 @@ REGISTRY: tuple[Rule, ...] = (
         {"rate_inputs": "rate_inputs"},
     ),
     Rule(
+        "r16_no_defaulted_inputs",
+        "revenue item amounts and customer totals",
+        revenue_rules.no_defaulted_revenue_inputs,
+        {"defaults": "revenue_defaults"},
+    ),
+    Rule(
+        "r16_no_defaulted_inputs",
+        "intermediate.int_account_daily_metrics rates",
+        live_book_rules.daily_rates_without_denominator,
+        {"counts": "daily_rate_denominator_counts"},
+    ),
+    Rule(
         "r17_personal_data",
         "every text column of the published schemas",
         publication_rules.personal_data,
         {"hits": "email_hits"},
+    ),
+    Rule(
+        "r18_live_book",
+        "marts.health_scores_daily, churn_signals_daily, cs_alerts, lifecycle_transitions, kpi_scorecard",
+        live_book_rules.live_book_only,
+        {"outside": "rows_outside_live_book", "portfolio_units": "portfolio_units"},
+    ),
+    Rule(
+        "r18_live_book",
+        "live-book rows of the last days against raw Stripe subscriptions",
+        live_book_rules.live_by_raw_stripe,
+        {
+            "checked": "live_book_rows_in_window",
+            "accounts": "raw_accounts",
+            "subscriptions": "raw_subscription_versions",
+        },
+    ),
+    Rule(
+        "r19_delivered_day_covered",
+        "marts.health_scores_daily per delivered day",
+        live_book_rules.delivered_days_covered,
+        {"days": "scored_share_by_day"},
+        {"warn_points": "warn_points_over", "error_points": "error_points_over"},
     ),
 )

@@ -1,7 +1,8 @@
 """The evidence of the revenue rules (2, 3, 6, 7 and rule 12's MRR part), read from the build database.
 
-Rule 12 reads staged Stripe objects for the independent path and the dbt outputs it checks; the
-other rules read the revenue marts, the metric registry and the columns the dbt yml marks metrics.
+Rule 6 reads the raw Stripe invoices (not the models) and values what they billed; rule 12 reads
+staged Stripe objects for the independent path and the dbt outputs it checks; the other rules
+read the revenue marts, the metric registry and the columns the dbt yml marks metrics.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import duckdb
 import polars as pl
 
 from orchestration.gate.reading import column_names, table_or_none
-from orchestration.warehouse_io import read_frame, table_exists
+from orchestration.warehouse_io import read_frame, replace_table, table_exists
+from transforms.gate.billing_rules import reconcile_with_billing
+from transforms.gate.independent_billing import billed_mrr
+from transforms.gate.mrr_sample_rules import MrrRecomputationInputs
 from transforms.gate.results import Absent
-from transforms.gate.revenue_rules import MrrRecomputationInputs
 
 
 def metric_columns_from_manifest(built: set[str]) -> list[str]:
@@ -96,25 +99,46 @@ def cross_source_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, 
     return categories
 
 
-def stripe_totals(
-    con: duckdb.DuckDBPyConnection,
-) -> tuple[pl.DataFrame | None, pl.DataFrame | None, list[str]]:
-    """Rule 6's evidence: published MRR per month (marts.mrr_movements_monthly), the Stripe item MRR
-    rounded to the cent per customer and summed per month (intermediate.int_customer_mrr_monthly),
-    and the customers with revenue that Stripe does not know; (None, None, []) before the revenue
-    marts are built."""
-    if not (
-        table_exists(con, "marts", "mrr_monthly")
-        and table_exists(con, "intermediate", "int_customer_mrr_monthly")
-    ):
-        return None, None, []
-    published_by_month = read_frame(
-        con, "select month, mrr_end as mrr from marts.mrr_movements_monthly"
-    )
-    stripe_by_month = read_frame(
+def _raw(con: duckdb.DuckDBPyConnection, table: str, columns: str, as_of: dt.date) -> pl.DataFrame:
+    """A raw table's rows of the drops dated up to the as-of date."""
+    return read_frame(con, f"select {columns} from raw.{table} where _drop_date <= ?", [as_of])
+
+
+def billing_reconciliation(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, tolerance_cents: float
+) -> tuple[pl.DataFrame | None, list[str]]:
+    """Rule 6's evidence: every published customer-month against what Stripe billed, derived
+    from the raw invoices (transforms/gate/independent_billing.py), and the customers with revenue
+    that Stripe does not know; (None, []) before the revenue mart is built. The customer-months
+    that do not reconcile are written to audit.revenue_stripe_disagreements (published)."""
+    if not table_exists(con, "marts", "mrr_monthly"):
+        return None, []
+    published = read_frame(
         con,
-        "select month, sum(round(mrr_minor / 100, 2)) as mrr "
-        "from intermediate.int_customer_mrr_monthly group by month",
+        "select stripe_customer_id as customer_id, month, valuation_date, mrr "
+        "from marts.mrr_monthly where stripe_customer_id is not null",
+    )
+    currencies = con.execute("select distinct reporting_currency from marts.mrr_monthly").fetchall()
+    reporting = currencies[0][0] if len(currencies) == 1 else "USD"
+    billed = billed_mrr(
+        _raw(con, "stripe__invoices", "id, customer, subscription, status, created, "
+             "_drop_date, _file, _line", as_of),
+        _raw(con, "stripe__invoice_lines", "invoice_id, id, type, parent_type, amount, "
+             "discount_amount, currency, period_start, period_end, proration, subscription, "
+             "subscription_item, _drop_date, _file, _line", as_of),
+        _raw(con, "stripe__subscriptions", "id, customer, status, start_date, ended_at, "
+             "trial_end, _drop_date, _line", as_of),
+        _raw(con, "fx_rates__fx_rates", "date, currency, rate, _drop_date, _line", as_of),
+        sorted(set(published.select("month", "valuation_date").iter_rows())),
+        as_of,
+        reporting,
+    )  # fmt: skip
+    comparison = reconcile_with_billing(published, billed, tolerance_cents)
+    replace_table(
+        con,
+        "audit",
+        "revenue_stripe_disagreements",
+        comparison.filter(pl.col("status") != "agrees").with_columns(as_of_date=pl.lit(as_of)),
     )
     unknown = read_frame(
         con,
@@ -124,20 +148,21 @@ def stripe_totals(
             (select customer_id from staging.stg_stripe__customers)
         """,
     )["stripe_customer_id"].to_list()
-    return published_by_month, stripe_by_month, unknown
+    return comparison, unknown
 
 
-#: What rule 12 reads for MRR: the staged Stripe objects, the dbt intermediate and the mart.
+#: What rule 12 reads for MRR: the staged Stripe objects and accounts, the dbt intermediate and the
+#: mart.
 MRR_RECOMPUTATION_TABLES = [
     ("staging", "stg_stripe__subscription_versions"),
     ("staging", "stg_stripe__subscription_item_versions"),
-    ("staging", "stg_stripe__subscription_items"),
     ("staging", "stg_stripe__subscription_discount_versions"),
     ("staging", "stg_stripe__customer_discount_versions"),
     ("staging", "stg_stripe__coupons"),
     ("staging", "stg_stripe__invoices"),
     ("staging", "stg_stripe__invoice_lines"),
     ("staging", "stg_fx_rates__fx_rates"),
+    ("staging", "stg_app_db__accounts_with_deleted"),
     ("intermediate", "int_customer_mrr_monthly"),
     ("marts", "mrr_monthly"),
 ]
@@ -186,7 +211,7 @@ def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputation
     )
     items = read_frame(
         con,
-        "select subscription_id, subscription_item_id, quantity, "
+        "select subscription_id, subscription_item_id, price_id, quantity, "
         "coalesce(cast(unit_amount as double), cast(unit_amount_decimal as double)) as unit_amount, "
         "recurring_interval, recurring_interval_count, recurring_usage_type, currency, "
         "valid_from_drop, valid_to_drop from staging.stg_stripe__subscription_item_versions",
@@ -202,14 +227,9 @@ def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputation
         invoice_lines=read_frame(
             con,
             "select invoice_line_id, invoice_id, subscription_id, subscription_item_id, price_id, "
-            "line_type, is_proration, recurring_interval, recurring_interval_count, currency, "
-            "amount, discount_amount, period_start_at, period_end_at "
+            "line_type, is_proration, currency, amount, discount_amount, quantity, unit_amount, "
+            "unit_amount_decimal, period_start_at, period_end_at "
             "from staging.stg_stripe__invoice_lines",
-        ),
-        current_items=read_frame(
-            con,
-            "select subscription_item_id, recurring_interval, recurring_interval_count "
-            "from staging.stg_stripe__subscription_items",
         ),
         fx=read_frame(
             con,
@@ -224,8 +244,13 @@ def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputation
         ),
         published=read_frame(
             con,
-            "select month, stripe_customer_id as customer_id, mrr from marts.mrr_monthly "
-            "where stripe_customer_id is not null",
+            "select month, stripe_customer_id as customer_id, account_id, mrr "
+            "from marts.mrr_monthly where stripe_customer_id is not null",
+        ),
+        accounts=read_frame(
+            con,
+            "select account_id, stripe_customer_id, deleted_at "
+            "from staging.stg_app_db__accounts_with_deleted",
         ),
         churned_by_month=(
             dict(
@@ -239,14 +264,72 @@ def mrr_recomputation_inputs(con: duckdb.DuckDBPyConnection) -> MrrRecomputation
     )
 
 
+#: Rule 16 on revenue: amounts computed although an input they need is missing, per kind.
+REVENUE_DEFAULT_CHECKS = {
+    "metered item valued with no invoice": """
+        select customer_id, valuation_date, subscription_item_id
+        from intermediate.int_subscription_items_normalised_to_mrr
+        where mrr_source = 'last_invoiced_amount' and invoice_line_id is null
+            and mrr_minor is not null
+    """,
+    "price valued with no interval count": """
+        select customer_id, valuation_date, subscription_item_id
+        from intermediate.int_subscription_items_normalised_to_mrr
+        where mrr_source in ('subscription_version', 'current_price')
+            and recurring_interval is not null and recurring_interval_count is null
+            and mrr_minor is not null
+    """,
+    "price valued with no quantity": """
+        select customer_id, valuation_date, subscription_item_id
+        from intermediate.int_subscription_items_normalised_to_mrr
+        where mrr_source in ('subscription_version', 'current_price', 'proration_line')
+            and coalesce(recurring_usage_type, 'licensed') <> 'metered'
+            and quantity is null and mrr_minor is not null
+    """,
+    "customer total over an item with no amount": """
+        select distinct c.customer_id, c.valuation_date, i.subscription_item_id
+        from intermediate.int_customer_mrr_monthly c
+        inner join intermediate.int_subscription_items_normalised_to_mrr i
+            on i.customer_id = c.customer_id and i.month = c.month
+        where i.mrr_minor is null and c.mrr_minor is not null
+    """,
+}
+
+
+def revenue_defaults(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | Absent:
+    """Rule 16's revenue evidence: per kind of REVENUE_DEFAULT_CHECKS, the item-dates whose amount
+    was computed although an input is missing (kind, customer_id, valuation_date,
+    subscription_item_id); Absent before the revenue models are built."""
+    needed = ("int_subscription_items_normalised_to_mrr", "int_customer_mrr_monthly")
+    if not all(table_exists(con, "intermediate", name) for name in needed):
+        return Absent("the revenue intermediate models are not built")
+    columns = column_names(con, "intermediate", "int_subscription_items_normalised_to_mrr")
+    if not {"invoice_line_id", "recurring_interval_count", "quantity"} <= set(columns):
+        return Absent("int_subscription_items_normalised_to_mrr lacks the inputs rule 16 checks")
+    return pl.concat(
+        [
+            read_frame(con, query).select(
+                pl.lit(kind).alias("kind"),
+                pl.col("customer_id").cast(pl.String),
+                pl.col("valuation_date").cast(pl.Date),
+                pl.col("subscription_item_id").cast(pl.String),
+            )
+            for kind, query in REVENUE_DEFAULT_CHECKS.items()
+        ]
+    )
+
+
 def read_revenue_evidence(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, rules: dict
 ) -> dict[str, object]:
     """The revenue rules' evidence by name: the metric columns and registry entries (rule 2), the
-    revenue marts (None where not built), Stripe's totals (rule 6), the cross-source counts (rule
-    7) and rule 12's MRR recomputation inputs."""
+    revenue marts (None where not built), the published MRR against what Stripe billed (rule 6,
+    its disagreements written to audit.revenue_stripe_disagreements), the cross-source counts
+    (rule 7) and rule 12's MRR recomputation inputs."""
     registry = table_or_none(con, "audit", "metric_registry")
-    published_by_month, stripe_by_month, unknown = stripe_totals(con)
+    comparison, unknown = billing_reconciliation(
+        con, as_of, rules["r06_revenue_source"]["tolerance_cents"]
+    )
     return {
         "metric_columns": metric_columns_from_manifest(built_columns(con)),
         "metric_registry_names": set() if registry is None else set(registry["name"].to_list()),
@@ -254,9 +337,9 @@ def read_revenue_evidence(
         "mrr_movements_monthly": table_or_none(con, "marts", "mrr_movements_monthly"),
         "mrr_monthly": table_or_none(con, "marts", "mrr_monthly"),
         "revenue_cohorts": table_or_none(con, "marts", "revenue_cohorts"),
-        "mrr_by_month_published": published_by_month,
-        "mrr_by_month_stripe": stripe_by_month,
+        "revenue_billing_comparison": comparison,
         "revenue_customers_unknown_to_stripe": unknown,
         "cross_source_counts": cross_source_counts(con),
         "mrr_recomputation_inputs": mrr_recomputation_inputs(con),
+        "revenue_defaults": revenue_defaults(con),
     }

@@ -22,7 +22,8 @@ from orchestration.config import (
 from transforms.churn_signals import detect_churn_signals
 from transforms.engagement import score_engagement
 from transforms.expansion import expansion_opportunities
-from transforms.health import add_trends, health_alerts, score_health
+from transforms.health import add_trends, score_health
+from transforms.health_alerts import alert_conditions, alert_episodes
 from transforms.lifecycle import INPUT_COLUMNS, empty_state, run_lifecycle
 from transforms.onboarding import onboarding_progress
 
@@ -52,9 +53,28 @@ def test_health_input_and_outputs_follow_their_contracts() -> None:
     )
     trended = add_trends(scores, earlier, HEALTH)
     tc.HealthScoresOutput.validate(trended)
-    alerts = health_alerts(trended, scores.head(0), HEALTH)
+    live = trended.with_columns(
+        pl.lit("paying").alias("customer_status"), pl.lit("csm_1").alias("csm_id")
+    )
+    no_signals = pl.DataFrame(
+        schema={
+            "account_id": pl.String,
+            "as_of_date": pl.Date,
+            "signal": pl.String,
+            "severity": pl.String,
+            "observed_value": pl.Float64,
+            "operator": pl.String,
+            "threshold": pl.Float64,
+            "customer_status": pl.String,
+        }
+    )
+    no_mrr = pl.DataFrame(
+        schema={"account_id": pl.String, "as_of_date": pl.Date, "mrr_at_stake": pl.Float64}
+    )
+    conditions = alert_conditions(live, no_signals, no_mrr, HEALTH)
+    alerts = alert_episodes(conditions, live.head(0), DAY, HEALTH)
     assert alerts["alert"].to_list() == ["health_score_drop"]  # 99 → 79
-    tc.HealthAlertsOutput.validate(alerts)
+    tc.AlertEpisodesOutput.validate(alerts)
 
 
 @pytest.mark.parametrize(

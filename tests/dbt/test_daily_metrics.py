@@ -33,7 +33,7 @@ import pytest
 
 from data_contracts.raw_tables import RAW_TABLES
 from orchestration.config import load_churn_signals_config, load_health_config
-from tests.raw_rows import insert_raw_rows
+from tests.raw_rows import insert_raw_rows, log_drops_with_rows
 from tests.raw_rows import run_dbt as run_dbt_as_of
 from transforms.health import score_health
 from transforms.health_inputs import with_config_metrics
@@ -113,9 +113,14 @@ def build_raw(db_path: Path) -> None:
         "app_db__accounts",
         [account(a, "starter", 1000) for a in ACCOUNTS if a != "acc_edge"]
         + [account("acc_edge", "growth", 2000)]
-        + [account("acc_paid", "starter", 1000) | {"stripe_customer_id": "cus_paid"}],
+        + [account("acc_paid", "starter", 1000) | {"stripe_customer_id": "cus_paid"}]
+        + [account("acc_churn", "starter", 1000) | {"stripe_customer_id": "cus_churn"}]
+        + [account("acc_trial", "starter", 1000) | {"stripe_customer_id": "cus_trial"}]
+        + [account("acc_lapsed", "starter", 1000) | {"stripe_customer_id": "cus_lapsed"}],
     )
     insert_stripe_yearly_subscription(con)
+    insert_stripe_ended_subscriptions(con)
+    insert_stripe_lapsed_subscription(con)
     insert_rows(
         con,
         "app_db__users",
@@ -146,6 +151,7 @@ def build_raw(db_path: Path) -> None:
             for i, account in enumerate(ACCOUNTS, start=1)
         ],
     )
+    log_drops_with_rows(con)
     con.close()
 
 
@@ -201,6 +207,94 @@ def insert_stripe_yearly_subscription(con: duckdb.DuckDBPyConnection) -> None:
         ],
         PLAN_DROP,
     )
+
+
+def insert_stripe_ended_subscriptions(con: duckdb.DuckDBPyConnection) -> None:
+    """In the PLAN_DROP drop, canceled: cus_churn's subscription (started 2026-10-01, ended
+    2026-11-05 12:00) and cus_trial's (a trial 2026-10-01 - 2026-10-10, ended at its end,
+    2026-10-10 12:00, never paid)."""
+
+    def epoch(text: str) -> int:
+        return int(ts(text).replace(tzinfo=dt.UTC).timestamp())
+
+    created = epoch("2026-10-01 00:00:00")
+    subscriptions_file = f"{RAW_TABLES['stripe__subscriptions'].file_stem}.jsonl"
+    rows = [
+        dict(id="sub_churn", customer="cus_churn", ended_at=epoch("2026-11-05 12:00:00")),
+        dict(
+            id="sub_trial",
+            customer="cus_trial",
+            trial_start=created,
+            trial_end=epoch("2026-10-10 12:00:00"),
+            ended_at=epoch("2026-10-10 12:00:00"),
+        ),
+    ]
+    insert_rows(
+        con,
+        "stripe__customers",
+        [dict(id="cus_churn", created=created), dict(id="cus_trial", created=created)],
+        PLAN_DROP,
+    )
+    insert_rows(
+        con,
+        "stripe__subscriptions",
+        [
+            row
+            | dict(
+                status="canceled",
+                currency="usd",
+                created=created,
+                start_date=created,
+                canceled_at=row["ended_at"],
+                cancel_at_period_end=False,
+                item_count=0,
+                _file=subscriptions_file,
+            )
+            for row in rows
+        ],
+        PLAN_DROP,
+    )
+
+
+def insert_stripe_lapsed_subscription(con: duckdb.DuckDBPyConnection) -> None:
+    """cus_lapsed: a monthly subscription started 2026-10-01, first seen `unpaid` in the PLAN_DROP
+    drop, with no end date; its only paid invoice line covers 2026-10-01 00:00 - 2026-10-15 00:00."""
+
+    def epoch(text: str) -> int:
+        return int(ts(text).replace(tzinfo=dt.UTC).timestamp())
+
+    created = epoch("2026-10-01 00:00:00")
+    insert_rows(con, "stripe__customers", [dict(id="cus_lapsed", created=created)], PLAN_DROP)
+    insert_rows(
+        con,
+        "stripe__subscriptions",
+        [
+            dict(id="sub_lapsed", customer="cus_lapsed", status="unpaid", currency="usd",
+                 created=created, start_date=created, cancel_at_period_end=False, item_count=0,
+                 _file=f"{RAW_TABLES['stripe__subscriptions'].file_stem}.jsonl")
+        ],
+        PLAN_DROP,
+    )  # fmt: skip
+    insert_rows(
+        con,
+        "stripe__invoices",
+        [
+            dict(id="in_lapsed", customer="cus_lapsed", subscription="sub_lapsed", status="paid",
+                 currency="usd", amount_due=3000, paid=True, created=created)
+        ],
+        PLAN_DROP,
+    )  # fmt: skip
+    insert_rows(
+        con,
+        "stripe__invoice_lines",
+        [
+            dict(invoice_id="in_lapsed", id="il_lapsed", line_index=0, type="subscription",
+                 amount=3000, currency="usd", proration=False, quantity=1,
+                 period_start=created, period_end=epoch("2026-10-15 00:00:00"),
+                 price_recurring_interval="month", _file="invoices.jsonl")
+        ],
+        PLAN_DROP,
+    )  # fmt: skip
 
 
 def run_dbt(args: list[str], db_path: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -304,20 +398,21 @@ def test_an_account_without_events_scores_as_inactive_with_true_zeros(
     assert m["days_since_last_login"] == 50.0
     assert m["days_without_login"] == 50
     assert (m["logins_per_week"], m["features_used_this_month"]) == (0.0, 0.0)
+    # No monthly active user: dau/mau has no denominator and is NULL, not 0 (issue #21).
     assert (m["dau_mau_ratio"], m["conversations_per_week"], m["feature_adoption"]) == (
-        0.0,
+        None,
         0.0,
         0.0,
     )
     assert m["growth_potential"] == 0.0
     s = row(scores, "acc_idle", AS_OF)
-    # Product usage 0 and engagement 0 (50 days ≥ worst 30 → 0; 0 logins; 0 features) are scored,
-    # not left out: coverage is that of acc_no_nps, 0.685, and the score
-    # (0.30·0 + 0.25·0 + 0.15·100 + 0.15·0) / 0.85 = 17.647059 → grade F.
+    # Product usage 0 (feature adoption and conversations, both 0) and engagement 0 (50 days ≥
+    # worst 30 → 0; 0 logins; 0 features) are scored, not left out; dau/mau is left out, so the
+    # coverage is acc_no_nps's 0.685 less 0.30·0.4 = 0.565, below the 0.6 bar: no score
+    # (with dau/mau filled as 0 it was 0.685 and graded F: a grade from a defaulted input).
     assert (s["product_usage_score"], s["engagement_score"]) == (0.0, 0.0)
-    assert s["coverage"] == pytest.approx(0.685)
-    assert s["score"] == pytest.approx(15 / 0.85)
-    assert s["grade"] == "F"
+    assert s["coverage"] == pytest.approx(0.565)
+    assert (s["score"], s["grade"], s["reason"]) == (None, None, "insufficient_data")
 
 
 def test_a_login_one_second_after_the_day_does_not_count_for_it(metrics: pl.DataFrame) -> None:
@@ -365,3 +460,67 @@ def test_the_contract_length_is_missing_once_stripe_is_stale(metrics: pl.DataFra
         None,
     )
     assert stale["subscription_state"] == "none"
+
+
+def test_the_customer_status_per_day_from_stripe(metrics: pl.DataFrame) -> None:
+    """metrics.md, population. acc_paid pays from its creation (2026-10-01, before Stripe's first
+    drop: from the subscription's dates); Stripe's newest drop is 11-15, so after it the status is
+    not known (NULL), never guessed, and the account is out of the live book."""
+    status = {
+        (a, d): (row(metrics, a, d)["customer_status"], row(metrics, a, d)["in_live_book"])
+        for a, d in [
+            ("acc_paid", "2026-10-01"),
+            ("acc_paid", "2026-11-15"),
+            ("acc_paid", AS_OF),
+            ("acc_nps", "2026-11-15"),
+        ]
+    }
+    assert status == {
+        ("acc_paid", "2026-10-01"): ("paying", True),
+        ("acc_paid", "2026-11-15"): ("paying", True),
+        ("acc_paid", AS_OF): (None, False),
+        # no Stripe customer: never paid, never scored
+        ("acc_nps", "2026-11-15"): ("never_paid", False),
+    }
+    assert row(metrics, "acc_paid", "2026-11-15")["first_paying_on"] == dt.date(2026, 10, 1)
+
+
+def test_a_churned_account_has_one_terminal_day_and_an_unconverted_trial_none(
+    metrics: pl.DataFrame,
+) -> None:
+    """acc_churn paid from 10-01 until its subscription ended on 11-05 at noon: paying through
+    11-04, churned from 11-05, in the live book on 11-05 only (its terminal day). acc_trial trialed
+    10-01 - 10-09 and its trial ended unconverted on 10-10: trialing (live, its own segment) then
+    never_paid, with no terminal day (it never paid)."""
+
+    def days(account: str) -> dict[str, tuple[str | None, bool]]:
+        frame = metrics.filter(pl.col("account_id") == account)
+        return {
+            d.isoformat(): (s, live)
+            for d, s, live in frame.select("as_of_date", "customer_status", "in_live_book").rows()
+        }
+
+    churn = days("acc_churn")
+    assert churn["2026-11-04"] == ("paying", True)
+    assert churn["2026-11-05"] == ("churned", True)
+    assert churn["2026-11-06"] == ("churned", False)
+    assert churn["2026-11-15"] == ("churned", False)
+    assert sum(live for s, live in churn.values() if s == "churned") == 1
+    trial = days("acc_trial")
+    assert trial["2026-10-09"] == ("trialing", True)
+    assert trial["2026-10-10"] == ("never_paid", False)
+    assert not any(live for s, live in trial.values() if s == "never_paid")
+
+
+def test_a_subscription_first_seen_unpaid_pays_only_while_an_invoice_covers_it(
+    metrics: pl.DataFrame,
+) -> None:
+    """metrics.md §1: before the first drop, a subscription first seen unpaid counts only on days a
+    paid or open invoice line covers. acc_lapsed's line covers the ends of 10-01 … 10-14: paying
+    then, churned on 10-15 (its terminal day), not paying until the first drop, unpaid after it."""
+    assert row(metrics, "acc_lapsed", "2026-10-14")["customer_status"] == "paying"
+    lapsed = row(metrics, "acc_lapsed", "2026-10-15")
+    assert (lapsed["customer_status"], lapsed["in_live_book"]) == ("churned", True)
+    later = row(metrics, "acc_lapsed", "2026-11-01")
+    assert (later["customer_status"], later["in_live_book"]) == ("churned", False)
+    assert row(metrics, "acc_lapsed", "2026-11-01")["subscription_state"] == "none"

@@ -1,5 +1,11 @@
-"""One small synthetic history, run the way daily operation runs it, shared by the end-to-end tests
-of daily operation and the KPI scorecard.
+"""Small synthetic histories shared by the end-to-end tests.
+
+`revenue_history`: 120 accounts over 15 months (interval switches both ways, mid-term changes before
+the first drop), run once by `csw run` for the revenue tests (test_revenue.py and
+test_revenue_defects.py, which breaks copies of it).
+
+`daily_operation`: one small synthetic history, run the way daily operation runs it, shared by the
+end-to-end tests of daily operation and the KPI scorecard.
 
 The generator writes a full first drop and three daily incremental drops (d1 … d4). The session
 backfills d1 … d2 as one run, then lets the daily schedule drive d3 and d4: its tick at 06:00 UTC on
@@ -11,6 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +34,54 @@ from orchestration.settings import Settings, export_dbt_environment
 from synthetic.generator import generate_drops
 
 END = dt.date(2026, 11, 20)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def csw(*args: str, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
+    """Run the real command line (`csw ...`) from the repository root, on the warehouse's own
+    Dagster instance (a DAGSTER_HOME of the person running the tests is left out)."""
+    environment = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=environment,
+    )
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """A `csw run` of the real command line and what it printed."""
+
+    extracts: Path
+    warehouse: Path
+    result: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="session")
+def revenue_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """A generated history with interval switches and mid-term changes before the first drop,
+    run through `csw run` (published), with the run's terminal output."""
+    root = tmp_path_factory.mktemp("revenue_synthetic")
+    extracts = root / "extracts"
+    generated = csw(
+        "generate", "--accounts", "120", "--months", "15", "--seed", "11",
+        "--incremental-days", "3", "--out", str(extracts),
+    )  # fmt: skip
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    result = csw("run", "--extracts", str(extracts), "--warehouse", str(root / "warehouse"))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return CliRun(extracts, root / "warehouse", result)
+
+
+@pytest.fixture(scope="session")
+def revenue_history(revenue_run: CliRun) -> tuple[Path, Path]:
+    """Extracts and warehouse of `revenue_run` (published)."""
+    return revenue_run.extracts, revenue_run.warehouse
+
+
 # Run metadata: which run wrote a row and when. Everything else is content and must not change.
 RUN_METADATA_COLUMNS = {"run_id", "published_at", "checked_at", "loaded_at", "ingested_at"}
 

@@ -11,6 +11,10 @@ Expected outcomes were read off the fixture files by hand:
 - fixtures3.pre-2025-03-31.json: the subscription has current_period_start = end = 1234567890 (a
   zero-length period is possible) but its item carries the same impossible plan; the invoice has
   no subscription and one one_time-price line with invoice_item ii_…; the charge's outcome is null.
+- Both: the customer's discount starts at 109757538 (1270 days and 29,538 s after the epoch:
+  1973-06-24 08:12:18), before any company's first date:
+  the default window quarantines the customer; the shape tests use a window from 1970 to see the
+  rest of the object loaded.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.loader import ingest_source_drop
+from data_contracts.plausibility import Plausibility
+from ingest.loader import ensure_raw_tables, ingest_source_drop
 from tests.ingest.drops import D1, T1, jsonl, stripe_drop, write
 
 FIXTURES = Path("/work/shared/reference/real_inputs/stripe_openapi_fixtures")
@@ -68,10 +73,16 @@ def _write_drop(root: Path, res: dict) -> None:
         (folder / f"{stem}.jsonl").write_text("".join(json.dumps(o) + "\n" for o in objects))
 
 
-def _ingest(tmp_path: Path, fixture: str) -> duckdb.DuckDBPyConnection:
+# Stripe's placeholder values date from 1973 on; the shapes are what these tests look at.
+SINCE_1970 = Plausibility(company_start=dt.date(1970, 1, 1))
+
+
+def _ingest(
+    tmp_path: Path, fixture: str, plausibility: Plausibility = SINCE_1970
+) -> duckdb.DuckDBPyConnection:
     _write_drop(tmp_path, _resources(fixture))
     con = duckdb.connect()
-    result = ingest_source_drop(con, "stripe", tmp_path, DROP, LOADED_AT)
+    result = ingest_source_drop(con, "stripe", tmp_path, DROP, LOADED_AT, plausibility)
     for f in result.files:
         assert f.rows_read == f.rows_loaded + f.rows_quarantined, f
     return con
@@ -187,6 +198,19 @@ def test_raw_json_keeps_the_original_line(tmp_path: Path, fixture: str) -> None:
     assert json.loads(raw) == _resources(fixture)["customer"]
 
 
+def test_placeholder_discount_start_is_quarantined_by_the_default_window(tmp_path: Path) -> None:
+    """The default company start (2000-01-01) rejects the 1973 discount start, naming the rule."""
+    con = _ingest(tmp_path, "fixtures3.json", Plausibility())
+    rows = con.execute(
+        "SELECT line, rules, message FROM raw.quarantine WHERE file = 'customers.jsonl'"
+    ).fetchall()
+    assert [(line, rules) for line, rules, _ in rows] == [
+        (1, ["stripe.customer_discounts.start_plausible"])
+    ]
+    assert "109757538 (1973-06-24 08:12:18 UTC) is before the company's first date" in rows[0][2]
+    assert _ids(con, "customers") == []
+
+
 def test_deleted_customer_loads_as_a_deletion(tmp_path: Path, con) -> None:
     stripe_drop(tmp_path, D1, jsonl({"id": "cus_A1", "object": "customer", "deleted": True}))
     ingest_source_drop(con, "stripe", tmp_path, D1, T1)
@@ -238,3 +262,76 @@ def test_newer_shapes_invoice_subscription_and_line_price(tmp_path: Path, con) -
         "SELECT subscription, subscription_item, price_id, proration, discount_amount, amount "
         "FROM raw.stripe__invoice_lines"
     ).fetchall() == [("sub_S1", "si_S1", "price_Pro", False, 700, 14700)]
+
+
+def _line_invoice(invoice_id: str, line: dict) -> dict:
+    """A paid invoice of sub_S1 holding one subscription line (newer API shape)."""
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "customer": "cus_A1",
+        "status": "paid",
+        "currency": "usd",
+        "created": 1740000000,
+        "lines": {
+            "data": [
+                {
+                    "id": f"il_{invoice_id[3:]}",
+                    "amount": 9900,
+                    "currency": "usd",
+                    "period": {"start": 1740000000, "end": 1742678400},
+                    "pricing": {
+                        "type": "price_details",
+                        "price_details": {"price": "price_Pro"},
+                        "unit_amount_decimal": "9900",
+                    },
+                    "parent": {
+                        "type": "subscription_item_details",
+                        "subscription_item_details": {
+                            "subscription": "sub_S1",
+                            "subscription_item": "si_S1",
+                            "proration": False,
+                        },
+                    },
+                    **line,
+                }
+            ]
+        },
+    }
+
+
+def test_a_discount_entry_without_an_amount_quarantines_its_invoice(tmp_path: Path, con) -> None:
+    # A discount that took something off but does not say how much: summing it as 0 would value
+    # the line at its full amount. The invoice (a JSON line) is quarantined whole, with the rule.
+    whole = _line_invoice("in_OK1", {"discount_amounts": [{"amount": 1980, "discount": "di_X"}]})
+    broken = _line_invoice("in_NO1", {"discount_amounts": [{"discount": "di_X"}]})
+    write(tmp_path, "stripe", D1, "customers.jsonl", "")
+    write(tmp_path, "stripe", D1, "subscriptions.jsonl", "")
+    write(tmp_path, "stripe", D1, "charges.jsonl", "")
+    write(tmp_path, "stripe", D1, "invoices.jsonl", jsonl(whole, broken))
+    result = ingest_source_drop(con, "stripe", tmp_path, D1, T1)
+    assert con.execute(
+        "SELECT invoice_id, discount_amount, pricing_unit_amount_decimal FROM raw.stripe__invoice_lines"
+    ).fetchall() == [("in_OK1", 1980, "9900")]
+    file = result.file("invoices.jsonl")
+    assert (file.rows_read, file.rows_loaded, file.rows_quarantined) == (2, 1, 1)
+    ((line, rules, message),) = con.execute(
+        "SELECT line, rules, message FROM raw.quarantine"
+    ).fetchall()
+    assert line == 2
+    assert "stripe.invoice_lines.discount_amount_type" in rules
+    assert "every entry must carry an integer amount" in message
+
+
+def test_a_raw_table_created_before_a_column_was_added_gains_it(tmp_path: Path, con) -> None:
+    # A warehouse built before the layout gained pricing_unit_amount_decimal keeps loading.
+    ensure_raw_tables(con)
+    con.execute("ALTER TABLE raw.stripe__invoice_lines DROP COLUMN pricing_unit_amount_decimal")
+    write(tmp_path, "stripe", D1, "customers.jsonl", "")
+    write(tmp_path, "stripe", D1, "subscriptions.jsonl", "")
+    write(tmp_path, "stripe", D1, "charges.jsonl", "")
+    write(tmp_path, "stripe", D1, "invoices.jsonl", jsonl(_line_invoice("in_OK1", {})))
+    ingest_source_drop(con, "stripe", tmp_path, D1, T1)
+    assert con.execute(
+        "SELECT pricing_unit_amount_decimal FROM raw.stripe__invoice_lines"
+    ).fetchall() == [("9900",)]

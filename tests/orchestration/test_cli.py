@@ -82,7 +82,8 @@ def test_run_publishes_then_an_unreadable_file_stops_with_exit_2(
     assert _sha(published) == before, "a stopped run must leave the publication untouched"
 
 
-def test_usage_error_exits_1(tmp_path: Path) -> None:
+def test_usage_error_exits_64(tmp_path: Path) -> None:
+    # the exit-code contract: 64 a usage error, nothing changed (1 is a crash)
     result = _csw("run", "--extracts", str(tmp_path), "--from", "2026-01-02")
-    assert result.returncode == 1
+    assert result.returncode == 64
     assert "--from and --to go together" in result.stderr

@@ -30,6 +30,13 @@ def test_same_data_different_runs_is_identical(tmp_path: Path) -> None:
     # Within 1e-9 relative (a different summation order), another run id.
     new = _publication(tmp_path / "b.duckdb", [100.0 + 1e-11, 1 / 3], "run-2")
     assert compare_publications(old, new) == []
+    # A change of two equal scores summed in another order: 0 against -1.4e-14 is no difference,
+    # 0 against 1e-6 is one.
+    zero = _publication(tmp_path / "c.duckdb", [0.0], "run-1")
+    noise = _publication(tmp_path / "d.duckdb", [-1.4210854715202004e-14], "run-2")
+    assert compare_publications(zero, noise) == []
+    moved = _publication(tmp_path / "e.duckdb", [1e-6], "run-2")
+    assert [d.table for d in compare_publications(zero, moved)] == ["marts.mrr_monthly"]
 
 
 def test_a_moved_value_and_a_new_row_are_reported(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from transforms.support import competitor_pattern
 
 def test_shipped_health_config_matches_the_spec() -> None:
     config = load_health_config()
-    assert config.version == "2026.11.1"
+    assert config.version == "2026.12.1"
     assert [(c.name, c.weight) for c in config.components] == [
         ("product_usage", 0.30),
         ("engagement", 0.25),

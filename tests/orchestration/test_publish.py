@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import textwrap
@@ -10,7 +11,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import publish_build, rollback
+from orchestration.publish import (
+    NothingToRollBack,
+    PublicationRecord,
+    publish_build,
+    recover_publications,
+    rollback,
+)
+from orchestration.run_lock import clean_leftovers
 
 
 def _build(path: Path, value: int) -> Path:
@@ -111,5 +119,102 @@ def test_failed_copy_leaves_previous_publication(tmp_path: Path) -> None:
 
 
 def test_rollback_without_history_says_so(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no earlier publication"):
+    with pytest.raises(NothingToRollBack, match="no earlier publication"):
         rollback(tmp_path)
+
+
+def _record(run_id: str, day: str) -> PublicationRecord:
+    return PublicationRecord(
+        run_id, dt.date.fromisoformat(day), dt.datetime(2026, 11, 21, 6), False, "published", 0
+    )
+
+
+def _publications(path: Path) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(
+            "select run_id, as_of_date from audit.publications order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_publication_carries_its_own_record_and_a_lost_record_is_recovered(
+    tmp_path: Path,
+) -> None:
+    build = _build(tmp_path / "build.duckdb", 3)
+    published = tmp_path / "published"
+    publish_build(build, published, "run1", _record("run1", "2026-11-20"))
+    # the record is in the published file; the build database gets it only after the rename (the
+    # publish asset writes it), so a crash between the two leaves it only in the file
+    assert _publications(published / "analytics.duckdb") == [("run1", dt.date(2026, 11, 20))]
+    con = duckdb.connect(str(build))
+    try:
+        assert recover_publications(con, published / "analytics.duckdb") == ["run1"]
+        assert recover_publications(con, published / "analytics.duckdb") == []
+        assert con.execute("select run_id from audit.publications").fetchall() == [("run1",)]
+    finally:
+        con.close()
+
+
+def test_a_kill_before_the_rename_leaves_the_publication_and_no_record(tmp_path: Path) -> None:
+    build = _build(tmp_path / "build.duckdb", 3)
+    published = tmp_path / "published"
+    publish_build(build, published, "run1", _record("run1", "2026-11-19"))
+    before = (published / "analytics.duckdb").read_bytes()
+    _build(build, 5)
+    killed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import datetime as dt, os, signal
+            from pathlib import Path
+            import orchestration.publish as publish
+            real = os.replace
+            def replace(source, target):
+                os.kill(os.getpid(), signal.SIGKILL)
+            publish.os.replace = replace
+            publish.publish_build(
+                Path({str(build)!r}), Path({str(published)!r}), "run2",
+                publish.PublicationRecord("run2", dt.date(2026, 11, 20), dt.datetime(2026, 11, 21),
+                                          False, "published", 0),
+            )
+            """)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stderr
+    assert (published / "analytics.duckdb").read_bytes() == before
+    assert _publications(published / "analytics.duckdb") == [("run1", dt.date(2026, 11, 19))]
+    # left behind: the complete new file under its temporary name, and the history link to the
+    # current one; the next run removes both
+    assert [p.name for p in published.glob("*.partial")] == ["analytics.duckdb.run2.partial"]
+    assert len(list((published / "history").glob("*.duckdb"))) == 1
+    removed = clean_leftovers(published)
+    assert len(removed) == 2
+    assert sorted(p.name for p in published.rglob("*") if p.is_file()) == ["analytics.duckdb"]
+
+
+def test_each_rollback_is_recorded_and_past_the_oldest_is_a_message(tmp_path: Path) -> None:
+    build = _build(tmp_path / "build.duckdb", 3)
+    published = tmp_path / "published"
+    for number, day in enumerate(["2026-11-18", "2026-11-19", "2026-11-20"], start=1):
+        _build(build, number)
+        publish_build(build, published, f"run{number}", _record(f"run{number}", day))
+    rollback(published, build)
+    assert _rows(published / "analytics.duckdb") == 2
+    rollback(published, build)
+    assert _rows(published / "analytics.duckdb") == 1
+    before = (published / "analytics.duckdb").read_bytes()
+    with pytest.raises(NothingToRollBack, match="no earlier publication"):
+        rollback(published, build)
+    assert (published / "analytics.duckdb").read_bytes() == before
+    con = duckdb.connect(str(build), read_only=True)
+    try:
+        recorded = con.execute(
+            "select replaced_run_id, replaced_as_of_date, restored_run_id, restored_as_of_date "
+            "from audit.rollbacks order by rolled_back_at"
+        ).fetchall()
+    finally:
+        con.close()
+    assert recorded == [
+        ("run3", dt.date(2026, 11, 20), "run2", dt.date(2026, 11, 19)),
+        ("run2", dt.date(2026, 11, 19), "run1", dt.date(2026, 11, 18)),
+    ]

@@ -29,28 +29,59 @@ def test_auc_is_null_without_both_classes() -> None:
     assert mann_whitney_auc(pl.Series([1.0, 2.0]), pl.Series([False, False])) is None
 
 
-def test_churn_outcomes_look_only_inside_the_horizon() -> None:
-    t = dt.date(2026, 1, 31)
-    mrr = pl.DataFrame(
+def _daily(account: str, first: dt.date, last: dt.date, status: str) -> list[dict]:
+    days = (last - first).days + 1
+    return [
         {
-            "account_id": ["a", "a", "b", "b", "c", "c", "d"],
-            "valuation_date": [
-                t,
-                dt.date(2026, 2, 28),
-                t,
-                dt.date(2026, 5, 31),
-                t,
-                dt.date(2026, 4, 30),
-                t,
-            ],
-            "mrr_minor": [100.0, 0.0, 100.0, 0.0, 0.0, 0.0, 50.0],
+            "account_id": account,
+            "as_of_date": first + dt.timedelta(days=n),
+            "customer_status": status,
         }
+        for n in range(days)
+    ]
+
+
+def test_churn_outcomes_count_churns_between_month_ends() -> None:
+    """t = 2026-05-31, horizon 90 days: the window is 06-01 … 08-29; its month ends are 06-30 and
+    07-31. A label from month-end valuations sees only those two days."""
+    t = dt.date(2026, 5, 31)
+    end = dt.date(2026, 9, 30)
+    statuses = pl.DataFrame(
+        # late: paying until 08-14, churned from 08-15 — after the last month end of the window
+        # (07-31), before t + 90 (08-29): churned, which a month-end label misses.
+        _daily("late", t, dt.date(2026, 8, 14), "paying")
+        + _daily("late", dt.date(2026, 8, 15), end, "churned")
+        # early: churned on 06-10 → churned
+        + _daily("early", t, dt.date(2026, 6, 9), "paying")
+        + _daily("early", dt.date(2026, 6, 10), end, "churned")
+        # after: churned on 08-30 = t + 91, outside the window → not churned
+        + _daily("after", t, dt.date(2026, 8, 29), "paying")
+        + _daily("after", dt.date(2026, 8, 30), end, "churned")
+        # paused for a week in July: MRR 0 in the window → churned (it went to 0)
+        + _daily("paused", t, dt.date(2026, 7, 9), "paying")
+        + _daily("paused", dt.date(2026, 7, 10), dt.date(2026, 7, 16), "paused")
+        + _daily("paused", dt.date(2026, 7, 17), end, "paying")
+        # trial: trialing on t → its own segment, not in the population
+        + _daily("trial", t, end, "trialing")
+        # stay: paying throughout; unknown: paying, its status unknown (Stripe stale) for a week
+        + _daily("stay", t, end, "paying")
+        + _daily("unknown", t, dt.date(2026, 6, 30), "paying")
+        + [
+            {"account_id": "unknown", "as_of_date": dt.date(2026, 7, d), "customer_status": None}
+            for d in range(1, 8)
+        ]
+        + _daily("unknown", dt.date(2026, 7, 8), end, "paying"),
+        schema={"account_id": pl.String, "as_of_date": pl.Date, "customer_status": pl.String},
     )
-    out = churn_outcomes(mrr, [t], CONFIG.horizon_days).sort("account_id")
-    # a: 0 on 02-28 (28 days later) → churned; b: 0 only on 05-31 (120 days) → not churned;
-    # c: not paying on t → not in the population; d: paying, no later valuation → not churned.
-    assert out["account_id"].to_list() == ["a", "b", "d"]
-    assert out["churned"].to_list() == [True, False, False]
+    out = churn_outcomes(statuses, [t], CONFIG.horizon_days).sort("account_id")
+    assert out.select("account_id", "churned", "churned_on").rows() == [
+        ("after", False, None),
+        ("early", True, dt.date(2026, 6, 10)),
+        ("late", True, dt.date(2026, 8, 15)),
+        ("paused", True, dt.date(2026, 7, 10)),
+        ("stay", False, None),
+        ("unknown", False, None),
+    ]
 
 
 def test_calibration_precision_recall_and_churn_by_grade() -> None:

@@ -13,7 +13,6 @@ from transforms.churn_signals import (
     competitor_mentions,
     detect_churn_signals,
     mentions_competitor,
-    new_high_severity_signals,
 )
 
 CONFIG = load_churn_signals_config()
@@ -194,25 +193,3 @@ def test_competitor_mentions_count_tickets_in_the_90_day_window() -> None:
     )
     got = competitor_mentions(tickets, DAY, CONFIG)
     assert got.rows() == [("a", DAY, 2)]
-
-
-def test_new_high_severity_signals_are_those_absent_the_day_before() -> None:
-    yesterday = DAY - dt.timedelta(days=1)
-    base = dict(QUIET)
-    frame = pl.DataFrame(
-        [
-            # a: detractor both days → not new; b: failed payment only today → new;
-            # c: no_login_7_days (medium) only today → not a high alert.
-            {"account_id": "a", "as_of_date": yesterday, **base, "nps_score": 3.0},
-            {"account_id": "a", "as_of_date": DAY, **base, "nps_score": 3.0},
-            {"account_id": "b", "as_of_date": yesterday, **base},
-            {"account_id": "b", "as_of_date": DAY, **base, "failed_payments_30d": 2},
-            {"account_id": "c", "as_of_date": DAY, **base, "days_since_last_login": 9},
-        ],
-        schema=SCHEMA,
-    )
-    signals = detect_churn_signals(frame, CONFIG)
-    today = signals.filter(pl.col("as_of_date") == DAY)
-    before = signals.filter(pl.col("as_of_date") == yesterday)
-    new = new_high_severity_signals(today, before)
-    assert new.select("account_id", "signal").rows() == [("b", "failed_payment")]

@@ -171,3 +171,28 @@ def test_csm_portfolio() -> None:
     # mean = (100 + 50 + 15)/3 = 55
     assert one["mean_score"] == pytest.approx(55.0)
     assert (two["accounts"], two["unscored"], two["mean_score"]) == (1, 1, None)
+
+
+def test_the_portfolio_counts_the_live_book_only() -> None:
+    """metrics.md, population: a churned or never-paid account is not in a CSM's book (it kept
+    zero-activity rows and showed as low before). Month ends: a paying, b churned, c never paid,
+    d has no daily status that month (before its range) and MRR > 0 at the valuation, e neither."""
+    from transforms.engagement import live_account_months
+
+    month = NOV
+    month_ends = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d", "e"],
+            "month": [month] * 5,
+            "customer_status": ["paying", "churned", "never_paid", None, None],
+            "mrr_positive": [True, False, None, True, None],
+        }
+    )
+    live = live_account_months(month_ends)
+    assert sorted(live["account_id"].to_list()) == ["a", "d"]
+    engagement = score_engagement(
+        _frame([{"account_id": a} for a in ("a", "b", "c", "d", "e")]), CONFIG
+    )
+    assignments = pl.DataFrame({"account_id": list("abcde"), "csm_id": ["1"] * 5})
+    (row,) = csm_portfolio(engagement, assignments, live).iter_rows(named=True)
+    assert row["accounts"] == 2

@@ -28,6 +28,8 @@ NEUTRAL = {
     "current_period_end": DAY + dt.timedelta(days=20),
     "expansion_opportunity": False,
     "mrr_rose": False,
+    "cancellation_requested": False,
+    "onboarding_window_days": 30,
 }
 
 
@@ -153,15 +155,58 @@ def test_trial_rules(state: str, expected: tuple) -> None:
     [
         (5, 0.8, ("adopting", "onboarding_to_adopting")),  # ≥ 80%
         (5, 0.79, ("onboarding", None)),
-        (31, 0.49, ("at_risk", "onboarding_to_at_risk")),  # > 30 days and < 50%
-        (30, 0.49, ("onboarding", None)),  # 30 days is not after 30 days
-        (31, 0.5, ("onboarding", None)),  # 50% is not below 50%
-        (31, None, ("onboarding", None)),  # completion unknown
+        (31, 0.49, ("at_risk", "onboarding_to_at_risk")),  # the 30-day window ended, < 50%
+        (30, 0.49, ("onboarding", None)),  # 30 days is not after the 30-day window
+        (31, 0.5, ("adopting", "onboarding_to_adopting")),  # window ended with ≥ 50%
+        (31, None, ("at_risk", "onboarding_to_at_risk")),  # no stay past the window, even unknown
+        (30, None, ("onboarding", None)),
         (40, 0.85, ("adopting", "onboarding_to_adopting")),
     ],
 )
 def test_onboarding_rules(days_in_stage: int, completion, expected: tuple) -> None:
     assert _one_day("onboarding", days_in_stage, onboarding_completion=completion) == expected
+
+
+@pytest.mark.parametrize(
+    ("window", "days_in_stage", "completion", "expected"),
+    [
+        (7, 7, 0.3, ("onboarding", None)),  # the self-serve window's last day
+        (7, 8, 0.6, ("adopting", "onboarding_to_adopting")),
+        (7, 8, 0.3, ("at_risk", "onboarding_to_at_risk")),
+        (None, 30, 0.3, ("onboarding", None)),  # no program: the configured 30 days
+        (None, 31, 0.3, ("at_risk", "onboarding_to_at_risk")),
+    ],
+)
+def test_no_account_stays_in_onboarding_past_its_program_window(
+    window: int | None, days_in_stage: int, completion: float, expected: tuple
+) -> None:
+    assert (
+        _one_day(
+            "onboarding",
+            days_in_stage,
+            onboarding_completion=completion,
+            onboarding_window_days=window,
+        )
+        == expected
+    )
+
+
+@pytest.mark.parametrize("stage", ["onboarding", "adopting", "growing", "renewing", "advocating"])
+def test_an_open_cancellation_request_puts_a_healthy_account_at_risk(stage: str) -> None:
+    overrides = {"health_score": 85.0, "nps_score": 9.0} if stage == "advocating" else {}
+    assert _one_day(stage, cancellation_requested=True, **overrides) == (
+        "at_risk",
+        "at_risk_entered",
+    )
+
+
+def test_an_account_at_risk_stays_while_its_cancellation_request_is_open() -> None:
+    assert _one_day("at_risk", cancellation_requested=True, health_score=90.0) == ("at_risk", None)
+    # withdrawn, healthy: back to growing
+    assert _one_day("at_risk", cancellation_requested=False, health_score=90.0) == (
+        "growing",
+        "at_risk_exited",
+    )
 
 
 @pytest.mark.parametrize(
@@ -347,3 +392,50 @@ def test_unknown_subscription_state_is_rejected() -> None:
             empty_state(),
             CONFIG,
         )
+
+
+def test_inputs_take_expansion_from_the_published_opportunities_and_skip_unknown_status() -> None:
+    """growing → expanding keys on the day's published expansion opportunities (metrics.md §5,
+    §9), not on health-score opportunity flags; a day whose customer status is unknown (Stripe
+    not covering it) gives no input row, so the stage carries on instead of churning."""
+    from orchestration.config import load_onboarding_config
+    from transforms.lifecycle import lifecycle_inputs
+
+    day2 = DAY + dt.timedelta(days=1)
+    metrics = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "a", "b"],
+            "as_of_date": [DAY, DAY, day2, day2],
+            "segment": ["smb", "enterprise", "smb", "enterprise"],
+            "customer_status": ["paying", "paying", "paying", None],
+        }
+    )
+    scores = pl.DataFrame(
+        {"account_id": ["a"], "as_of_date": [DAY], "health_score": [70.0]},
+        schema={"account_id": pl.String, "as_of_date": pl.Date, "health_score": pl.Float64},
+    )
+    steps = pl.DataFrame(
+        schema={"account_id": pl.String, "step_id": pl.String, "completed_on": pl.Date}
+    )
+    opportunities = pl.DataFrame({"account_id": ["b", "b"], "as_of_date": [DAY, DAY]})
+    got = lifecycle_inputs(metrics, scores, steps, opportunities, load_onboarding_config()).sort(
+        "account_id", "as_of_date"
+    )
+    assert got.select("account_id", "as_of_date", "expansion_opportunity").rows() == [
+        ("a", DAY, False),
+        ("a", day2, False),
+        ("b", DAY, True),
+    ]
+    # smb: the self-serve program's 7 days; enterprise: mid-market's 30
+    assert got["onboarding_window_days"].to_list() == [7, 7, 30]
+    state = pl.DataFrame([_state("growing") | {"account_id": "b"}], schema=empty_state().schema)
+    run = run_lifecycle(
+        got.filter(pl.col("account_id") == "b").with_columns(
+            **{k: pl.lit(v) for k, v in NEUTRAL.items() if k not in got.columns}
+        ),
+        state,
+        CONFIG,
+    )
+    assert run.transitions.select("to_stage", "rule").rows() == [
+        ("expanding", "growing_to_expanding")
+    ]

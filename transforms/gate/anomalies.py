@@ -1,4 +1,5 @@
-"""Rule 13's anomaly detection: outliers of MRR change, negative amounts, usage spikes, duplicate ids.
+"""Rule 13's anomaly detection: outliers of MRR change, negative amounts, usage spikes, duplicate ids,
+and revenue history whose sources disagree.
 
 An independent recomputation over the marts and staging it checks: it shares no code with the models
 or transforms that produced them (tests/transforms/gate/test_independence.py).
@@ -64,6 +65,25 @@ def _usage_spikes(
     )
 
 
+def _history_disagreements(disagreements: pl.DataFrame) -> pl.DataFrame:
+    """Item-months before the first drop whose invoice line disagrees with its own price, or with
+    an unchanged current price (the rows audit.revenue_history_disagreements marks anomalies)."""
+    return disagreements.filter(pl.col("is_anomaly")).select(
+        kind=pl.lit("revenue_history_disagreement"),
+        table_name=pl.lit("audit.revenue_history_disagreements"),
+        entity_id=pl.concat_str("stripe_customer_id", "subscription_item_id", separator="/"),
+        period=pl.col("month").cast(pl.String),
+        observed=pl.format(
+            "invoice line {} vs {} {} ({})",
+            "invoice_line_mrr",
+            "comparison",
+            "compared_mrr",
+            "likely_reason",
+        ),
+        threshold=pl.lit("an invoice line agrees with its own price (metrics.md §1 History)"),
+    )
+
+
 def detect_anomalies(
     mrr_monthly: pl.DataFrame | None,
     negative_amounts: pl.DataFrame,
@@ -72,6 +92,7 @@ def detect_anomalies(
     mrr_z_threshold: float,
     usage_spike_ratio: float,
     usage_min_events: int,
+    history_disagreements: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Rule 13: the anomalies to investigate, each with a stable id an annotation can close.
 
@@ -81,7 +102,12 @@ def detect_anomalies(
     - `negative_amount`: table_name, entity_id, amount;
     - `usage_spike`: a day whose events exceed usage_spike_ratio × the account's median day and
       usage_min_events (account_id, date, events);
-    - `duplicate_id`: table_name, entity_id, drop_date, copies (an id delivered more than once in one drop).
+    - `duplicate_id`: table_name, entity_id, drop_date, copies (an id delivered more than once in one drop);
+    - `revenue_history_disagreement`: a month before the first drop where an item's invoice line
+      disagrees with its own price or its unchanged current price (audit.revenue_history_
+      disagreements: month, stripe_customer_id, subscription_item_id, comparison, likely_reason,
+      is_anomaly, invoice_line_mrr, compared_mrr): metrics.md §1 says such a disagreement is an
+      anomaly, not silently resolved.
     """
     parts: list[pl.DataFrame] = []
     if mrr_monthly is not None:
@@ -108,6 +134,8 @@ def detect_anomalies(
             threshold=pl.lit("one row per id and drop"),
         )
     )
+    if history_disagreements is not None:
+        parts.append(_history_disagreements(history_disagreements))
     anomalies = pl.concat(
         [p.cast({k: v for k, v in ANOMALY_SCHEMA.items() if k != "anomaly_id"}) for p in parts],
         how="vertical",

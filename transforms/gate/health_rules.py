@@ -203,6 +203,21 @@ def _months_between(earlier: dt.date, later: dt.date) -> int:
     return months - (1 if later.day < earlier.day else 0)
 
 
+def _pool_text(pooled: dict) -> str:
+    """What the pooled AUC rests on, in the words of its own figures."""
+    dates = pooled.get("calibration_dates")
+    if dates is None:
+        return " pooled"
+    text = f" pooled over {dates} month-end{'s' if dates != 1 else ''}"
+    if pooled.get("pool_first_date") is not None:
+        text += f" ({pooled['pool_first_date']} … {pooled['pool_last_date']})"
+    if pooled.get("churned_accounts") is not None and pooled.get("accounts") is not None:
+        text += f", {pooled['churned_accounts']} churned of {pooled['accounts']} account-dates"
+    if pooled.get("horizon_days") is not None:
+        text += f" within {pooled['horizon_days']} days"
+    return text
+
+
 def health_calibration(
     calibrations: pl.DataFrame | None,
     as_of: dt.date,
@@ -258,7 +273,7 @@ def health_calibration(
             target,
             status,
             f"last calibration {last_run} ({age} months before {as_of}), {auc_text}"
-            + (" pooled over 12 month-ends" if not pooled.is_empty() else ""),
+            + (_pool_text(last) if not pooled.is_empty() else ""),
             threshold,
             "health score calibration is overdue or weak"
             if status != "pass"

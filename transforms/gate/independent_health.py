@@ -264,7 +264,7 @@ def _contract_terms(
                 term=pl.col("recurring_interval").replace_strict(
                     TERM_MONTHS, default=None, return_dtype=pl.Float64
                 )
-                * pl.col("recurring_interval_count").fill_null(1).cast(pl.Float64),
+                * pl.col("recurring_interval_count").cast(pl.Float64),
             ),
             on="subscription_id",
             how="left",
@@ -326,9 +326,8 @@ def _inputs(
         "account_id",
         "plan",
         dau_mau_ratio=pl.when(app).then(
-            pl.when(pl.col("monthly_active_users") == 0)
-            .then(0.0)
-            .otherwise(
+            # no monthly active user: no denominator, undefined
+            pl.when(pl.col("monthly_active_users") > 0).then(
                 pl.min_horizontal(
                     1.0,
                     pl.col("active_user_days").cast(f64)
@@ -404,7 +403,8 @@ def independent_health_inputs(
     A window of N days is the calendar days day−N+1 … day from the account's creation on (activity
     dated before the account existed is not the account's); "distinct users / features in the last
     30 days" count any event of those days. Coverage: a source covers the days up to its newest
-    drop (`covered_through`: app_db, stripe, ticketing; None: never delivered). An input whose
+    delivered drop, whatever it held (`covered_through`: app_db, stripe, ticketing; None: never
+    delivered). An input whose
     source does not cover the account is NULL — the application database's inputs when `day` is
     after its newest drop; the helpdesk's when no organisation maps to the account or `day` is
     after its newest drop; payments when the account's Stripe customer is unknown to Stripe or

@@ -1,6 +1,6 @@
 """Rules 8 and 11 of the publish gate: data fresh from every source, nothing lost on the way in.
 
-Pure judges of the ingest log (audit.ingest_log) and of staged-against-raw row counts.
+Pure judges of the ingest log (audit.ingest_log), the quarantine and staged-against-raw row counts.
 """
 
 from __future__ import annotations
@@ -60,66 +60,85 @@ def freshness(
     return results
 
 
+LOADED_STATUSES = ("loaded", "replaced", "unchanged")
+R11 = "r11_nothing_lost"
+
+
+def latest_ingests(ingest_log: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """The files of each source's drop as its latest ingest saw them (drops up to `as_of`): an
+    ingest logs every file of the drop at one load time, so earlier ingests are history."""
+    dated = ingest_log.filter((pl.col("drop_date") <= as_of) & (pl.col("status") != "missing_drop"))
+    return dated.filter(
+        pl.col("loaded_at") == pl.col("loaded_at").max().over("source", "drop_date")
+    )
+
+
+def _lost_reason(row: dict) -> str | None:
+    """Why a file's rows count as lost, or None."""
+    if row["status"] == "missing_file":
+        if row["manifest_rows"] is None:
+            return None  # not extracted, and nothing declared it (sources.md)
+        return f"declared by the manifest ({row['manifest_rows']} rows) but not read: " + (
+            row["message"] or "missing from the drop"
+        )
+    if row["status"] not in LOADED_STATUSES:
+        return None
+    if row["rows_read"] != row["rows_loaded"] + row["rows_quarantined"]:
+        return "rows read differ from rows loaded + quarantined"
+    if row["manifest_rows"] is not None and row["manifest_rows"] != row["rows_read"]:
+        return f"the manifest declares {row['manifest_rows']} rows, the file has {row['rows_read']}"
+    return None
+
+
 def nothing_lost(
     ingest_log: pl.DataFrame, as_of: dt.date, warn_on_quarantine: bool = True
 ) -> list[RuleResult]:
-    """Rule 11: per file, rows read = rows loaded + rows quarantined, and the manifest's count agrees.
+    """Rule 11: every file of every drop accounted for, as each drop's latest ingest saw it: rows
+    read = loaded + quarantined, the manifest's count agrees, and every file the manifest declares
+    was read (a missing or misnamed declared file is lost). Files no table reads are named (WARN).
 
     `ingest_log` has source, drop_date, file, status, rows_read, rows_loaded, rows_quarantined,
-    manifest_rows and loaded_at; only the latest delivery of each file counts (a re-ingest logs again).
+    manifest_rows, message and loaded_at.
     """
-    files = (
-        ingest_log.filter(
-            (pl.col("drop_date") <= as_of)
-            & pl.col("status").is_in(["loaded", "replaced", "unchanged"])
-        )
-        .sort("loaded_at")
-        .unique(subset=["source", "drop_date", "file"], keep="last", maintain_order=True)
-    )
+    files = latest_ingests(ingest_log, as_of)
     threshold = (
         "error on any loss; warn on any quarantine" if warn_on_quarantine else "error on any loss"
     )
     if files.is_empty():
         return [
             RuleResult(
-                "r11_nothing_lost",
-                "all files",
-                "not_applicable",
-                "0 files",
-                threshold,
-                "no file ingested yet",
+                R11, "all files", "not_applicable", "0 files", threshold, "no file ingested yet"
             )
         ]
-    lost = files.filter(
-        (pl.col("rows_read") != pl.col("rows_loaded") + pl.col("rows_quarantined"))
-        | (pl.col("manifest_rows").is_not_null() & (pl.col("manifest_rows") != pl.col("rows_read")))
-    )
     results: list[RuleResult] = []
-    for row in lost.sort("source", "drop_date", "file").iter_rows(named=True):
-        results.append(
-            RuleResult(
-                "r11_nothing_lost",
-                f"{row['source']}/{row['drop_date']}/{row['file']}",
-                "fail",
-                f"read {row['rows_read']}, loaded {row['rows_loaded']}, quarantined {row['rows_quarantined']}, "
-                f"manifest {row['manifest_rows']}",
-                threshold,
-                "rows read differ from rows loaded + quarantined, or from the manifest's count",
+    for row in files.sort("source", "drop_date", "file").iter_rows(named=True):
+        target = f"{row['source']}/{row['drop_date']}/{row['file']}"
+        reason = _lost_reason(row)
+        if reason is not None:
+            observed = (
+                f"read {row['rows_read']}, loaded {row['rows_loaded']}, quarantined "
+                f"{row['rows_quarantined']}, manifest {row['manifest_rows']}"
             )
-        )
-    totals = files.select(
-        pl.len().alias("files"),
-        pl.col("rows_read").sum().alias("read"),
-        pl.col("rows_quarantined").sum().alias("quarantined"),
-    ).row(0, named=True)
-    quarantined = totals["quarantined"] or 0
+            results.append(RuleResult(R11, target, "fail", observed, threshold, reason))
+        elif row["status"] == "ignored_file":
+            declared = row["manifest_rows"]
+            observed = "not read" + (f"; the manifest declares {declared} rows" if declared else "")
+            message = (
+                f"{row['file']}: no table reads a file of this name; it stays in the drop unread "
+                "(a misnamed file: rename it and run again)"
+            )
+            results.append(RuleResult(R11, target, "warn", observed, threshold, message))
+    loaded = files.filter(pl.col("status").is_in(LOADED_STATUSES))
+    lost = sum(r.status == "fail" for r in results)
+    quarantined = int(loaded["rows_quarantined"].sum() or 0)
     status: Status = "warn" if warn_on_quarantine and quarantined > 0 else "pass"
     results.append(
         RuleResult(
-            "r11_nothing_lost",
+            R11,
             "all files",
-            "fail" if not lost.is_empty() else status,
-            f"{totals['files']} files, {totals['read']} rows read, {quarantined} quarantined, {lost.height} unreconciled",
+            "fail" if lost else status,
+            f"{loaded.height} files, {int(loaded['rows_read'].sum() or 0)} rows read, "
+            f"{quarantined} quarantined, {lost} unreconciled",
             threshold,
             f"{quarantined} rows quarantined (see audit.quarantine_summary)"
             if quarantined
@@ -127,6 +146,98 @@ def nothing_lost(
         )
     )
     return results
+
+
+def quarantine_within_bounds(
+    ingest_log: pl.DataFrame | None,
+    quarantine: pl.DataFrame | None,
+    emptied: dict[str, str],
+    as_of: dt.date,
+    window_start: dt.date,
+    max_share: float,
+    min_rows: int,
+) -> list[RuleResult]:
+    """Rule 11 (quarantine half): a quarantine that takes more than `max_share` of a source's rows
+    in the run's drops (`window_start` … `as_of`, judged from `min_rows` rows read), or that left
+    a raw table with no row at all, blocks: published tables would turn "no data" into zeros.
+
+    `quarantine` has source, drop_date, file, rule, rows (raw.quarantine grouped); `emptied` maps
+    each raw table left empty while its files had rows quarantined to the file stem feeding it.
+    """
+    threshold = (
+        f"error when > {max_share:.0%} of a source's rows in the run's drops (from {min_rows} "
+        "rows read), or when a table is left empty"
+    )
+    if ingest_log is None:
+        return [not_applicable(R11, "quarantine share", "nothing ingested")]
+    files = latest_ingests(ingest_log, as_of).filter(
+        pl.col("status").is_in(LOADED_STATUSES) & (pl.col("drop_date") >= window_start)
+    )
+    rules = _rules_by_file(quarantine)
+    results: list[RuleResult] = []
+    per_source = files.group_by("source").agg(
+        pl.col("rows_read").sum().alias("read"), pl.col("rows_quarantined").sum().alias("bad")
+    )
+    for source, read, bad in per_source.sort("source").iter_rows():
+        if not bad or read < min_rows or bad / read <= max_share:
+            continue
+        culprits = files.filter((pl.col("source") == source) & (pl.col("rows_quarantined") > 0))
+        named = "; ".join(
+            f"{r['drop_date']}/{r['file']} {r['rows_quarantined']} of {r['rows_read']}"
+            + _rules_note(rules.get((source, r["drop_date"], r["file"])))
+            for r in culprits.sort("drop_date", "file").iter_rows(named=True)
+        )
+        results.append(
+            RuleResult(
+                R11,
+                f"{source} quarantine share",
+                "fail",
+                f"{bad} of {read} rows ({bad / read:.1%})",
+                threshold,
+                f"{source}: the contracts rejected {bad / read:.1%} of the rows of the drops "
+                f"{window_start} … {as_of}: {named}",
+            )
+        )
+    for table, stem in sorted(emptied.items()):
+        culprits = files.filter(pl.col("file").str.starts_with(f"{stem}."))
+        named = "; ".join(
+            f"{r['source']}/{r['drop_date']}/{r['file']}"
+            + _rules_note(rules.get((r["source"], r["drop_date"], r["file"])))
+            for r in culprits.sort("drop_date").iter_rows(named=True)
+        )
+        results.append(
+            RuleResult(
+                R11,
+                table,
+                "fail",
+                "0 rows loaded",
+                threshold,
+                f"{table} is empty: every row delivered was quarantined ({named or 'earlier drops'})",
+            )
+        )
+    if not results:
+        results.append(
+            RuleResult(
+                R11, "quarantine share", "pass", f"{files.height} files", threshold, "within bounds"
+            )
+        )
+    return results
+
+
+def _rules_by_file(quarantine: pl.DataFrame | None) -> dict[tuple, list[tuple[str, int]]]:
+    if quarantine is None or quarantine.is_empty():
+        return {}
+    grouped: dict[tuple, list[tuple[str, int]]] = {}
+    for row in quarantine.sort("rows", descending=True).iter_rows(named=True):
+        key = (row["source"], row["drop_date"], row["file"])
+        grouped.setdefault(key, []).append((row["rule"], row["rows"]))
+    return grouped
+
+
+def _rules_note(rules: list[tuple[str, int]] | None) -> str:
+    if not rules:
+        return ""
+    return " (" + ", ".join(f"{rule} ×{rows}" for rule, rows in rules[:3]) + ")"
 
 
 def staged_counts(counts: pl.DataFrame) -> list[RuleResult]:
@@ -169,5 +280,5 @@ def nothing_lost_anywhere(
     """Rule 11 whole: every file's rows reconciled (`nothing_lost`), then every staging model
     against its raw rows (`staged_counts`); `not_applicable` while nothing is ingested (None)."""
     if ingest_log is None or staged is None:
-        return [not_applicable("r11_nothing_lost", "all sources", "nothing ingested")]
+        return [not_applicable(R11, "all sources", "nothing ingested")]
     return nothing_lost(ingest_log, as_of, warn_on_quarantine) + staged_counts(staged)

@@ -6,6 +6,8 @@ straight from the staged responses). The two share no code, so agreement means s
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from transforms.gate.results import RuleResult, Status, listed, not_applicable
@@ -198,11 +200,17 @@ def nps_sample_size(
 
 
 def survey_response_rate(
-    summary: pl.DataFrame | None, min_sends: int, error_below: float, warn_below: float
+    summary: pl.DataFrame | None,
+    as_of: dt.date,
+    min_sends: int,
+    error_below: float,
+    warn_below: float,
 ) -> list[RuleResult]:
     """Rule 10: responses to a period's sends / those sends, where the period has ≥ min_sends sends.
+    Only periods ended by the as-of date are rated: the sends of the days just past have had no
+    time to be answered, so a period in progress would read as a collapse of the response rate.
 
-    `summary` has period_type, period_start, segment, sends, responded_sends.
+    `summary` has period_type, period_start, period_end, segment, sends, responded_sends.
     """
     rule = "r10_response_rate"
     target = "marts.nps_summary"
@@ -210,13 +218,14 @@ def survey_response_rate(
         return [not_applicable(rule, target, "no NPS summary built")]
     if summary.is_empty() or summary.get_column("sends").sum() == 0:
         return [not_applicable(rule, target, "no survey sends")]
-    rated = summary.filter(pl.col("sends") >= min_sends).with_columns(
-        rate=pl.col("responded_sends") / pl.col("sends")
-    )
+    rated = summary.filter(
+        (pl.col("sends") >= min_sends) & (pl.col("period_end") <= as_of)
+    ).with_columns(rate=pl.col("responded_sends") / pl.col("sends"))
     if rated.is_empty():
-        return [not_applicable(rule, target, f"no period with ≥ {min_sends} sends")]
+        return [not_applicable(rule, target, f"no ended period with ≥ {min_sends} sends")]
     threshold = (
-        f"error < {error_below:.0%}, warn < {warn_below:.0%} (periods with ≥ {min_sends} sends)"
+        f"error < {error_below:.0%}, warn < {warn_below:.0%} (periods ended by the as-of date "
+        f"with ≥ {min_sends} sends)"
     )
     label = pl.format(
         "{} {} {}: {}/{}", "period_type", "period_start", "segment", "responded_sends", "sends"

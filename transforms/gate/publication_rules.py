@@ -110,6 +110,62 @@ def confidence_intervals(
     return results
 
 
+def _previous_compared(frame: pl.DataFrame, spec: dict) -> tuple[int, int, list[str]]:
+    """Rule 15's comparison of each row's previous-period value with the previous period's own
+    row of the same table (same `keys`; the row starting at `previous_start`, else the one ending
+    the day before this one starts): (rows whose previous value differs from that row's
+    `value`, rows carrying a previous value where no previous period's value exists, examples).
+    A previous value that can be missing must be: NULL where the previous period's value is NULL
+    or absent, except 0 before a series that `zero_before_first` starts from nothing."""
+    keys = list(spec.get("keys") or [])
+    start, end, previous, value = spec["start"], spec["end"], spec["previous"], spec["value"]
+    first = pl.col(start).min().over(keys) if keys else pl.col(start).min()
+    this = frame.with_columns(_first=pl.col(start) == first)
+    if spec.get("previous_start"):
+        this = this.with_columns(_previous_start=pl.col(spec["previous_start"]))
+    earlier = frame.select(
+        *keys,
+        pl.col(start).alias("_earlier_start"),
+        (pl.col(end).cast(pl.Date) + pl.duration(days=1)).alias("_after_end"),
+        pl.col(value).alias("_earlier_value"),
+        pl.lit(True).alias("_found"),
+    )
+    if spec.get("previous_start"):
+        joined = this.join(
+            earlier.drop("_after_end"),
+            left_on=[*keys, "_previous_start"],
+            right_on=[*keys, "_earlier_start"],
+            how="left",
+        )
+    else:
+        joined = this.join(
+            earlier.drop("_earlier_start"),
+            left_on=[*keys, start],
+            right_on=[*keys, "_after_end"],
+            how="left",
+        )
+    found = pl.col("_found").fill_null(False)
+    mine, theirs = pl.col(previous).cast(pl.Float64), pl.col("_earlier_value").cast(pl.Float64)
+    differs = found & (
+        (mine.is_null() != theirs.is_null())
+        | ((mine - theirs).abs() > 1e-9 * pl.max_horizontal(mine.abs(), theirs.abs(), pl.lit(1.0)))
+    ).fill_null(False)
+    zero_allowed = pl.col("_first") & pl.lit(bool(spec.get("zero_before_first"))) & (mine == 0)
+    invented = ~found & mine.is_not_null() & ~zero_allowed.fill_null(False)
+    examples = [
+        ", ".join(f"{k} {r[k]}" for k in keys)
+        + ("; " if keys else "")
+        + f"{r[start]}: {previous} {r[previous]}, "
+        + (
+            "the previous period's " + f"{value} {r['_earlier_value']}"
+            if r["_found"]
+            else "no previous period's value"
+        )
+        for r in joined.filter(differs | invented).head(3).iter_rows(named=True)
+    ]
+    return joined.filter(differs).height, joined.filter(invented).height, examples
+
+
 def period_comparison(
     tables: dict[str, pl.DataFrame], periods: dict[str, dict]
 ) -> list[RuleResult]:
@@ -117,7 +173,10 @@ def period_comparison(
     reason), and a change is called significant only with its test.
 
     `periods` maps a table to {start, end, previous, previous_reason (optional), change (optional),
-    significant (optional), p_value (optional)}.
+    significant (optional), p_value (optional)} and, where the table holds the previous periods'
+    rows, value, keys, previous_start and zero_before_first (optional: see `_previous_compared`):
+    then each previous value is compared with what that period's row says, so that a previous
+    value filled where there is none fails.
     """
     rule = "r15_period_comparison"
     results: list[RuleResult] = []
@@ -126,9 +185,22 @@ def period_comparison(
             results.append(not_applicable(rule, table, f"{table} not built"))
             continue
         frame = tables[table]
-        wanted = [spec["start"], spec["end"], spec["previous"]] + [
-            spec[k] for k in ("previous_reason", "change", "significant", "p_value") if spec.get(k)
-        ]
+        wanted = (
+            [spec["start"], spec["end"], spec["previous"]]
+            + [
+                spec[k]
+                for k in (
+                    "previous_reason",
+                    "change",
+                    "significant",
+                    "p_value",
+                    "value",
+                    "previous_start",
+                )
+                if spec.get(k)
+            ]
+            + list(spec.get("keys") or [])
+        )
         absent = [c for c in wanted if c not in frame.columns]
         if absent:
             results.append(
@@ -152,14 +224,25 @@ def period_comparison(
             untested = frame.filter(
                 pl.col(spec["significant"]).fill_null(False) & pl.col(spec["p_value"]).is_null()
             ).height
-        failed = no_period.height + no_previous.height + untested
+        differs, invented, examples = (
+            _previous_compared(frame, spec) if spec.get("value") else (0, 0, [])
+        )
+        compared = (
+            f", {differs} whose previous value is not the previous period's {spec['value']}, "
+            f"{invented} with a previous value where that period has none"
+            + (f": {'; '.join(examples)}" if examples else "")
+            if spec.get("value")
+            else ""
+        )
+        failed = no_period.height + no_previous.height + untested + differs + invented
         results.append(
             RuleResult(
                 rule,
                 table,
                 "fail" if failed else "pass",
                 f"{no_period.height} rows without period bounds, {no_previous.height} without previous "
-                f"value or reason, {untested} called significant without a test, of {frame.height}",
+                f"value or reason, {untested} called significant without a test, of {frame.height}"
+                + compared,
                 "error on any such row",
                 "KPI rows lack period bounds or the previous period's value"
                 if failed

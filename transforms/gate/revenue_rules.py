@@ -1,20 +1,15 @@
-"""Rules 2, 3, 6, 7 and rule 12's MRR part: the revenue marts documented, consistent, from Stripe.
+"""Rules 2, 3, 7 and rule 16's revenue part: the revenue marts documented, consistent, from
+inputs that are there.
 
-Pure judges: the published revenue marts and the staged Stripe objects in, results out. Rule 12
-values every month again by the independent path (`independent_revenue`) and compares.
+Pure judges: the published revenue marts and the revenue models' evidence in, results out. Rule 6
+is billing_rules.py, rule 12's MRR part mrr_sample_rules.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-from dataclasses import dataclass
-
 import polars as pl
 
-from transforms.gate.independent_revenue import independent_invoice_line_mrr, independent_mrr
 from transforms.gate.results import Absent, RuleResult, Status, listed, not_applicable
-from transforms.gate.sampling import sample_accounts
 
 R02 = "r02_churn_method_documented"
 
@@ -86,9 +81,15 @@ def _movement_identity(movements: pl.DataFrame | None) -> RuleResult:
                 - pl.col("contraction_mrr")
                 - pl.col("churned_mrr")
             ),
-            continuity_gap=pl.col("mrr_start") - pl.col("mrr_end").shift(1).fill_null(0.0),
+            # the first month starts from nothing; after a month not known, there is nothing to
+            # compare with (NULL: not judged)
+            continuity_gap=pl.col("mrr_start")
+            - pl.when(pl.int_range(pl.len()) == 0)
+            .then(pl.lit(0.0))
+            .otherwise(pl.col("mrr_end").shift(1)),
         )
     )
+    unknown = checked.filter(pl.col("mrr_end").is_null() | pl.col("mrr_start").is_null()).height
     # Amounts are DECIMAL(18,2): half a cent separates a real gap from float noise.
     broken = checked.filter(
         (pl.col("identity_gap").abs() > 0.005) | (pl.col("continuity_gap").abs() > 0.005)
@@ -102,7 +103,8 @@ def _movement_identity(movements: pl.DataFrame | None) -> RuleResult:
         "marts.mrr_movements_monthly",
         "fail" if figures else "pass",
         f"{len(figures)} of {checked.height} months break the identity"
-        + (f": {listed(figures, 3)}" if figures else ""),
+        + (f": {listed(figures, 3)}" if figures else "")
+        + (f"; {unknown} months not judged: a customer's MRR is not known" if unknown else ""),
         "error on any month off by more than half a cent",
         "mrr_end ≠ mrr_start + new + reactivation + expansion − contraction − churn"
         if figures
@@ -200,57 +202,6 @@ def cohorts_consistent(
     ]
 
 
-def revenue_from_stripe(
-    published: pl.DataFrame | None,
-    stripe: pl.DataFrame | None,
-    unknown_customers: list[str],
-) -> list[RuleResult]:
-    """Rule 6: published MRR per month equals the Stripe-derived total exactly; no revenue comes from
-    a customer Stripe does not know.
-
-    `published` has month, mrr (Σ of the published mart); `stripe` has month, mrr (the Stripe item
-    MRR rounded to the cent per customer, summed).
-    """
-    rule = "r06_revenue_source"
-    target = "marts.mrr_movements_monthly"
-    if published is None or stripe is None:
-        return [not_applicable(rule, target, "no revenue marts built")]
-    joined = (
-        published.rename({"mrr": "published"})
-        .join(stripe.rename({"mrr": "stripe"}), on="month", how="full", coalesce=True)
-        .sort("month")
-        .with_columns(pl.col("published").cast(pl.Float64), pl.col("stripe").cast(pl.Float64))
-    )
-    differing = joined.filter(
-        pl.col("published").is_null()
-        | pl.col("stripe").is_null()
-        | ((pl.col("published") - pl.col("stripe")).abs() > 0.005)
-    )
-    figures = [
-        f"{r['month']}: published {r['published']} vs Stripe {r['stripe']}"
-        for r in differing.iter_rows(named=True)
-    ]
-    failed = bool(figures or unknown_customers)
-    return [
-        RuleResult(
-            rule,
-            target,
-            "fail" if failed else "pass",
-            f"{len(figures)} of {joined.height} months differ"
-            + (f": {listed(figures, 3)}" if figures else "")
-            + (
-                f"; {len(unknown_customers)} revenue customers unknown to Stripe: {listed(unknown_customers)}"
-                if unknown_customers
-                else ""
-            ),
-            "error on any difference",
-            "published revenue does not reconcile to Stripe"
-            if failed
-            else "published revenue reconciles to Stripe every month",
-        )
-    ]
-
-
 def cross_source(
     categories: dict[str, tuple[int, int]], warn_share: float, error_share: float
 ) -> list[RuleResult]:
@@ -277,231 +228,39 @@ def cross_source(
     return results
 
 
-R12 = "r12_sample_verification"
-R12_THRESHOLD = (
-    "error on any mismatch (unrounded: 1e-6 minor units; published: the cent's rounding)"
-)
+def no_defaulted_revenue_inputs(defaults: pl.DataFrame | Absent) -> list[RuleResult]:
+    """Rule 16 on revenue: no item amount computed although an input it needs is missing (a
+    metered item with no invoice, a price with no interval count or quantity), and no customer
+    total summed over an item that has no amount: each is NULL with a reason, never a default.
 
-
-def _mrr_sides(
-    independent: pl.DataFrame, intermediate: pl.DataFrame, published: pl.DataFrame, excluded: set
-) -> pl.DataFrame:
-    """Per customer with MRR on any side: independent (`ind`), dbt unrounded (`inter`), both in
-    minor units, and published (`pub`, major units); the `excluded` customers left out."""
-    ind = independent.filter(~pl.col("customer_id").is_in(list(excluded))).select(
-        "customer_id", ind=pl.col("mrr_minor")
-    )
-    inter = intermediate.filter(~pl.col("customer_id").is_in(list(excluded))).select(
-        "customer_id", inter=pl.col("mrr_minor").cast(pl.Float64)
-    )
-    pub = published.filter(~pl.col("customer_id").is_in(list(excluded))).select(
-        "customer_id", pub=pl.col("mrr").cast(pl.Float64)
-    )
-    return (
-        ind.join(inter, on="customer_id", how="full", coalesce=True)
-        .join(pub, on="customer_id", how="full", coalesce=True)
-        .with_columns(pl.col("ind", "inter", "pub").fill_null(0.0))
-        .filter((pl.col("ind") > 0) | (pl.col("inter") > 0) | (pl.col("pub") > 0))
-    )
-
-
-def _month_total(
-    joined: pl.DataFrame, independent: pl.DataFrame, excluded: set, month_label: str
-) -> RuleResult:
-    """Rule 12: the month's MRR total, independent against dbt unrounded and published."""
-    metered = independent.filter(pl.col("metered") & ~pl.col("missing_rate")).height
-    from_invoices = independent.filter(pl.col("from_invoices") & ~pl.col("missing_rate")).height
-    # Exactly rounded sums: a float sum follows the rows' order, which DuckDB does not keep from one
-    # build to the next, and the message's sixth decimal flipped between runs of the same drops.
-    totals = {column: math.fsum(joined[column].to_list()) for column in ("ind", "inter", "pub")}
-    total_ok = (
-        abs(totals["ind"] - totals["inter"]) <= 1e-6 * max(joined.height, 1)
-        and abs(totals["ind"] / 100 - totals["pub"]) <= 0.005 * max(joined.height, 1) + 1e-9
-    )
-    return RuleResult(
-        R12,
-        f"marts.mrr_monthly total, {month_label}",
-        "pass" if total_ok else "fail",
-        f"independent {totals['ind'] / 100:.6f}, dbt unrounded {totals['inter'] / 100:.6f}, "
-        f"published {totals['pub']:.2f} over {joined.height} customers "
-        f"({metered} with metered items, {from_invoices} valued from invoice lines; "
-        f"{len(excluded)} left out: no FX rate within 7 days)",
-        R12_THRESHOLD,
-        "monthly MRR total reproduced independently"
-        if total_ok
-        else "monthly MRR total differs from the independent recomputation",
-    )
-
-
-def _month_sample(
-    joined: pl.DataFrame, sample: list[str], excluded: set, month_label: str, min_sample: int
-) -> RuleResult:
-    """Rule 12: each sampled customer's MRR, independent against dbt unrounded and published."""
-    kept = [c for c in sample if c not in excluded]
-    if len(kept) < min_sample:
-        return not_applicable(
-            R12,
-            f"marts.mrr_monthly sample, {month_label}",
-            f"fewer than {min_sample} customers to sample",
-        )
-    checked = (
-        pl.DataFrame({"customer_id": kept})
-        .join(joined, on="customer_id", how="left")
-        .with_columns(pl.col("ind", "inter", "pub").fill_null(0.0))
-    )
-    mismatched = checked.filter(
-        ((pl.col("ind") - pl.col("inter")).abs() > 1e-6)
-        | ((pl.col("ind") / 100 - pl.col("pub")).abs() > 0.005 + 1e-9)
-    )
-    figures = [
-        f"{r['customer_id']}: independent {r['ind'] / 100:.6f}, dbt {r['inter'] / 100:.6f}, "
-        f"published {r['pub']:.2f}"
-        for r in mismatched.iter_rows(named=True)
+    `defaults`: kind, customer_id, valuation_date, subscription_item_id of every offending row."""
+    rule = "r16_no_defaulted_inputs"
+    target = "intermediate.int_subscription_items_normalised_to_mrr, int_customer_mrr_monthly"
+    if isinstance(defaults, Absent):
+        return [not_applicable(rule, target, defaults.reason)]
+    by_kind = defaults.group_by("kind").len().sort("kind")
+    examples = [
+        f"{r['kind']}: {r['customer_id']} {r['valuation_date']} {r['subscription_item_id']}"
+        for r in defaults.sort("kind", "valuation_date", "customer_id")
+        .unique("kind", keep="first", maintain_order=True)
+        .iter_rows(named=True)
     ]
-    return RuleResult(
-        R12,
-        f"marts.mrr_monthly sample, {month_label}",
-        "fail" if figures else "pass",
-        f"{len(figures)} of {checked.height} sampled customers differ"
-        + (f": {listed(figures, 3)}" if figures else ""),
-        R12_THRESHOLD,
-        "sampled customers' MRR differs from the independent recomputation"
-        if figures
-        else "every sampled customer's MRR reproduced",
-    )
-
-
-def _month_churn(
-    churned_published: int | None, churned_independent: int | None, month_label: str
-) -> RuleResult:
-    """Rule 12: the month's churned logos, published against the independent count."""
-    target = f"marts.mrr_movements_monthly churn, {month_label}"
-    if churned_published is None or churned_independent is None:
-        return not_applicable(R12, target, "no movements")
-    return RuleResult(
-        R12,
-        target,
-        "pass" if churned_published == churned_independent else "fail",
-        f"published {churned_published} churned logos, independent {churned_independent}",
-        R12_THRESHOLD,
-        "churn count reproduced"
-        if churned_published == churned_independent
-        else "churn count differs from the independent recomputation",
-    )
-
-
-def sample_verification(
-    independent: pl.DataFrame,
-    intermediate: pl.DataFrame,
-    published: pl.DataFrame,
-    churned_published: int | None,
-    churned_independent: int | None,
-    sample: list[str],
-    month: dt.date,
-    min_sample: int,
-) -> list[RuleResult]:
-    """Rule 12: the independent MRR per customer (minor units, unrounded) against the unrounded
-    dbt intermediate and the published cent-rounded mart, for the month total, the seeded sample
-    and the month's churn count.
-
-    `independent`: customer_id, mrr_minor, metered, from_invoices, missing_rate;
-    `intermediate`: customer_id, mrr_minor; `published`: customer_id, mrr (major units). Every
-    customer is compared, metered ones and months valued from invoices included, except one with an
-    amount in a currency that has no FX rate within the 7 days before the valuation date: it cannot
-    be converted (dbt's build fails on it), so it is left out on both sides and counted in the text.
-    """
-    excluded = set(independent.filter(pl.col("missing_rate"))["customer_id"])
-    joined = _mrr_sides(independent, intermediate, published, excluded)
-    month_label = f"month {month}"
     return [
-        _month_total(joined, independent, excluded, month_label),
-        _month_sample(joined, sample, excluded, month_label, min_sample),
-        _month_churn(churned_published, churned_independent, month_label),
+        RuleResult(
+            rule,
+            target,
+            "fail" if defaults.height else "pass",
+            f"{defaults.height} item amounts computed from a missing input"
+            + (
+                " ("
+                + ", ".join(f"{kind} {n}" for kind, n in by_kind.iter_rows())
+                + f"): {listed(examples, 4)}"
+                if defaults.height
+                else ""
+            ),
+            "error on any filled default",
+            "revenue computed from defaulted inputs"
+            if defaults.height
+            else "every revenue amount has its inputs, or is NULL with a reason",
+        )
     ]
-
-
-@dataclass(frozen=True)
-class MrrRecomputationInputs:
-    """What rule 12 reads for MRR: the staged Stripe objects the independent path values (see
-    `independent_mrr` and `independent_invoice_line_mrr` for their columns), the reporting
-    currency, and the dbt outputs it checks: `intermediate` (month, customer_id, mrr_minor,
-    unrounded), `published` (month, customer_id, mrr of marts.mrr_monthly) and the published
-    churned logos per month."""
-
-    subscriptions: pl.DataFrame
-    items: pl.DataFrame
-    discounts: pl.DataFrame
-    invoices: pl.DataFrame
-    invoice_lines: pl.DataFrame
-    current_items: pl.DataFrame
-    fx: pl.DataFrame
-    reporting_currency: str
-    intermediate: pl.DataFrame
-    published: pl.DataFrame
-    churned_by_month: dict[dt.date, int]
-
-
-def _valuations(first_start: dt.date, as_of: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """Every month from the first subscription's start to the as-of month, with the day it is
-    valued at: its last day (the as-of month at the as-of date)."""
-    valuations: list[tuple[dt.date, dt.date]] = []
-    month_start = first_start.replace(day=1)
-    while month_start <= as_of:
-        next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
-        valuations.append((month_start, min(next_month - dt.timedelta(days=1), as_of)))
-        month_start = next_month
-    return valuations
-
-
-def mrr_reproduced(
-    inputs: MrrRecomputationInputs | Absent, as_of: dt.date, sample_size: int
-) -> list[RuleResult]:
-    """Rule 12 on revenue: every month's MRR per customer recomputed from staging by the
-    independent path (months on or after the first drop from the versions, earlier ones from
-    invoice history, metered items from their last invoiced amount), against the dbt intermediate
-    and the mart: totals and churn counts of every month, the seeded sample in every month."""
-    if isinstance(inputs, Absent):
-        return [not_applicable(R12, "marts.mrr_monthly", inputs.reason)]
-    first_drop = inputs.subscriptions["valid_from_drop"].min()
-    first_start = inputs.subscriptions["started_at"].min()
-    if first_drop is None or first_start is None:
-        return [not_applicable(R12, "marts.mrr_monthly", "no staged Stripe versions")]
-    invoice_lines = independent_invoice_line_mrr(
-        inputs.invoices, inputs.invoice_lines, inputs.current_items
-    )
-    valuations = _valuations(first_start.date(), as_of)
-    recomputed = {
-        month: independent_mrr(
-            inputs.subscriptions,
-            inputs.items,
-            inputs.discounts,
-            invoice_lines,
-            inputs.fx,
-            valuation,
-            first_drop,
-            inputs.reporting_currency,
-        )
-        for month, valuation in valuations
-    }
-    as_of_paying = recomputed[as_of.replace(day=1)].filter(
-        ~pl.col("missing_rate") & (pl.col("mrr_minor") > 0)
-    )
-    sample = sample_accounts(as_of_paying["customer_id"].to_list(), as_of, sample_size)
-    results: list[RuleResult] = []
-    previous: set[str] = set()
-    for this_month, _ in valuations:
-        independent = recomputed[this_month]
-        paying_now = set(independent.filter(pl.col("mrr_minor") > 0.5)["customer_id"])
-        churned_published = inputs.churned_by_month.get(this_month)
-        results += sample_verification(
-            independent,
-            inputs.intermediate.filter(pl.col("month") == this_month).drop("month"),
-            inputs.published.filter(pl.col("month") == this_month).drop("month"),
-            None if churned_published is None else int(churned_published),
-            None if churned_published is None else len(previous - paying_now),
-            sample,
-            this_month,
-            min_sample=10,
-        )
-        previous = paying_now
-    return results

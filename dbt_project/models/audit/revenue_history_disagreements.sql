@@ -1,6 +1,8 @@
-{#- Published list of the dates before the first Stripe drop where an item's invoice line and its
-    current price disagree (metrics.md §1 History): MRR used the invoice line; these rows say where
-    the two sources differ, in major units of the item's currency. -#}
+{#- Published list of the dates before the first Stripe drop where an item's invoice line disagrees
+    with its own price (an anomaly) or with the item's current price (explained by a change since,
+    or an anomaly) (metrics.md §1 History): MRR used the invoice line; these rows say where the
+    sources differ, in major units of the item's currency. Anomalies (is_anomaly) stay open in
+    audit.anomalies until reviewed (validation rule 13). -#}
 select
     month,
     valuation_date,
@@ -8,12 +10,14 @@ select
     subscription_id,
     subscription_item_id,
     currency,
+    comparison,
     invoiced_price_id,
-    current_price_id,
+    compared_price_id,
     invoiced_quantity,
-    current_quantity,
+    compared_quantity,
     likely_reason,
+    is_anomaly,
     cast(round(invoice_line_mrr_minor / 100, 2) as decimal(18, 2)) as invoice_line_mrr,
-    cast(round(current_price_mrr_minor / 100, 2) as decimal(18, 2)) as current_price_mrr,
+    cast(round(compared_mrr_minor / 100, 2) as decimal(18, 2)) as compared_mrr,
     cast(round(difference_minor / 100, 2) as decimal(18, 2)) as difference
 from {{ ref('int_subscription_item_mrr_disagreements') }}

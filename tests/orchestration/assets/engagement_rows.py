@@ -34,6 +34,9 @@ MODELS = [
     "int_onboarding_accounts_started",
     "int_onboarding_steps_completed",
     "int_account_expansion_inputs",
+    # the CSM portfolio's live book: the daily customer status, and MRR before its range
+    "int_account_status_daily",
+    "int_customer_mrr_monthly",
 ]
 
 
@@ -189,6 +192,7 @@ def build_raw(con: duckdb.DuckDBPyConnection) -> None:
         {d: ("missing_file" if d == AS_OF else "loaded") for d in days},
     )
     ingest_log(con, "ticketing", "satisfaction_ratings.jsonl", {d: "loaded" for d in days})
+    ingest_log(con, "stripe", "subscriptions.jsonl", {d: "loaded" for d in days})
 
 
 def build_warehouse(work: Path, as_of_events_loaded: bool = False) -> Path:

@@ -50,7 +50,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, key: str, rows: list[dict[str, A
 
 def responses_rows() -> list[dict[str, Any]]:
     """September 2026: smb 20 P / 10 Pa / 10 D (n 40), enterprise 12 P / 8 Pa / 10 D (n 30);
-    October: one smb detractor at 2026-10-01 00:00:00, one promoter of an account unknown to app_db;
+    October: one smb detractor at 2026-10-01 00:00:00, one promoter of an account app_db never had
+    (an orphan), one promoter of an enterprise account deleted since (it keeps its segment);
     one response submitted after the as-of date (left out by both implementations)."""
     rows: list[dict[str, Any]] = []
 
@@ -100,6 +101,15 @@ def responses_rows() -> list[dict[str, Any]]:
     )
     rows.append(
         dict(
+            response_id="r_deleted",
+            account_id="acc_closed",
+            user_id="u_closed",
+            score=9,
+            submitted_at=ts("2026-10-06 08:00:00"),
+        )
+    )
+    rows.append(
+        dict(
             response_id="r_future",
             account_id="acc_smb",
             user_id="u_smb_4",
@@ -122,6 +132,13 @@ def build_raw(db_path: Path) -> None:
         [
             dict(account_id="acc_smb", name="Small Co", segment="smb", created_at=created),
             dict(account_id="acc_ent", name="Big Co", segment="enterprise", created_at=created),
+            dict(
+                account_id="acc_closed",
+                name="Closed Co",
+                segment="enterprise",
+                created_at=created,
+                deleted_at=ts("2026-10-20 00:00:00"),
+            ),
         ],
     )
     insert_rows(con, "app_db__nps_responses", responses_rows())

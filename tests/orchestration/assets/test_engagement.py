@@ -55,13 +55,17 @@ def test_engagement_true_zeros_where_covered_and_null_where_not(engagement_con) 
     assert not rows(engagement, account_id="acc_b", month=dt.date(2026, 9, 1))
 
 
-def test_csm_portfolio_counts_levels(engagement_con) -> None:
-    _, portfolio = build_engagement(engagement_con, load_engagement_config())
-    (october,) = rows(portfolio, csm_id="csm_1", month=dt.date(2026, 10, 1))
-    # acc_a scores 32 (low), acc_b 0 (low): two low accounts, mean (32.35 + 0) / 2.
-    assert (october["accounts"], october["low"], october["high"]) == (2, 2, 0)
-    assert october["at_risk_accounts"] == ["acc_a", "acc_b"]
-    assert october["mean_score"] == pytest.approx(16.175)
+def test_csm_portfolio_counts_levels_of_the_live_book(engagement_covered_con) -> None:
+    _, portfolio = build_engagement(engagement_covered_con, load_engagement_config())
+    # October: neither account had paid yet (their subscriptions start on 11-05 and 11-01), so
+    # neither is in a CSM's book, though both have engagement rows (metrics.md, population).
+    assert not rows(portfolio, csm_id="csm_1", month=dt.date(2026, 10, 1))
+    # November: both pay on the month's last known day (11-10); acc_a scores 5.0 (low), acc_b 0
+    # (low): two low accounts, mean (5.0 + 0) / 2 over n = 2.
+    (november,) = rows(portfolio, csm_id="csm_1", month=dt.date(2026, 11, 1))
+    assert (november["accounts"], november["low"], november["high"]) == (2, 2, 0)
+    assert november["at_risk_accounts"] == ["acc_a", "acc_b"]
+    assert november["mean_score"] == pytest.approx(2.5)
 
 
 def test_november_is_measured_once_the_as_of_day_is_extracted(engagement_covered_con) -> None:

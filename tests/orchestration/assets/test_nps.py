@@ -18,14 +18,16 @@ from transforms.gate.nps_rules import nps_formula
 
 # Independent SQL NPS, by hand: September smb 20 P, 10 Pa, 10 D → 100·10/40 = 25;
 # enterprise 12 P, 8 Pa, 10 D → 100·2/30 = 6.666…; all 32 P, 18 Pa, 20 D → 100·12/70 = 17.142857…;
-# October smb 0/0/1 → −100, unknown 1/0/0 → 100, all 1/0/1 → 0. Quarters equal their one month.
+# October smb 0/0/1 → −100, enterprise 1/0/0 → 100 (an account deleted since keeps its segment);
+# the promoter of acc_gone (an account app_db never had) is an orphan, left out of every segment
+# and of all (rule 7 counts it): all 1/0/1 → 0. Quarters equal their one month.
 EXPECTED_SQL = {
     ("2026-09-01", "all"): (70, 32, 18, 20, 1200 / 70),
     ("2026-09-01", "enterprise"): (30, 12, 8, 10, 200 / 30),
     ("2026-09-01", "smb"): (40, 20, 10, 10, 25.0),
     ("2026-10-01", "all"): (2, 1, 0, 1, 0.0),
+    ("2026-10-01", "enterprise"): (1, 1, 0, 0, 100.0),
     ("2026-10-01", "smb"): (1, 0, 0, 1, -100.0),
-    ("2026-10-01", "unknown"): (1, 1, 0, 0, 100.0),
 }
 QUARTER_OF = {"2026-09-01": "2026-07-01", "2026-10-01": "2026-10-01"}
 
@@ -57,8 +59,8 @@ def test_two_implementations_agree_on_the_same_responses(nps_support_warehouse: 
     independent = read(nps_support_warehouse, "select * from audit.nps_independent_check")
     results = nps_formula(published, independent)
     assert [r.status for r in results] == ["pass"], results
-    # 12 rows with responses (6 months, 6 quarters); reportable (n ≥ 30): September and Q3 for
-    # all, enterprise and smb = 6 NPS compared
+    # 12 rows with responses (6 months: September all/enterprise/smb, October all/enterprise/smb;
+    # 6 quarters); reportable (n ≥ 30): September and Q3 for all, enterprise and smb = 6 compared
     assert results[-1].observed.startswith(
         "12 period × segment rows with responses, 6 NPS compared"
     )
@@ -105,7 +107,8 @@ def test_period_boundaries_in_the_mart(nps_support_warehouse: Path) -> None:
     assert by_id["r_last_second"]["quarter_start"] == dt.date(2026, 7, 1)
     assert by_id["r_first_second"]["month_start"] == dt.date(2026, 10, 1)
     assert by_id["r_first_second"]["quarter_start"] == dt.date(2026, 10, 1)
-    assert by_id["r_unknown"]["segment"] == "unknown"
+    assert "r_unknown" not in by_id  # an orphan: never listed in a segment
+    assert by_id["r_deleted"]["segment"] == "enterprise"
     assert "r_future" not in by_id
     # 40 smb + 30 enterprise + 2 October responses
     assert rows.height == 72
@@ -124,7 +127,7 @@ def test_nps_summary_reportability_and_trend(nps_support_warehouse: Path) -> Non
         dt.date(2026, 11, 1),
     ]
     october = months.row(1, named=True)
-    # 2 responses: not reportable, NULL with the reason, the count still published
+    # 2 responses (the orphan left out): not reportable, NULL with the reason, the count published
     assert (october["responses"], october["nps"], october["reason"]) == (
         2,
         None,
@@ -170,3 +173,36 @@ def test_no_email_address_in_the_marts(nps_support_warehouse: Path) -> None:
     # every text column of the five marts scanned, none with an address
     assert set(mine["table"]) == {f"marts.{m}" for m in MARTS}
     assert mine["rows"].sum() == 0
+
+
+def test_a_deleted_accounts_responses_losing_their_segment_is_caught_by_rule_1(
+    nps_support_warehouse: Path,
+) -> None:
+    # The defect of issue #22 put back on the Python side: responses joined to the accounts that
+    # exist today, so acc_closed (deleted since) loses its October promoter. Rule 1's independent
+    # SQL keeps it in enterprise: the October rows disagree, with the counts.
+    from orchestration.config import load_nps_config
+    from transforms.nps import nps_tables
+
+    def staged(query: str) -> pl.DataFrame:
+        return read(nps_support_warehouse, query)
+
+    responses = staged(
+        "select r.response_id, r.send_id, r.account_id, r.user_id, a.segment, r.score, r.comment, "
+        "r.submitted_at, r.followed_up_at from staging.stg_app_db__nps_responses r "
+        "inner join staging.stg_app_db__accounts a on a.account_id = r.account_id"
+    )
+    sends = staged(
+        "select s.send_id, s.account_id, s.user_id, a.segment, s.sent_at "
+        "from staging.stg_app_db__nps_survey_sends s "
+        "inner join staging.stg_app_db__accounts a on a.account_id = s.account_id"
+    )
+    summary = nps_tables(responses, sends, load_nps_config(), dt.date(2026, 11, 20))["nps_summary"]
+    results = nps_formula(
+        summary, read(nps_support_warehouse, "select * from audit.nps_independent_check")
+    )
+    failed = {r.target: r.observed for r in results if r.status == "fail"}
+    assert "responses 1 vs 2" in failed["nps_summary[month 2026-10-01 all]"]
+    assert failed["nps_summary[month 2026-10-01 enterprise]"] == (
+        "independent: 1 responses; published: no row"
+    )

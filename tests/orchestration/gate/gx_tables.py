@@ -45,11 +45,11 @@ create table marts.mrr_monthly as select * from (values
 
 create table marts.mrr_movements_monthly as select * from (values
     (date '2026-09-01', 0.00::decimal(18,2), 100.00::decimal(18,2), 0.00::decimal(18,2),
-     0.00::decimal(18,2), 0.00::decimal(18,2), 0.00::decimal(18,2), 100.00::decimal(18,2), 0, 1, 0, 1),
-    (date '2026-10-01', 100.00, 0.00, 0.00, 50.00, 0.00, 0.00, 150.00, 1, 0, 0, 1),
-    (date '2026-11-01', 150.00, 0.00, 0.00, 0.00, 0.00, 150.00, 0.00, 1, 0, 1, 0)
+     0.00::decimal(18,2), 0.00::decimal(18,2), 0.00::decimal(18,2), 100.00::decimal(18,2), 0, 1, 0, 1, 0),
+    (date '2026-10-01', 100.00, 0.00, 0.00, 50.00, 0.00, 0.00, 150.00, 1, 0, 0, 1, 0),
+    (date '2026-11-01', 150.00, 0.00, 0.00, 0.00, 0.00, 150.00, 0.00, 1, 0, 1, 0, 0)
 ) t(month, mrr_start, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, churned_mrr,
-    mrr_end, logos_start, logos_new, logos_churned, logos_end);
+    mrr_end, logos_start, logos_new, logos_churned, logos_end, customers_mrr_unknown);
 
 create table marts.revenue_retention_monthly as select * from (values
     (date '2026-10-01', 0.0::double, 0.0::double, 0.79::double, 0.0::double, 1.5::double,
@@ -86,6 +86,14 @@ create table marts.health_scores_daily as select * from (values
     ('acc_2', date '2026-11-20', null, null, 0.45, null, 'insufficient_data', 'h1'),
     ('acc_3', date '2026-11-20', 0.0, 'F', 0.6, 'improving', null, 'h1')
 ) t(account_id, as_of_date, score, grade, coverage, trend, reason, config_version);
+
+create table marts.cs_alerts as select * from (values
+    ('acc_3|at_risk_grade||2026-11-19', 'acc_3', 'at_risk_grade', 'critical', 'critical',
+     date '2026-11-19', null::date, date '2026-11-20', null, 'paying', 'h1'),
+    ('acc_1|health_score_drop||2026-11-10', 'acc_1', 'health_score_drop', 'critical', 'high',
+     date '2026-11-10', date '2026-11-12', date '2026-11-11', 'condition_cleared', 'paying', 'h1')
+) t(episode_id, account_id, alert, severity, base_severity, opened_on, closed_on, latest_on,
+    close_reason, customer_status, config_version);
 """
 
 ALL_TABLES = sorted(load_gx_suites().suites)

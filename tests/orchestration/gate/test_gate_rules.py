@@ -182,18 +182,31 @@ def test_r05_calibration_with_low_auc_warns(built: Built, warehouse_copy: Path) 
     assert "AUC 0.700" in warned[0][3]
 
 
-def test_r06_revenue_differing_from_stripe_blocks(built: Built, warehouse_copy: Path) -> None:
-    # 500 minor units = 5.00 more Stripe-derived MRR in the first month than published.
+def test_r06_revenue_differing_from_what_stripe_billed_blocks(
+    built: Built, warehouse_copy: Path
+) -> None:
+    # One customer's published MRR in its first month 5.00 above what its invoices billed.
+    con = duckdb.connect(str(warehouse_copy / "build" / "warehouse.duckdb"), read_only=True)
+    customer, month, mrr = con.execute(
+        "select stripe_customer_id, month, mrr from marts.mrr_monthly where mrr > 0 "
+        "order by month, stripe_customer_id limit 1"
+    ).fetchall()[0]
+    con.close()
     reason = _blocked(
         built,
         warehouse_copy,
         "r06_revenue_source",
-        "update intermediate.int_customer_mrr_monthly set mrr_minor = mrr_minor + 500 "
-        "where month = (select min(month) from intermediate.int_customer_mrr_monthly) "
-        "and customer_id = (select min(customer_id) from intermediate.int_customer_mrr_monthly "
-        "where month = (select min(month) from intermediate.int_customer_mrr_monthly))",
+        f"update marts.mrr_monthly set mrr = mrr + 5 where stripe_customer_id = '{customer}' "
+        f"and month = date '{month}'",
     )
-    assert "1 of " in reason and "months differ" in reason
+    assert "1 of " in reason and "customer-months differ from what Stripe billed" in reason
+    assert f"{customer} {month}: published {mrr + 5:.2f}, billed {mrr:.2f}" in reason
+    con = duckdb.connect(str(warehouse_copy / "build" / "warehouse.duckdb"), read_only=True)
+    listed = con.execute(
+        "select stripe_customer_id, month, status from audit.revenue_stripe_disagreements"
+    ).fetchall()
+    con.close()
+    assert listed == [(customer, month, "disagrees")]
 
 
 def test_r07_plan_mismatch_over_five_percent_blocks(built: Built, warehouse_copy: Path) -> None:
@@ -311,7 +324,10 @@ def test_r14_rate_without_interval_blocks(built: Built, warehouse_copy: Path) ->
         built,
         warehouse_copy,
         "r14_confidence_intervals",
-        "update marts.revenue_cohorts set logo_retention_ci_low = null where logo_retention is not null",
+        # A cohort's logo retention published without its interval (cohorts of this small
+        # warehouse are below the 30-account minimum, so the rate is set here too).
+        "update marts.revenue_cohorts set logo_retention = 0.5, logo_retention_ci_low = null "
+        "where months_since_start = 1 and cohort_size > 0",
     )
     assert "marts.revenue_cohorts.logo_retention" in reason
 
@@ -462,3 +478,61 @@ def test_r12_mrr_of_a_metered_customer_blocks(built: Built, warehouse_copy: Path
     assert f"r12_sample_verification failed on marts.mrr_monthly sample, month {month}" in reason
     assert f"{customer}: independent " in reason and "dbt 0.000000" in reason
     assert "1 with metered items" in reason
+
+
+def test_r15_previous_value_filled_where_the_previous_period_has_none_blocks(
+    built: Built, warehouse_copy: Path
+) -> None:
+    # The first month's MRR movements start from nothing (0 allowed); a month whose previous
+    # month's end is known must start there: a start 1.00 off is caught with the figures.
+    con = duckdb.connect(str(warehouse_copy / "build" / "warehouse.duckdb"), read_only=True)
+    month, start, previous_end = con.execute(
+        "select month, mrr_start, lag(mrr_end) over (order by month) from marts.mrr_movements_monthly "
+        "order by month desc limit 1"
+    ).fetchall()[0]
+    con.close()
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r15_period_comparison",
+        f"update marts.mrr_movements_monthly set mrr_start = mrr_start + 1 where month = date '{month}'",
+    )
+    assert "1 whose previous value is not the previous period's mrr_end" in reason
+    assert f"{month}: mrr_start {start + 1}, the previous period's mrr_end {previous_end}" in reason
+
+
+def test_r16_revenue_computed_from_a_missing_input_blocks(
+    built: Built, warehouse_copy: Path
+) -> None:
+    # An item valued as if its interval count were 1 though the source has none (what a default
+    # in the revenue macro would do): the amount is there, the input is not.
+    con = duckdb.connect(str(warehouse_copy / "build" / "warehouse.duckdb"), read_only=True)
+    item = con.execute(
+        "select min(subscription_item_id) from intermediate.int_subscription_items_normalised_to_mrr "
+        "where mrr_source = 'subscription_version' and mrr_minor > 0"
+    ).fetchall()[0][0]
+    con.close()
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r16_no_defaulted_inputs",
+        "update intermediate.int_subscription_items_normalised_to_mrr "
+        f"set recurring_interval_count = null where subscription_item_id = '{item}' "
+        "and mrr_source = 'subscription_version'",
+    )
+    assert (
+        "item amounts computed from a missing input (price valued with no interval count" in reason
+    )
+    assert item in reason
+
+
+def test_r17_email_in_a_published_list_of_text_blocks(built: Built, warehouse_copy: Path) -> None:
+    reason = _blocked(
+        built,
+        warehouse_copy,
+        "r17_personal_data",
+        # A published list of text (as the tags or features of a row would be) holding an address.
+        "create table marts.tagged_accounts as select account_id, "
+        "['vip', 'owner ana@example.com'] as tags from marts.dim_accounts limit 1",
+    )
+    assert "marts.tagged_accounts.tags" in reason and "1 rows with an e-mail address" in reason

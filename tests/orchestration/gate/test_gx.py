@@ -254,7 +254,7 @@ def _table_of(con: duckdb.DuckDBPyConnection, rows: int) -> None:
     con.execute("drop table marts.mrr_movements_monthly")
     con.execute(
         "create table marts.mrr_movements_monthly as select date '2000-01-01' + to_months(i::int) "
-        f"as month, 0 as mrr_start, 0 as mrr_end from range({rows}) t(i)"
+        f"as month, 0 as mrr_start, 0 as mrr_end, 0 as customers_mrr_unknown from range({rows}) t(i)"
     )
 
 

@@ -64,3 +64,19 @@ def test_duplicates_are_searched_again_only_where_a_drop_changed(
     assert con.execute(
         "select count(*) from gate_state.raw_duplicate_scans where drop_date = ?", [D2]
     ).fetchone() == (0,)
+
+
+def test_the_e_mail_scan_reads_lists_of_text_too() -> None:
+    # Rule 17's scan: an address inside a list of text (a ticket's tags, the features used) is
+    # as published as one in a plain text column; a list without one, or a NULL element, is not.
+    from orchestration.gate.publication_evidence import email_hits
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.t as select * from (values "
+        "('plain', ['billing', 'ana@example.com']), ('b@c.io', ['ok', null]), ('x', null)) "
+        "as v(note, tags)"
+    )
+    hits = {(r["column"], r["rows"]) for r in email_hits(con, ["marts"]).iter_rows(named=True)}
+    assert hits == {("note", 1), ("tags", 1)}

@@ -68,3 +68,42 @@ def test_anomalies_and_annotations() -> None:
     assert closed.filter(pl.col("status") == "closed")["entity_id"].to_list() == ["c5"]
     result = publication_rules.outliers_investigated(closed)[0]
     assert result.status == "warn" and result.observed.startswith("3 open of 4")
+
+
+def test_revenue_history_disagreements_are_anomalies_until_reviewed() -> None:
+    # Two rows of audit.revenue_history_disagreements: a line valued at a twelfth of its own
+    # monthly price (an anomaly) and a line whose current price changed since (explained).
+    history = pl.DataFrame(
+        {
+            "month": [dt.date(2026, 3, 1), dt.date(2026, 3, 1)],
+            "stripe_customer_id": ["cus_1", "cus_2"],
+            "subscription_item_id": ["si_1", "si_2"],
+            "comparison": ["own_price", "current_price"],
+            "likely_reason": ["line_differs_from_its_price", "price_changed"],
+            "is_anomaly": [True, False],
+            "invoice_line_mrr": [8.25, 99.0],
+            "compared_mrr": [99.0, 199.0],
+        }
+    )
+    empty = pl.DataFrame(
+        schema={"table_name": pl.String, "entity_id": pl.String, "amount": pl.Float64}
+    )
+    no_duplicates = pl.DataFrame(
+        schema={
+            "table_name": pl.String,
+            "entity_id": pl.String,
+            "drop_date": pl.Date,
+            "copies": pl.Int64,
+        }
+    )
+    found = detection.detect_anomalies(
+        None, empty, None, no_duplicates, 3.5, 10, 50, history_disagreements=history
+    )
+    assert found.select("anomaly_id", "observed").rows() == [
+        (
+            "revenue_history_disagreement:audit.revenue_history_disagreements:cus_1/si_1:2026-03-01",
+            "invoice line 8.25 vs own_price 99.0 (line_differs_from_its_price)",
+        )
+    ]
+    (result,) = publication_rules.outliers_investigated(detection.close_annotated(found, []))
+    assert result.status == "warn" and "revenue_history_disagreement 1" in result.observed

@@ -99,6 +99,32 @@ def test_calibration_age_is_the_runs_and_the_auc_the_pooled_one() -> None:
     assert health_rules.health_calibration(run.head(2), as_of, 2, 3, 0.8)[0].status == "warn"
 
 
+def test_calibration_warning_states_the_figures_it_pooled() -> None:
+    """The words match the row: 9 month-ends pooled is "9 month-ends", not a fixed 12 (#30)."""
+    as_of = dt.date(2026, 11, 20)
+    run = pl.DataFrame(
+        {
+            "scope": ["pooled_12m"],
+            "calibration_date": [None],
+            "pool_first_date": [dt.date(2025, 12, 31)],
+            "pool_last_date": [dt.date(2026, 8, 31)],
+            "calibration_dates": [9],
+            "accounts": [1500],
+            "churned_accounts": [186],
+            "horizon_days": [90],
+            "auc": [0.682],
+            "as_of_date": [as_of],
+        },
+        schema_overrides={"calibration_date": pl.Date},
+    )
+    result = health_rules.health_calibration(run, as_of, 2, 3, 0.8)[0]
+    assert result.status == "warn"
+    assert result.observed == (
+        "last calibration 2026-11-20 (0 months before 2026-11-20), AUC 0.682 pooled over "
+        "9 month-ends (2025-12-31 … 2026-08-31), 186 churned of 1500 account-dates within 90 days"
+    )
+
+
 def test_health_coverage_must_match_the_inputs_present() -> None:
     config = {
         "components": {

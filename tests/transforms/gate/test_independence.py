@@ -19,7 +19,11 @@ ROOT = Path(__file__).resolve().parents[3]
 #: The recomputations and the pure helpers they own: the only first-party modules they may import.
 INDEPENDENT = {
     "transforms.gate.independent_revenue": ROOT / "transforms/gate/independent_revenue.py",
+    "transforms.gate.independent_billing": ROOT / "transforms/gate/independent_billing.py",
     "transforms.gate.independent_health": ROOT / "transforms/gate/independent_health.py",
+    "transforms.gate.independent_status": ROOT / "transforms/gate/independent_status.py",
+    "transforms.gate.independent_churn_reasons": ROOT
+    / "transforms/gate/independent_churn_reasons.py",
     "transforms.gate.anomalies": ROOT / "transforms/gate/anomalies.py",
     "transforms.gate.dates": ROOT / "transforms/gate/dates.py",
 }

@@ -220,8 +220,9 @@ def test_every_health_input_by_hand() -> None:
     # c: covered by the application database with no activity → true zeros; no organisation →
     #    support NULL; its only NPS response is 184 days old; no Stripe customer.
     c = result["c"]
+    # dau/mau has no denominator without a monthly active user: NULL, not 0
     assert (c["dau_mau_ratio"], c["features_used_30d"], c["features_used_this_month"]) == (
-        0.0,
+        None,
         [],
         0.0,
     )

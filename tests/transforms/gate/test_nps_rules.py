@@ -116,7 +116,12 @@ def test_no_responses_is_not_applicable() -> None:
 
 
 def _summary(rows: list[dict]) -> pl.DataFrame:
-    base = {"period_type": "month", "period_start": dt.date(2026, 10, 1), "segment": "all"}
+    base = {
+        "period_type": "month",
+        "period_start": dt.date(2026, 10, 1),
+        "period_end": dt.date(2026, 10, 31),
+        "segment": "all",
+    }
     return pl.DataFrame([{**base, **r} for r in rows])
 
 
@@ -131,16 +136,33 @@ def test_nps_sample_sizes() -> None:
     assert nps_rules.nps_sample_size(None, 30, 50, 100)[0].status == "not_applicable"
 
 
-def test_response_rates_from_thirty_sends() -> None:
+def test_response_rates_from_thirty_sends_of_ended_periods() -> None:
+    as_of = dt.date(2026, 11, 18)
     summary = _summary(
         [
             {"sends": 100, "responded_sends": 4},  # 4% < 5%: fail
             {"sends": 29, "responded_sends": 0},  # fewer than 30 sends: not rated
+            # November is in progress on the as-of date: its sends have had no time to be answered
+            {
+                "sends": 32,
+                "responded_sends": 1,
+                "period_start": dt.date(2026, 11, 1),
+                "period_end": dt.date(2026, 11, 30),
+            },
         ]
     )
-    result = nps_rules.survey_response_rate(summary, 30, 0.05, 0.10)[0]
+    result = nps_rules.survey_response_rate(summary, as_of, 30, 0.05, 0.10)[0]
     assert result.status == "fail" and "1 periods rated" in result.observed
+    assert "2026-11-01" not in result.observed
     warn = _summary([{"sends": 100, "responded_sends": 9}])  # 9% < 10%
-    assert nps_rules.survey_response_rate(warn, 30, 0.05, 0.10)[0].status == "warn"
+    assert nps_rules.survey_response_rate(warn, as_of, 30, 0.05, 0.10)[0].status == "warn"
+    # October is rated from its last day on, not before
+    october = _summary([{"sends": 100, "responded_sends": 4}])
+    rated = nps_rules.survey_response_rate(october, dt.date(2026, 10, 31), 30, 0.05, 0.10)
+    assert rated[0].status == "fail"
+    early = nps_rules.survey_response_rate(october, dt.date(2026, 10, 30), 30, 0.05, 0.10)
+    assert early[0].status == "not_applicable"
     none = _summary([{"sends": 0, "responded_sends": 0}])
-    assert nps_rules.survey_response_rate(none, 30, 0.05, 0.10)[0].status == "not_applicable"
+    assert nps_rules.survey_response_rate(none, as_of, 30, 0.05, 0.10)[0].status == (
+        "not_applicable"
+    )

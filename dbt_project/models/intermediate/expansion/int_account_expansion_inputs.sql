@@ -137,6 +137,7 @@ final as (
         case
             when accounts.stripe_customer_id is null then 'no_stripe_customer'
             when customer_mrr.customer_id is null then 'never_paid'
+            when customer_mrr.mrr_minor is null then customer_mrr.mrr_unknown_reason
         end as mrr_null_reason,
         case when events_coverage.events_covered then coalesce(event_windows.conversations_30d, 0) end
             as conversations_30d,

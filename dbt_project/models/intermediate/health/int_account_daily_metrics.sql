@@ -2,10 +2,13 @@
     for every account and day from max(account creation, as-of date − health_history_days + 1) to
     the as-of date. Point in time: the value for day t uses only data timestamped <= the end of t.
     Missing is not zero: a metric is NULL when its source does not cover the account and day (the
-    source's newest drop is older than t; no ticketing organisation or Stripe customer mapped; an
-    undefined rate: no rating, no meeting, no outreach, no payment attempt, no NPS response in 180
-    days, no conversation limit); where the source covers the account an absence of activity is a
-    true 0. Windows are computed over a dense account-day grid (from the account's creation, or from
+    source's newest delivered drop, per audit.ingest_log, is older than t: a delivered drop with no
+    rows covers its day; no ticketing organisation or Stripe customer mapped; an undefined rate: no
+    monthly active user, no rating, no meeting, no outreach, no payment attempt, no NPS response in
+    180 days, no conversation limit); where the source covers the account an absence of activity is
+    a true 0, and each rate's denominator is published beside it (gate rule 16 checks them).
+    The customer status per day (metrics.md, population) and the live-book flag are computed here
+    with the subscription states they come from; int_account_status_daily is the view others read. Windows are computed over a dense account-day grid (from the account's creation, or from
     180 days, the longest window, before the first day computed), so a window's sum never misses days
     before the published range; the running totals since creation (open tickets, last login) add
     what happened before that grid. The plan, its conversation limit and the billing interval
@@ -85,41 +88,36 @@ activity_windows as (
 
 ),
 
--- A source covers the days up to its newest drop (the first drop carries the whole history).
-source_coverage as (
+-- A source covers the days up to its newest delivered drop (metrics.md, "coverage"): a drop counts
+-- when ingest loaded (or had already loaded) one of its files, whatever the files held, so a day
+-- whose drop has no rows is "nothing changed", not "not covered". The newest changed row is no
+-- guide: a quiet day changes none. The first drop carries the whole history.
+delivered_drops as (
 
-    select
-        (select max(source_drop_date) from {{ ref('stg_app_db__accounts_with_deleted') }}) as app_db_accounts_through,
-        (select max(source_drop_date) from {{ ref('stg_app_db__events') }}) as app_db_events_through,
-        (select max(source_drop_date) from {{ ref('stg_app_db__users') }}) as app_db_users_through,
-        (select max(source_drop_date) from {{ ref('stg_stripe__customers') }}) as stripe_customers_through,
-        (select max(source_drop_date) from {{ ref('stg_stripe__subscriptions') }}) as stripe_subscriptions_through,
-        (select max(source_drop_date) from {{ ref('stg_stripe__invoices') }}) as stripe_invoices_through,
-        (select max(source_drop_date) from {{ ref('stg_ticketing__tickets') }}) as ticketing_tickets_through,
-        (select max(source_drop_date) from {{ ref('stg_ticketing__organizations') }}) as ticketing_organizations_through,
-        (select min(valid_from_drop) from {{ ref('stg_stripe__subscription_versions') }}) as stripe_first_drop
+    select source, max(drop_date) as covered_through
+    from {{ source('ingest_audit', 'ingest_log') }}
+    where drop_date <= {{ as_of_date() }}
+        and status in ('loaded', 'unchanged', 'replaced')
+    group by source
 
 ),
 
 coverage as (
 
     select
-        greatest(
-            coalesce(app_db_accounts_through, cast('1900-01-01' as date)),
-            coalesce(app_db_events_through, cast('1900-01-01' as date)),
-            coalesce(app_db_users_through, cast('1900-01-01' as date))
+        coalesce(
+            (select covered_through from delivered_drops where source = 'app_db'),
+            cast('1900-01-01' as date)
         ) as app_db_through,
-        greatest(
-            coalesce(stripe_customers_through, cast('1900-01-01' as date)),
-            coalesce(stripe_subscriptions_through, cast('1900-01-01' as date)),
-            coalesce(stripe_invoices_through, cast('1900-01-01' as date))
+        coalesce(
+            (select covered_through from delivered_drops where source = 'stripe'),
+            cast('1900-01-01' as date)
         ) as stripe_through,
-        greatest(
-            coalesce(ticketing_tickets_through, cast('1900-01-01' as date)),
-            coalesce(ticketing_organizations_through, cast('1900-01-01' as date))
+        coalesce(
+            (select covered_through from delivered_drops where source = 'ticketing'),
+            cast('1900-01-01' as date)
         ) as ticketing_through,
-        stripe_first_drop
-    from source_coverage
+        (select min(valid_from_drop) from {{ ref('stg_stripe__subscription_versions') }}) as stripe_first_drop
 
 ),
 
@@ -461,14 +459,29 @@ subscription_item_terms as (
         subscription_id,
         valid_from_drop,
         valid_to_drop,
+        -- an interval without its count is not a known term: NULL, not a defaulted 1
         case recurring_interval
-            when 'year' then 12.0 * coalesce(recurring_interval_count, 1)
-            when 'month' then 1.0 * coalesce(recurring_interval_count, 1)
-            when 'week' then 12.0 / 52 * coalesce(recurring_interval_count, 1)
-            when 'day' then 12.0 / 365 * coalesce(recurring_interval_count, 1)
+            when 'year' then 12.0 * recurring_interval_count
+            when 'month' then 1.0 * recurring_interval_count
+            when 'week' then 12.0 / 52 * recurring_interval_count
+            when 'day' then 12.0 / 365 * recurring_interval_count
         end as term_months
     from {{ ref('stg_stripe__subscription_item_versions') }}
     where subscription_id in (select subscription_id from subscription_versions)
+
+),
+
+-- Paid or open invoice lines of the slice's subscriptions first seen unpaid or paused: before the
+-- first drop such a subscription counts only on days a line of it covers (metrics.md §1, as
+-- int_subscription_items_priced_mrr values it), or its dates alone keep a long-lapsed customer
+-- paying until the first drop.
+lapsed_invoice_periods as (
+
+    select subscription_id, period_start_at, period_end_at
+    from {{ ref('int_invoice_lines_normalised_to_mrr') }}
+    where subscription_id in (
+        select subscription_id from subscription_versions where status in ('unpaid', 'paused')
+    )
 
 ),
 
@@ -485,6 +498,12 @@ subscription_days as (
             when first_versions.started_at > {{ end_of_day('grid.as_of_date') }} then null
             when first_versions.ended_at <= {{ end_of_day('grid.as_of_date') }} then 'canceled'
             when first_versions.trial_end_at > {{ end_of_day('grid.as_of_date') }} then 'trialing'
+            when first_versions.status in ('unpaid', 'paused') and not exists (
+                select 1 from lapsed_invoice_periods as periods
+                where periods.subscription_id = first_versions.subscription_id
+                    and periods.period_start_at <= {{ end_of_day('grid.as_of_date') }}
+                    and periods.period_end_at > {{ end_of_day('grid.as_of_date') }}
+            ) then first_versions.status
             else 'active'
         end as status,
         case
@@ -531,7 +550,9 @@ subscription_days as (
         on item_periods.subscription_id = first_versions.subscription_id
         and item_periods.valid_from_drop <= grid.as_of_date
         and (item_periods.valid_to_drop is null or item_periods.valid_to_drop > grid.as_of_date)
-    where grid.as_of_date between {{ first_day }} and {{ last_day }}
+    -- The day before the first day too: a churned account's terminal day is the first day it is
+    -- churned, so its state the day before is needed.
+    where grid.as_of_date between {{ dbt.dateadd('day', -1, first_day) }} and {{ last_day }}
 
 ),
 
@@ -549,9 +570,68 @@ account_subscriptions as (
         max(case when status in ('active', 'past_due', 'trialing') then term_months end) as contract_length,
         max(case when status in ('active', 'past_due', 'trialing') then current_period_end end) as current_period_end,
         bool_or(status in ('active', 'past_due', 'trialing') and cancel_at_period_end) as cancel_at_period_end,
-        bool_or(cancellation_pending) as cancellation_pending
+        bool_or(cancellation_pending) as cancellation_pending,
+        bool_or(status = 'paused') as has_paused
     from subscription_days
     group by account_id, as_of_date
+
+),
+
+account_subscriptions_with_yesterday as (
+
+    select
+        *,
+        -- no row the day before: no subscription existed yet, so not live then
+        case
+            when lag(as_of_date) over by_day = {{ dbt.dateadd('day', -1, 'as_of_date') }}
+                then lag(subscription_state) over by_day
+            else 'none'
+        end as subscription_state_yesterday
+    from account_subscriptions
+    window by_day as (partition by account_id order by as_of_date)
+
+),
+
+-- The first day each customer paid (a subscription active or past_due at the end of the day, as
+-- subscription_days values it): from the versions the drops showed, and before the first drop from
+-- the subscription's own dates (created, started and past its trial, not ended by then).
+subscription_paying_from as (
+
+    select
+        first_versions.customer_id,
+        greatest(
+            cast(first_versions.created_at as date),
+            cast(first_versions.started_at as date),
+            coalesce(cast(first_versions.trial_end_at as date), cast(first_versions.started_at as date))
+        ) as paying_from,
+        cast(first_versions.ended_at as date) as ended_on,
+        first_versions.status
+    from (
+        select * from subscription_versions
+        qualify row_number() over (partition by subscription_id order by valid_from_drop) = 1
+    ) as first_versions
+    where first_versions.started_at is not null
+
+),
+
+first_paying_days as (
+
+    select customer_id, min(paying_from) as first_paying_on
+    from (
+        select customer_id, min(valid_from_drop) as paying_from
+        from subscription_versions
+        where status in ('active', 'past_due')
+        group by customer_id
+        union all
+        select subscription_paying_from.customer_id, subscription_paying_from.paying_from
+        from subscription_paying_from
+        cross join coverage
+        where subscription_paying_from.status not in ('incomplete', 'incomplete_expired')
+            and subscription_paying_from.paying_from < coverage.stripe_first_drop
+            and (subscription_paying_from.ended_on is null
+                or subscription_paying_from.ended_on > subscription_paying_from.paying_from)
+    ) as paying_starts
+    group by customer_id
 
 ),
 
@@ -589,13 +669,13 @@ final as (
         grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through as is_ticketing_covered,
 
         -- product usage
-        case when grid.as_of_date <= coverage.app_db_through then
-            case
-                when coalesce(window_counts.monthly_active_users, 0) = 0 then 0.0
-                else least(1.0, grid.daily_active_user_days_30d
-                    / cast(grid.days_in_30d_window as {{ type_double() }})
-                    / window_counts.monthly_active_users)
-            end
+        -- No monthly active user: no denominator, so the ratio is undefined (NULL), not 0 — a 0
+        -- here once let a churned account clear the coverage bar and grade F (issue #21).
+        case when grid.as_of_date <= coverage.app_db_through
+            and coalesce(window_counts.monthly_active_users, 0) > 0 then
+            least(1.0, grid.daily_active_user_days_30d
+                / cast(grid.days_in_30d_window as {{ type_double() }})
+                / window_counts.monthly_active_users)
         end as dau_mau_ratio,
         case when grid.as_of_date <= coverage.app_db_through then
             coalesce(window_counts.features_used_30d, [])
@@ -656,6 +736,25 @@ final as (
             {{ safe_ratio('grid.conversations_30d', 'grid.plan_conversation_limit') }}
         end as usage_vs_limit,
 
+        -- the denominators of the rates above, NULL where their source does not cover the account
+        -- and day: gate rule 16 checks that no rate has a value where its denominator is 0
+        case when grid.as_of_date <= coverage.app_db_through then
+            coalesce(window_counts.monthly_active_users, 0)
+        end as monthly_active_users,
+        case when grid.organization_id is not null and grid.as_of_date <= coverage.ticketing_through then
+            grid.ratings_90d
+        end as csat_ratings_90d,
+        case when grid.as_of_date <= coverage.app_db_through then
+            grid.meetings_attended_90d + grid.meetings_no_show_90d
+        end as meetings_90d,
+        case when grid.as_of_date <= coverage.app_db_through then
+            grid.outreach_sent_90d
+        end as outreach_sent_90d,
+        case when grid.is_known_to_stripe and grid.as_of_date <= coverage.stripe_through then
+            grid.payments_succeeded_90d + grid.payments_failed_90d
+        end as payment_attempts_90d,
+        grid.plan_conversation_limit,
+
         -- churn-signal inputs
         case when grid.as_of_date <= coverage.app_db_through then
             cast(grid.conversations_30d as {{ type_double() }})
@@ -681,6 +780,28 @@ final as (
             when not grid.is_known_to_stripe or grid.as_of_date > coverage.stripe_through then 'none'
             else coalesce(account_subscriptions.subscription_state, 'none')
         end as subscription_state,
+        -- customer status (metrics.md, "population"), from Stripe; NULL when Stripe does not cover
+        -- the day (the status is not known then, and is not guessed from an older drop)
+        case
+            when grid.as_of_date > coverage.stripe_through then null
+            when not grid.is_known_to_stripe then 'never_paid'
+            when account_subscriptions.subscription_state in ('active', 'past_due') then 'paying'
+            when account_subscriptions.subscription_state = 'trialing' then 'trialing'
+            when account_subscriptions.has_paused then 'paused'
+            when first_paying_days.first_paying_on < grid.as_of_date then 'churned'
+            else 'never_paid'
+        end as customer_status,
+        -- the live book: paying or trialing, and a churned account on its terminal day (churned
+        -- today, paying or trialing yesterday)
+        case
+            when not grid.is_known_to_stripe or grid.as_of_date > coverage.stripe_through then false
+            when account_subscriptions.subscription_state in ('active', 'past_due', 'trialing') then true
+            when account_subscriptions.has_paused then false
+            else coalesce(account_subscriptions.subscription_state_yesterday, 'none')
+                in ('active', 'past_due', 'trialing')
+                and coalesce(first_paying_days.first_paying_on < grid.as_of_date, false)
+        end as in_live_book,
+        first_paying_days.first_paying_on,
         case when grid.as_of_date <= coverage.app_db_through then
             cast({{ dbt.datediff('coalesce(grid.last_login_on, grid.created_on)', 'grid.as_of_date', 'day') }}
                 as {{ dbt.type_bigint() }})
@@ -695,7 +816,12 @@ final as (
         account_subscriptions.current_period_end,
         case when grid.is_known_to_stripe and mrr_valuations.previous_mrr_minor is not null then
             mrr_valuations.mrr_minor > mrr_valuations.previous_mrr_minor
-        end as mrr_rose
+        end as mrr_rose,
+        -- the MRR at stake in an alert: the last valuation on or before the day (month ends, and
+        -- the as-of date), major units of the reporting currency; NULL without one
+        case when grid.is_known_to_stripe then
+            cast(mrr_valuations.mrr_minor as {{ type_double() }}) / 100
+        end as mrr_last_valuation
 
     -- the grid's rows, each with its windows
     from daily_windows as grid
@@ -703,9 +829,11 @@ final as (
     left join window_counts
         on window_counts.account_id = grid.account_id
         and window_counts.as_of_date = grid.as_of_date
-    left join account_subscriptions
+    left join account_subscriptions_with_yesterday as account_subscriptions
         on account_subscriptions.account_id = grid.account_id
         and account_subscriptions.as_of_date = grid.as_of_date
+    left join first_paying_days
+        on first_paying_days.customer_id = grid.stripe_customer_id
     left join mrr_valuations
         on mrr_valuations.customer_id = grid.stripe_customer_id
         and mrr_valuations.valuation_date <= grid.as_of_date

@@ -2,8 +2,9 @@
     from the staged responses: the second, independent implementation of metrics.md §7 that the
     publish gate compares with marts.nps_summary (validation rule 1). It shares no code with
     transforms/nps.py. A response belongs to the calendar month and quarter of submitted_at (UTC);
-    responses submitted after the end of the as-of date are left out; a response whose account is
-    unknown to app_db counts in segment `unknown`. Only periods with responses get a row. -#}
+    responses submitted after the end of the as-of date are left out; a response whose account app_db
+    never had is an orphan, left out of every segment and of `all` (rule 7 counts them); an account
+    deleted since keeps its segment. Only periods with responses get a row. -#}
 with
 
 responses as (
@@ -11,9 +12,9 @@ responses as (
     select
         responses.score,
         responses.submitted_at,
-        coalesce(accounts.segment, 'unknown') as segment
+        accounts.segment
     from {{ ref('stg_app_db__nps_responses') }} as responses
-    left join {{ ref('stg_app_db__accounts') }} as accounts
+    inner join {{ ref('stg_app_db__accounts_with_deleted') }} as accounts
         on accounts.account_id = responses.account_id
     where responses.submitted_at < cast({{ as_of_date() }} + interval '1 day' as timestamp)
 

@@ -1,7 +1,9 @@
 {#- MRR of each billing customer (Stripe customer) for each month: the sum of its items' MRR at the
     end of the month's valuation date, in minor units of the reporting currency, unrounded. One row
     per month from the customer's first month with MRR > 0 to the as-of month, months of zero MRR
-    included. -#}
+    included. A month in which an item of the customer has no amount (a metered item never invoiced,
+    a price that cannot be normalised) has NULL mrr_minor, with the items' reasons: a sum that left
+    them out would report them as 0. -#}
 with
 
 valuation_dates as (
@@ -21,7 +23,11 @@ customer_month_mrr as (
     select
         customer_id,
         month,
-        sum(mrr_reporting_minor) as mrr_minor,
+        case when count(*) filter (where mrr_reporting_minor is null) = 0
+            then sum(mrr_reporting_minor) end as mrr_minor,
+        cast(count(*) filter (where mrr_reporting_minor is null) as integer) as unvalued_items,
+        string_agg(distinct coalesce(mrr_null_reason, 'no_fx_rate'), ', ')
+            filter (where mrr_reporting_minor is null) as mrr_unknown_reason,
         count(distinct case when mrr_reporting_minor > 0 then subscription_id end) as paying_subscriptions
     from item_mrr
     group by customer_id, month
@@ -60,7 +66,12 @@ final as (
         customer_months.valuation_date,
         customer_months.first_paid_month,
         {{ reporting_currency() }} as reporting_currency,
-        {{ exact_minor_units('coalesce(customer_month_mrr.mrr_minor, 0)') }} as mrr_minor,
+        -- no item counted in the month: a true zero (the customer's subscriptions are all known)
+        {{ exact_minor_units(
+            'case when customer_month_mrr.customer_id is null then 0 else customer_month_mrr.mrr_minor end'
+        ) }} as mrr_minor,
+        coalesce(customer_month_mrr.unvalued_items, 0) as unvalued_items,
+        customer_month_mrr.mrr_unknown_reason,
         coalesce(customer_month_mrr.paying_subscriptions, 0) as paying_subscriptions
     from customer_months
     left join customer_month_mrr

@@ -2,9 +2,12 @@
     of its currency and of the reporting currency.
     - Dates covered by drops: the price-based MRR of the versions valid then.
     - Dates before the first drop: for a subscription counted by its dates, the non-proration
-      subscription lines of its paid or open invoices whose service period covers the date; where no
-      invoice covers it, the items' current price × quantity. Disagreements between the two are
-      listed in int_subscription_item_mrr_disagreements, not resolved here.
+      subscription lines of its paid or open invoices whose service period covers the date, except
+      for an item changed mid-term since its line's period began (priced from its proration charge
+      by int_subscription_items_priced_mrr: mrr_source proration_line); where no invoice covers the
+      subscription, the items' current price × quantity. Disagreements between a line and the price
+      are listed in int_subscription_item_mrr_disagreements, not resolved here.
+    An item whose amount cannot be worked out keeps NULL mrr_minor with its mrr_null_reason.
     Conversion: the FX rate of the valuation date or the latest within the 7 days before it. A missing
     rate leaves fx_rate NULL, which fails the build (a not_null test of severity error): never 1.0. -#}
 with
@@ -37,7 +40,15 @@ historical_subscriptions as (
         subscription_id,
         subscription_status
     from priced_items
-    where valuation_basis = 'subscription_dates'
+    where valuation_basis in ('subscription_dates', 'proration_line')
+
+),
+
+mid_term_changes as (
+
+    select valuation_date, subscription_item_id
+    from priced_items
+    where valuation_basis = 'proration_line'
 
 ),
 
@@ -54,6 +65,7 @@ covering_lines as (
             invoice_lines.monthly_factor,
             invoice_lines.quantity,
             invoice_lines.line_mrr_minor,
+            invoice_lines.mrr_null_reason,
             row_number() over (
                 partition by historical_subscriptions.valuation_date, historical_subscriptions.subscription_id,
                     coalesce(invoice_lines.subscription_item_id, invoice_lines.price_id, invoice_lines.invoice_line_id)
@@ -64,8 +76,14 @@ covering_lines as (
             on invoice_lines.subscription_id = historical_subscriptions.subscription_id
             and invoice_lines.period_start_at <= historical_subscriptions.valued_at
             and invoice_lines.period_end_at > historical_subscriptions.valued_at
+        where not invoice_lines.is_proration
     ) as ranked
     where recency = 1
+        and not exists (
+            select 1 from mid_term_changes
+            where mid_term_changes.valuation_date = ranked.valuation_date
+                and mid_term_changes.subscription_item_id = ranked.subscription_item_id
+        )
 
 ),
 
@@ -73,6 +91,12 @@ invoiced_subscription_dates as (
 
     select distinct valuation_date, subscription_id
     from covering_lines
+
+    union
+
+    select distinct valuation_date, subscription_id
+    from priced_items
+    where valuation_basis = 'proration_line'
 
 ),
 
@@ -91,9 +115,15 @@ item_mrr as (
         monthly_factor,
         quantity,
         mrr_minor,
-        case when is_invoiced_amount then 'last_invoiced_amount' else valuation_basis end as mrr_source
+        case when is_invoiced_amount then 'last_invoiced_amount' else valuation_basis end as mrr_source,
+        mrr_null_reason,
+        invoice_line_id,
+        recurring_usage_type,
+        recurring_interval,
+        recurring_interval_count,
+        unit_amount
     from priced_items
-    where valuation_basis = 'subscription_version'
+    where valuation_basis in ('subscription_version', 'proration_line')
 
     union all
 
@@ -110,7 +140,13 @@ item_mrr as (
         monthly_factor,
         quantity,
         line_mrr_minor as mrr_minor,
-        'invoice_line' as mrr_source
+        'invoice_line' as mrr_source,
+        mrr_null_reason,
+        invoice_line_id,
+        cast(null as varchar) as recurring_usage_type,
+        cast(null as varchar) as recurring_interval,
+        cast(null as bigint) as recurring_interval_count,
+        cast(null as decimal(38, 9)) as unit_amount
     from covering_lines
 
     union all
@@ -128,7 +164,13 @@ item_mrr as (
         priced_items.monthly_factor,
         priced_items.quantity,
         priced_items.mrr_minor,
-        case when priced_items.is_invoiced_amount then 'last_invoiced_amount' else 'current_price' end as mrr_source
+        case when priced_items.is_invoiced_amount then 'last_invoiced_amount' else 'current_price' end as mrr_source,
+        priced_items.mrr_null_reason,
+        priced_items.invoice_line_id,
+        priced_items.recurring_usage_type,
+        priced_items.recurring_interval,
+        priced_items.recurring_interval_count,
+        priced_items.unit_amount
     from priced_items
     left join invoiced_subscription_dates
         on invoiced_subscription_dates.valuation_date = priced_items.valuation_date
@@ -180,6 +222,12 @@ final as (
         item_mrr.subscription_status,
         item_mrr.price_id,
         item_mrr.mrr_source,
+        item_mrr.mrr_null_reason,
+        item_mrr.invoice_line_id,
+        item_mrr.recurring_usage_type,
+        item_mrr.recurring_interval,
+        item_mrr.recurring_interval_count,
+        item_mrr.unit_amount,
         item_mrr.quantity,
         item_mrr.monthly_factor,
         item_mrr.currency,

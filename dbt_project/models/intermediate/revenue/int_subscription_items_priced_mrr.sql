@@ -9,12 +9,18 @@
     - a date before the first drop: the subscription's dates say so (start_date ≤ d < ended_at,
       d ≥ trial_end), with the items of its first version. Subscriptions whose first version is
       incomplete or incomplete_expired never started and do not count; one whose first version is
-      unpaid or paused counts only on dates a paid or open invoice of it covers (when it stopped
-      paying is unknown, and its dates would otherwise count it as paying up to the first drop).
+      unpaid, paused or canceled counts only on dates a paid or open invoice of it covers (when it
+      stopped paying is unknown, and its dates would otherwise count it as paying up to the first
+      drop, or through the dunning days of an invoice that then failed).
+      From the period start of a proration charge covering the date (a mid-term change, later than
+      the start of the full line covering it), the item is priced as that line says: its price,
+      quantity and period (valuation_basis proration_line), so the change lands in its own month.
     Amounts in minor units of the price's currency, unrounded. A discount applies on a date when its
     own start and end cover it and, for dates covered by drops, the subscription (or customer) carried
     it in the drop valid then (stg_stripe__*_discount_versions); before the first drop, the discounts
-    of the first extraction apply within their own start and end. -#}
+    of the first extraction apply within their own start and end.
+    Missing is missing: an amount, quantity or interval count the item lacks, or a metered item
+    never invoiced, gives NULL mrr_minor with its mrr_null_reason, never 0 or 1. -#}
 with
 
 valuation_dates as (
@@ -114,7 +120,7 @@ subscriptions_by_dates as (
         -- the first drop: its dates alone would count it as paying until then. It counts on a date
         -- only where a paid or open invoice of it covers that date.
         and (
-            first_versions.status not in ('unpaid', 'paused')
+            first_versions.status not in ('unpaid', 'paused', 'canceled')
             or exists (
                 select 1
                 from invoice_lines
@@ -123,6 +129,46 @@ subscriptions_by_dates as (
                     and invoice_lines.period_end_at > valuation_dates.valued_at
             )
         )
+
+),
+
+-- before the first drop: the newest full line covering each item's date, and the latest proration
+-- charge covering it (the latest change); the charge prices the item when it started later
+covering_lines as (
+
+    select
+        subscriptions_by_dates.valuation_date,
+        invoice_lines.*,
+        row_number() over (
+            partition by subscriptions_by_dates.valuation_date, invoice_lines.subscription_item_id,
+                invoice_lines.is_proration
+            order by
+                case when invoice_lines.is_proration then invoice_lines.period_start_at end desc,
+                invoice_lines.invoice_created_at desc,
+                invoice_lines.invoice_line_id desc
+        ) as recency
+    from subscriptions_by_dates
+    inner join invoice_lines
+        on invoice_lines.subscription_id = subscriptions_by_dates.subscription_id
+        and invoice_lines.period_start_at <= subscriptions_by_dates.valued_at
+        and invoice_lines.period_end_at > subscriptions_by_dates.valued_at
+    where invoice_lines.subscription_item_id is not null
+        and (not invoice_lines.is_proration or invoice_lines.amount > 0)
+
+),
+
+mid_term_changes as (
+
+    select charge.*
+    from covering_lines as charge
+    left join covering_lines as cycle
+        on cycle.valuation_date = charge.valuation_date
+        and cycle.subscription_item_id = charge.subscription_item_id
+        and not cycle.is_proration
+        and cycle.recency = 1
+    where charge.is_proration
+        and charge.recency = 1
+        and (cycle.period_start_at is null or charge.period_start_at > cycle.period_start_at)
 
 ),
 
@@ -140,7 +186,9 @@ counted_items as (
         item_versions.quantity,
         item_versions.unit_amount,
         item_versions.unit_amount_decimal,
-        item_versions.currency
+        item_versions.currency,
+        cast(null as varchar) as priced_line_id,
+        cast(null as double) as line_monthly_factor
     from subscriptions_by_version
     inner join item_versions
         on item_versions.subscription_id = subscriptions_by_version.subscription_id
@@ -151,24 +199,41 @@ counted_items as (
     union all
 
     select
-        subscriptions_by_dates.*,
+        subscriptions_by_dates.month,
+        subscriptions_by_dates.valuation_date,
+        subscriptions_by_dates.valued_at,
+        subscriptions_by_dates.subscription_id,
+        subscriptions_by_dates.customer_id,
+        subscriptions_by_dates.subscription_status,
+        case when mid_term_changes.invoice_line_id is not null
+            then 'proration_line' else subscriptions_by_dates.valuation_basis end,
         item_versions.subscription_item_id,
-        item_versions.price_id,
-        item_versions.price_lookup_key,
-        item_versions.metadata_plan,
-        item_versions.recurring_interval,
-        item_versions.recurring_interval_count,
-        item_versions.recurring_usage_type,
-        item_versions.quantity,
-        item_versions.unit_amount,
-        item_versions.unit_amount_decimal,
-        item_versions.currency
+        coalesce(mid_term_changes.price_id, item_versions.price_id),
+        case when mid_term_changes.invoice_line_id is null then item_versions.price_lookup_key end,
+        case when mid_term_changes.invoice_line_id is null then item_versions.metadata_plan end,
+        case when mid_term_changes.invoice_line_id is not null
+            then mid_term_changes.recurring_interval else item_versions.recurring_interval end,
+        case when mid_term_changes.invoice_line_id is not null
+            then mid_term_changes.recurring_interval_count else item_versions.recurring_interval_count end,
+        case when mid_term_changes.invoice_line_id is not null
+            then mid_term_changes.recurring_usage_type else item_versions.recurring_usage_type end,
+        case when mid_term_changes.invoice_line_id is not null
+            then mid_term_changes.quantity else item_versions.quantity end,
+        case when mid_term_changes.invoice_line_id is not null
+            then mid_term_changes.unit_amount else item_versions.unit_amount end,
+        case when mid_term_changes.invoice_line_id is null then item_versions.unit_amount_decimal end,
+        coalesce(mid_term_changes.currency, item_versions.currency),
+        mid_term_changes.invoice_line_id,
+        mid_term_changes.monthly_factor
     from subscriptions_by_dates
     inner join first_versions
         on first_versions.subscription_id = subscriptions_by_dates.subscription_id
     inner join item_versions
         on item_versions.subscription_id = subscriptions_by_dates.subscription_id
         and item_versions.valid_from_drop = first_versions.valid_from_drop
+    left join mid_term_changes
+        on mid_term_changes.valuation_date = subscriptions_by_dates.valuation_date
+        and mid_term_changes.subscription_item_id = item_versions.subscription_item_id
 
 ),
 
@@ -176,10 +241,16 @@ priced_items as (
 
     select
         *,
-        {{ monthly_factor('recurring_interval', 'recurring_interval_count') }} as monthly_factor,
+        coalesce(
+            line_monthly_factor,
+            {{ monthly_factor('recurring_interval', 'recurring_interval_count') }}
+        ) as monthly_factor,
         coalesce(unit_amount, cast(unit_amount_decimal as decimal(38, 9))) as effective_unit_amount,
+        -- a proration charge with no known unit price stays priced (and NULL): its amount is
+        -- not the item's last invoice
         coalesce(recurring_usage_type, 'licensed') = 'metered'
-            or coalesce(unit_amount, cast(unit_amount_decimal as decimal(38, 9))) is null
+            or (coalesce(unit_amount, cast(unit_amount_decimal as decimal(38, 9))) is null
+                and priced_line_id is null)
             as is_invoiced_amount
     from counted_items
 
@@ -191,7 +262,7 @@ gross_amounts as (
         *,
         case
             when not is_invoiced_amount
-                then effective_unit_amount * coalesce(quantity, 1) * monthly_factor
+                then effective_unit_amount * quantity * monthly_factor
         end as gross_mrr_minor
     from priced_items
 
@@ -345,7 +416,9 @@ last_invoiced as (
         select
             net_amounts.valuation_date,
             net_amounts.subscription_item_id,
+            invoice_lines.invoice_line_id,
             invoice_lines.line_mrr_minor,
+            invoice_lines.mrr_null_reason,
             row_number() over (
                 partition by net_amounts.valuation_date, net_amounts.subscription_item_id
                 order by invoice_lines.period_end_at desc, invoice_lines.invoice_created_at desc,
@@ -355,6 +428,7 @@ last_invoiced as (
         inner join invoice_lines
             on invoice_lines.subscription_item_id = net_amounts.subscription_item_id
             and invoice_lines.period_start_at <= net_amounts.valued_at
+            and not invoice_lines.is_proration
         where net_amounts.is_invoiced_amount
     ) as ranked
     where recency = 1
@@ -383,11 +457,24 @@ final as (
         net_amounts.currency,
         net_amounts.monthly_factor,
         net_amounts.is_invoiced_amount,
+        coalesce(net_amounts.priced_line_id, last_invoiced.invoice_line_id) as invoice_line_id,
         {{ exact_minor_units('net_amounts.gross_mrr_minor') }} as gross_mrr_minor,
         {{ exact_minor_units(
-            'case when net_amounts.is_invoiced_amount then coalesce(last_invoiced.line_mrr_minor, 0)
+            'case when net_amounts.is_invoiced_amount then last_invoiced.line_mrr_minor
                 else net_amounts.net_mrr_minor end'
-        ) }} as mrr_minor
+        ) }} as mrr_minor,
+        case
+            when net_amounts.is_invoiced_amount and last_invoiced.invoice_line_id is null
+                then 'metered_item_never_invoiced'
+            when net_amounts.is_invoiced_amount then last_invoiced.mrr_null_reason
+            when net_amounts.effective_unit_amount is null then 'proration_price_unknown'
+            when net_amounts.quantity is null then 'quantity_missing'
+            when net_amounts.recurring_interval is null and net_amounts.monthly_factor is null
+                then 'interval_missing'
+            when net_amounts.monthly_factor is null and net_amounts.recurring_interval_count is null
+                then 'interval_count_missing'
+            when net_amounts.monthly_factor is null then 'interval_not_normalisable'
+        end as mrr_null_reason
     from net_amounts
     left join last_invoiced
         on last_invoiced.valuation_date = net_amounts.valuation_date

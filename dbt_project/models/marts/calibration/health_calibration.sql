@@ -1,7 +1,9 @@
 {#- The health score's backtest against churn in the following 90 days (metrics.md §2): one row per
     calibration date (scope calibration_date) and one row pooling the latest 12 calibration dates
     (scope pooled_12m, calibration_date NULL), whose per-grade churn rates rest on enough accounts
-    to compare grades. The population of a date is the accounts paying (MRR > 0) on it. -#}
+    to compare grades. The population of a date is the accounts paying on it (customer status
+    paying: the live book, trials excluded); an account churned when its status is no longer
+    paying on any day of the horizon (metrics.md §2), not only on a month-end valuation. -#}
 select
     cast(scope as varchar) as scope,
     cast(calibration_date as date) as calibration_date,
@@ -31,6 +33,8 @@ select
     cast(accounts_grade_f as bigint) as accounts_grade_f,
     cast(churned_grade_f as bigint) as churned_grade_f,
     cast(churn_rate_grade_f as double) as churn_rate_grade_f,
+    cast(population as varchar) as population,
+    cast(churn_rule as varchar) as churn_rule,
     cast(as_of_date as date) as as_of_date,
     cast(config_version as varchar) as config_version
 from {{ source('transforms', 'health_calibration') }}

@@ -8,5 +8,6 @@ select
     cast(operator as varchar) as operator,
     cast(threshold as double) as threshold,
     cast(config_version as varchar) as config_version,
-    cast(csm_id as varchar) as csm_id
+    cast(csm_id as varchar) as csm_id,
+    cast(customer_status as varchar) as customer_status
 from {{ source('transforms', 'churn_signals_daily') }}

@@ -1,16 +1,26 @@
-{#- One row per alert for CS (score drop > 15 in 7 days: high; grade D/F today not yesterday: critical; a high-severity churn signal absent the day before), with account, CSM, reason and values. Thin: the logic is in transforms/health.py (score and grade alerts) and transforms/churn_signals.py (signal alerts), run by orchestration/assets/health.py. -#}
+{#- One row per alert episode for CS (metrics.md §2): a health score drop of more than 15 points within the lookback (high), grade D or F (critical), or a high-severity churn signal (one episode per signal; a cancellation request stays open until withdrawn or churned), opened on the first day its condition holds and closed on the first day it does not or the account leaves the live book; a large MRR at stake raises the severity. Thin: the logic is in transforms/health_alerts.py, run by orchestration/assets/health.py. -#}
 select
+    cast(episode_id as varchar) as episode_id,
     cast(account_id as varchar) as account_id,
-    cast(as_of_date as date) as as_of_date,
+    cast(csm_id as varchar) as csm_id,
     cast(alert as varchar) as alert,
-    cast(severity as varchar) as severity,
-    cast(reason as varchar) as reason,
     cast(signal as varchar) as signal,
-    cast(value as double) as value,
-    cast(previous_value as double) as previous_value,
+    cast(severity as varchar) as severity,
+    cast(base_severity as varchar) as base_severity,
+    cast(opened_on as date) as opened_on,
+    cast(closed_on as date) as closed_on,
+    cast(close_reason as varchar) as close_reason,
+    cast(days_held as integer) as days_held,
+    cast(reason as varchar) as reason,
+    cast(opening_value as double) as opening_value,
+    cast(opening_previous_value as double) as opening_previous_value,
+    cast(opening_grade as varchar) as opening_grade,
+    cast(latest_on as date) as latest_on,
+    cast(latest_value as double) as latest_value,
+    cast(latest_grade as varchar) as latest_grade,
     cast(threshold as double) as threshold,
-    cast(grade as varchar) as grade,
-    cast(previous_grade as varchar) as previous_grade,
-    cast(config_version as varchar) as config_version,
-    cast(csm_id as varchar) as csm_id
+    cast(components_moved as varchar) as components_moved,
+    cast(mrr_at_stake as decimal(18, 2)) as mrr_at_stake,
+    cast(customer_status as varchar) as customer_status,
+    cast(config_version as varchar) as config_version
 from {{ source('transforms', 'cs_alerts') }}

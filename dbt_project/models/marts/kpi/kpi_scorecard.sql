@@ -7,7 +7,9 @@
     Revenue retention KPIs are trailing-twelve-month rates: for a period they are measured at the end
     of its last month (revenue_retention_monthly.grr_12m / nrr_12m, every paying customer counted, so
     no sampling interval). Portfolio mean health is the mean score over the accounts scored on the
-    period's last day with health rows (accounts without a score are left out and counted).
+    period's last day with health rows, over the paying accounts of the live book (trialing accounts
+    are a segment of their own, metrics.md population, and not in this figure; churned and never-paid
+    accounts are not scored; paying accounts without a score are left out and counted).
     NPS: the quarter's and the month's rows of nps_summary (all segments, with their adjusted-Wald
     interval); for the trailing twelve months the monthly counts added up, NULL below the minimum
     number of responses (kpi_targets.min_sample, as config/nps.yml min_responses).
@@ -39,7 +41,10 @@ retention as (
 
 health as (
 
+    {#- the paying accounts of the live book (metrics.md, population: trialing accounts are their own
+        segment); a churned account's terminal row is not part of the portfolio -#}
     select * from {{ ref('health_scores_daily') }}
+    where customer_status = 'paying'
 
 ),
 
@@ -124,6 +129,7 @@ revenue_observations as (
                 then 'no revenue data for ' || cast(periods.last_month as {{ dbt.type_string() }})
             when retention.cohort_logos_12m = 0
                 then 'no customer had MRR > 0 twelve months before the end of the period'
+            when retention.trailing_12m_reason is not null then retention.trailing_12m_reason
             when retention.nrr_12m_denominator = 0 then 'the customers of twelve months earlier had no MRR'
         end as not_reportable_reason
     from targets
@@ -161,8 +167,9 @@ health_observations as (
         list_sum(list(health.score order by health.account_id)) as numerator,
         cast(count(health.score) as {{ type_double() }}) as denominator,
         cast(count(health.score) as integer) as sample_size,
-        'accounts with a health score on ' || coalesce(cast(max(health_days.scored_day) as {{ dbt.type_string() }}), 'no day')
-            || ' (accounts below minimum coverage have no score and are left out: '
+        'paying accounts of the live book with a health score on '
+            || coalesce(cast(max(health_days.scored_day) as {{ dbt.type_string() }}), 'no day')
+            || ' (trialing accounts are their own segment, not counted here; paying accounts below minimum coverage have no score and are left out: '
             || cast(count(health.account_id) - count(health.score) as {{ dbt.type_string() }}) || ')'
             as sample_unit,
         cast(null as {{ type_double() }}) as interval_low,
@@ -348,6 +355,9 @@ final as (
         targets.target_operator || ' ' || cast(targets.target_value as {{ dbt.type_string() }})
             as target,
         case
+            -- metrics.md, small samples: a KPI on a sample below its minimum is insufficient_sample
+            when current_period.value is null
+                and current_period.not_reportable_reason like 'insufficient_sample%' then 'insufficient_sample'
             when current_period.value is null then 'not reportable'
             when targets.target_operator = '>' and current_period.value > targets.target_value then 'met'
             when targets.target_operator = '<' and current_period.value < targets.target_value then 'met'

@@ -99,6 +99,14 @@ latest_health as (
 
 ),
 
+customer_statuses as (
+
+    select account_id, customer_status
+    from {{ ref('int_account_status_daily') }}
+    where as_of_date = {{ as_of_date() }}
+
+),
+
 trialing_customers as (
 
     select distinct customer_id
@@ -161,6 +169,7 @@ final as (
             when current_mrr.first_paid_month is not null then 'churned'
             else 'never_paid'
         end as status,
+        customer_statuses.customer_status,
         billing_entities.account_id is not null as has_account,
         customers.customer_id is not null as is_known_to_stripe,
         coalesce(customers.is_deleted, false) as is_deleted_in_stripe,
@@ -183,6 +192,8 @@ final as (
         on lifecycle_stages.account_id = billing_entities.account_id
     left join latest_health
         on latest_health.account_id = billing_entities.account_id
+    left join customer_statuses
+        on customer_statuses.account_id = billing_entities.account_id
 
 )
 

@@ -1,6 +1,9 @@
 {#- MRR movements per month over all billing customers (metrics.md §1): MRR at the start (end of the
     previous month) and end, each movement's amount and logo count. Sums of mrr_monthly, so
-    mrr_end = mrr_start + new + reactivation + expansion − contraction − churn exactly. -#}
+    mrr_end = mrr_start + new + reactivation + expansion − contraction − churn exactly.
+    A month in which some customer's MRR (or the previous month's) is not known (movement
+    'unknown' in mrr_monthly) has its amounts and logo counts NULL, with the number of such
+    customers in customers_mrr_unknown: a total that left them out would count them as 0. -#}
 with
 
 mrr_monthly as (
@@ -9,28 +12,42 @@ mrr_monthly as (
 
 ),
 
+{%- set amounts = [
+    ('mrr_start', 'previous_mrr'),
+    ('new_mrr', 'new_mrr'),
+    ('reactivation_mrr', 'reactivation_mrr'),
+    ('expansion_mrr', 'expansion_mrr'),
+    ('contraction_mrr', 'contraction_mrr'),
+    ('churned_mrr', 'churned_mrr'),
+    ('net_new_mrr', 'mrr_change'),
+    ('mrr_end', 'mrr'),
+] %}
+{%- set logos = [
+    ('logos_start', 'previous_mrr > 0'),
+    ('logos_new', "movement_category = 'new'"),
+    ('logos_reactivated', "movement_category = 'reactivation'"),
+    ('logos_expanded', "movement_category = 'expansion'"),
+    ('logos_contracted', "movement_category = 'contraction'"),
+    ('logos_churned', "movement_category = 'churn'"),
+    ('logos_retained', "movement_category = 'retained'"),
+    ('logos_end', 'mrr > 0'),
+] %}
+
 final as (
 
     select
         month,
         max(valuation_date) as valuation_date,
         max(reporting_currency) as reporting_currency,
-        cast(sum(previous_mrr) as decimal(18, 2)) as mrr_start,
-        cast(sum(new_mrr) as decimal(18, 2)) as new_mrr,
-        cast(sum(reactivation_mrr) as decimal(18, 2)) as reactivation_mrr,
-        cast(sum(expansion_mrr) as decimal(18, 2)) as expansion_mrr,
-        cast(sum(contraction_mrr) as decimal(18, 2)) as contraction_mrr,
-        cast(sum(churned_mrr) as decimal(18, 2)) as churned_mrr,
-        cast(sum(mrr_change) as decimal(18, 2)) as net_new_mrr,
-        cast(sum(mrr) as decimal(18, 2)) as mrr_end,
-        cast(count(case when previous_mrr > 0 then 1 end) as integer) as logos_start,
-        cast(count(case when movement_category = 'new' then 1 end) as integer) as logos_new,
-        cast(count(case when movement_category = 'reactivation' then 1 end) as integer) as logos_reactivated,
-        cast(count(case when movement_category = 'expansion' then 1 end) as integer) as logos_expanded,
-        cast(count(case when movement_category = 'contraction' then 1 end) as integer) as logos_contracted,
-        cast(count(case when movement_category = 'churn' then 1 end) as integer) as logos_churned,
-        cast(count(case when movement_category = 'retained' then 1 end) as integer) as logos_retained,
-        cast(count(case when mrr > 0 then 1 end) as integer) as logos_end
+        {% for name, column in amounts -%}
+        cast(case when count(*) filter (where movement_category = 'unknown') = 0
+            then sum({{ column }}) end as decimal(18, 2)) as {{ name }},
+        {% endfor -%}
+        {% for name, condition in logos -%}
+        cast(case when count(*) filter (where movement_category = 'unknown') = 0
+            then count(case when {{ condition }} then 1 end) end as integer) as {{ name }},
+        {% endfor -%}
+        cast(count(*) filter (where movement_category = 'unknown') as integer) as customers_mrr_unknown
     from mrr_monthly
     group by month
 

@@ -54,6 +54,7 @@ renamed as (
         line.discount_amount,
         line.quantity,
         line.price_unit_amount as unit_amount,
+        {{ empty_as_null('line.pricing_unit_amount_decimal') }} as unit_amount_decimal,
 
         -- timestamps
         {{ from_unix_seconds('line.period_start') }} as period_start_at,

@@ -1,0 +1,232 @@
+"""A delivered drop with no rows in any source is a quiet day, not a lost one (issues #21 and #29).
+
+sources.md calls an empty file "no rows today", and metrics.md ("coverage") says a delivered drop
+covers its day whatever it holds: states carry on and activity counts are true zeros. Before the
+fix, coverage came from the newest changed row, so such a day published every health score NULL and
+every tracked account as churned (rule no_live_subscription), exit 0.
+
+Two warehouses read the same generated drops (60 accounts, full drop 2026-11-19, daily 2026-11-20):
+- attacked: an empty drop of every source on 2026-11-21 (every file the day before delivered,
+  empty, the manifest declaring 0 rows), then a normal drop on 2026-11-22;
+- control: the same drops without the empty one.
+The 2026-11-22 drop re-delivers Stripe's customer objects unchanged (rows, nothing new) and empty
+files elsewhere, so nothing happened on 2026-11-21 in either history and the two must agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.cli import cmd_run
+from orchestration.compare import compare_publications
+from orchestration.settings import Settings
+from synthetic.generator import generate_drops
+
+pytestmark = pytest.mark.slow
+
+END = dt.date(2026, 11, 20)
+QUIET = END + dt.timedelta(days=1)
+NEXT = END + dt.timedelta(days=2)
+SOURCES = ("app_db", "stripe", "ticketing", "fx_rates")
+
+
+def write_empty_drop(extracts: Path, source: str, template: Path, day: dt.date) -> None:
+    """Every table file of `template` (a drop folder) delivered empty on `day`, with a manifest of
+    zero rows: a CSV keeps its header, a Parquet file its schema, a JSON Lines file is empty."""
+    target = extracts / source / day.isoformat()
+    target.mkdir(parents=True)
+    counts = {}
+    for path in sorted(template.iterdir()):
+        if path.name.startswith("_"):
+            continue
+        if path.suffix == ".csv":
+            header = path.read_text().splitlines()[0]
+            (target / path.name).write_text(header + "\n")
+        elif path.suffix == ".parquet":
+            pq.write_table(pq.read_schema(path).empty_table(), target / path.name)
+        else:
+            (target / path.name).write_text("")
+        counts[path.name] = 0
+    manifest = {
+        "source": source,
+        "drop_date": day.isoformat(),
+        "extracted_at": f"{(day + dt.timedelta(days=1)).isoformat()}T06:00:00Z",
+        "row_counts": counts,
+        "synthetic": True,
+    }
+    (target / "_manifest.json").write_text(json.dumps(manifest))
+
+
+def write_next_drop(extracts: Path, first: dt.date, day: dt.date) -> None:
+    """A normal day with nothing new: Stripe's customers re-delivered as they were, the rest empty."""
+    for source in SOURCES:
+        write_empty_drop(extracts, source, extracts / source / END.isoformat(), day)
+    customers = extracts / "stripe" / first.isoformat() / "customers.jsonl"
+    target = extracts / "stripe" / day.isoformat()
+    shutil.copy(customers, target / "customers.jsonl")
+    manifest = json.loads((target / "_manifest.json").read_text())
+    manifest["row_counts"]["customers.jsonl"] = len(customers.read_text().splitlines())
+    (target / "_manifest.json").write_text(json.dumps(manifest))
+
+
+@dataclass(frozen=True)
+class QuietDay:
+    attacked: Settings
+    control: Settings
+    quiet_exit: int
+    next_exits: tuple[int, int]
+    quiet_publication: Path
+
+
+@pytest.fixture(scope="module")
+def quiet_day(tmp_path_factory: pytest.TempPathFactory) -> QuietDay:
+    root = tmp_path_factory.mktemp("quiet_day")
+    summary = generate_drops(
+        root / "generated",
+        accounts=60,
+        months=8,
+        seed=11,
+        end_date=END,
+        incremental_days=1,
+        # no injected flaws: two deliberate plan mismatches are over 5% of 39 billed accounts, and
+        # rule 7 would block the day this test is about
+        flaw_rate=0.0,
+    )
+    first = summary.drop_dates[0]
+    runs: dict[str, Settings] = {}
+    for name in ("attacked", "control"):
+        extracts = root / name / "extracts"
+        shutil.copytree(summary.out_dir, extracts)
+        runs[name] = Settings(
+            extracts_dir=extracts, warehouse_dir=root / name / "warehouse", partitions_start=first
+        )
+        assert cmd_run(runs[name], first, END) == 0
+    attacked, control = runs["attacked"], runs["control"]
+    for source in SOURCES:
+        write_empty_drop(
+            attacked.extracts_dir, source, attacked.extracts_dir / source / END.isoformat(), QUIET
+        )
+    quiet_exit = cmd_run(attacked, QUIET, QUIET)
+    quiet_publication = root / "quiet_publication.duckdb"
+    shutil.copy(attacked.published_db, quiet_publication)
+    for settings in (attacked, control):
+        write_next_drop(settings.extracts_dir, first, NEXT)
+    next_exits = (cmd_run(attacked, NEXT, NEXT), cmd_run(control, NEXT, NEXT))
+    return QuietDay(attacked, control, quiet_exit, next_exits, quiet_publication)
+
+
+def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_empty_drop_is_published_with_exit_0_and_nothing_lost(quiet_day: QuietDay) -> None:
+    assert quiet_day.quiet_exit == 0
+    (as_of,) = _query(
+        quiet_day.quiet_publication, "select max(as_of_date) from audit.publications"
+    )[0]
+    assert as_of == QUIET
+    files = _query(
+        quiet_day.quiet_publication,
+        "select source, file, status, rows_read, rows_loaded, rows_quarantined, manifest_rows "
+        "from audit.ingest_log where drop_date = ? order by source, file",
+        [QUIET],
+    )
+    assert {f[0] for f in files} == set(SOURCES)
+    for source, file, status, read, loaded, quarantined, declared in files:
+        assert status == "loaded", (source, file, status)
+        assert read == loaded + quarantined == declared == 0, (source, file)
+
+
+def test_the_quiet_day_scores_as_many_live_accounts_as_the_day_before(
+    quiet_day: QuietDay,
+) -> None:
+    """Nothing changed, so every status carries on and every live account keeps a score."""
+    db = quiet_day.quiet_publication
+    by_day = dict(
+        _query(
+            db,
+            "select as_of_date, count(score) from marts.health_scores_daily "
+            "where as_of_date in (?, ?) and customer_status in ('paying', 'trialing') "
+            "group by as_of_date",
+            [END, QUIET],
+        )
+    )
+    assert by_day[END] > 20
+    assert by_day[QUIET] == by_day[END]
+    statuses = {
+        day: sorted(
+            _query(
+                db,
+                "select account_id, customer_status from marts.health_scores_daily "
+                "where as_of_date = ? and customer_status <> 'churned'",
+                [day],
+            )
+        )
+        for day in (END, QUIET)
+    }
+    assert statuses[QUIET] == statuses[END]
+    churned = _query(
+        db,
+        "select count(*) from marts.lifecycle_transitions "
+        "where as_of_date = ? and to_stage = 'churned'",
+        [QUIET],
+    )[0][0]
+    assert churned == 0
+
+
+def _without_quiet_day_snapshots(attacked: Path, control: Path, copy: Path) -> list[str]:
+    """A copy of the attacked publication less the snapshots only a run on the quiet day took
+    (tables with one snapshot per run's as-of date: the control never ran that day). Days the
+    control computed as well (health, signals, lifecycle) stay and are compared."""
+    shutil.copy(attacked, copy)
+    dropped = []
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute(f"attach '{control}' as control (read_only)")
+        tables = con.execute(
+            "select table_name from information_schema.columns where table_catalog = 'quiet' "
+            "and table_schema = 'marts' and column_name = 'as_of_date'"
+        ).fetchall()
+        for (table,) in tables:
+            ours = con.execute(
+                f"select count(*) from marts.{table} where as_of_date = ?", [QUIET]
+            ).fetchall()[0][0]
+            theirs = con.execute(
+                f"select count(*) from control.marts.{table} where as_of_date = ?", [QUIET]
+            ).fetchall()[0][0]
+            if ours and not theirs:
+                con.execute(f"delete from marts.{table} where as_of_date = ?", [QUIET])
+                dropped.append(table)
+    finally:
+        con.close()
+    return dropped
+
+
+def test_the_next_clean_day_publishes_what_a_run_without_the_empty_drop_publishes(
+    quiet_day: QuietDay, tmp_path: Path
+) -> None:
+    assert quiet_day.next_exits == (0, 0)
+    compared = tmp_path / "quiet.duckdb"
+    snapshots = _without_quiet_day_snapshots(
+        quiet_day.attacked.published_db, quiet_day.control.published_db, compared
+    )
+    # Only per-run snapshot tables lose the quiet day's rows; the daily history is compared whole.
+    assert "health_scores_daily" not in snapshots and "churn_signals_daily" not in snapshots
+    differences = [
+        d
+        for d in compare_publications(quiet_day.control.published_db, compared)
+        if d.table.startswith("marts.")
+    ]
+    assert differences == [], "\n".join(d.describe() for d in differences)
