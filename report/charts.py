@@ -156,9 +156,7 @@ def stacked_bars(
     """Bars stacked from zero, positive values up and negative ones down (`rows`: x, series,
     value); `series` are (name, colour) in stacking and legend order."""
     names = [s for s, _ in series]
-    data = [
-        {**r, "order": names.index(r["series"])} for r in rows if r["value"] not in (None, 0)
-    ]
+    data = [{**r, "order": names.index(r["series"])} for r in rows if r["value"] not in (None, 0)]
     bars = (
         alt.Chart(alt.Data(values=data))
         .mark_bar()
@@ -303,43 +301,47 @@ def heatmap(
     column_title: str,
 ) -> Markup:
     """A grid shaded from white (0) to dark blue (`high`), each cell with its value as a whole
-    percentage when the cell is wide enough (`cells`: row, column, value)."""
+    percentage when the cell is wide enough (`cells`: row, column, value); a cell whose value is
+    missing (not reportable) is grey, never white, so it cannot be read as zero."""
     cell_w = max(12, min(34, math.floor(WIDTH / max(len(columns), 1))))
     cell_h = 17
-    base = alt.Chart(alt.Data(values=[c for c in cells if c["value"] is not None])).encode(
-        x=alt.X(
-            "column:N",
-            sort=list(columns),
-            title=column_title,
-            axis=alt.Axis(
-                orient="top", labelAngle=0, ticks=False, values=shown_labels(columns, WIDTH)
-            ),
-        ),
-        y=alt.Y("row:N", sort=list(rows), title=None, axis=alt.Axis(ticks=False)),
+    x = alt.X(
+        "column:N",
+        scale=alt.Scale(domain=list(columns)),
+        title=column_title,
+        axis=alt.Axis(orient="top", labelAngle=0, ticks=False, values=shown_labels(columns, WIDTH)),
     )
+    y = alt.Y("row:N", scale=alt.Scale(domain=list(rows)), title=None, axis=alt.Axis(ticks=False))
+    known = alt.Chart(alt.Data(values=[c for c in cells if c["value"] is not None]))
+    missing = [c for c in cells if c["value"] is None]
     layers = [
-        base.mark_rect(stroke="white", strokeWidth=1).encode(
+        alt.Chart(alt.Data(values=missing or [{"row": rows[0], "column": columns[0]}]))
+        .mark_rect(stroke="white", strokeWidth=1, color="#d9d9d9", opacity=1 if missing else 0)
+        .encode(x=x, y=y),
+        known.mark_rect(stroke="white", strokeWidth=1).encode(
+            x=x,
+            y=y,
             color=alt.Color(
                 "value:Q",
                 scale=alt.Scale(domain=[0, high], scheme="blues"),
                 legend=alt.Legend(
                     title=None, format=".0%", orient="bottom", gradientLength=300, tickCount=4
                 ),
-            )
-        )
+            ),
+        ),
     ]
     if cell_w >= 22:
         layers.append(
-            base.transform_calculate(label="format(datum.value * 100, '.0f')")
+            known.transform_calculate(label="format(datum.value * 100, '.0f')")
             .mark_text(fontSize=9)
             .encode(
+                x=x,
+                y=y,
                 text="label:N",
                 color=alt.condition(
                     alt.datum.value > high * 0.55, alt.value("white"), alt.value("#1a1a1a")
                 ),
             )
         )
-    chart = alt.layer(*layers).properties(
-        width=cell_w * len(columns), height=cell_h * len(rows)
-    )
+    chart = alt.layer(*layers).properties(width=cell_w * len(columns), height=cell_h * len(rows))
     return render(chart, name, description, None)

@@ -67,15 +67,50 @@ class Absent:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A headline figure in a sentence: a label, the figure, and what it counts."""
+
+    label: str
+    cell: Cell
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart with a visible title and a caption naming its population, n and intervals."""
+
+    title: str
+    chart: Any
+    caption: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of figures: column headings (words, not column names) and rows of cells or text.
+
+    `collapsed` tables sit in a <details> a reader opens ("the numbers" behind a chart)."""
+
+    id: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell | str, ...], ...]
+    caption: str = ""
+    collapsed: bool = False
+
+
+@dataclass(frozen=True)
 class Section:
     """One section of the page: its anchor, heading, template and what the template shows.
 
-    `definitions` are (term, metric registry entry) pairs of the figures it shows; the definitions
-    appendix lists them. `absent` marks tables not published, in place of what they would show."""
+    `definitions` are the metric registry entries of the figures it shows (the definitions list
+    at the end of the page); `absent` marks a table not published, in place of what it would show."""
 
     id: str
     title: str
-    template: str
+    template: str = "section.html.j2"
+    intro: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    tables: tuple[Table, ...] = ()
     context: Mapping[str, Any] = field(default_factory=dict)
     definitions: tuple[tuple[str, str], ...] = ()
     absent: tuple[Absent, ...] = ()
@@ -83,4 +118,9 @@ class Section:
 
 def absent_section(id_: str, title: str, table: str, what: str) -> Section:
     """A section whose table is not in the publication: it says so instead of failing."""
-    return Section(id_, title, "absent.html.j2", absent=(Absent(table, what),))
+    return Section(id_, title, absent=(Absent(table, what),))
+
+
+def text_or_cell(value: Cell | str) -> bool:
+    """Whether a table entry is a figure (a `Cell`) rather than text."""
+    return isinstance(value, Cell)

@@ -45,7 +45,9 @@ def percent(value: float | None, digits: int = 1) -> str:
     """A fraction as a percentage ("77.1%")."""
     if value is None:
         return MISSING
-    return _signed(f"{abs(value) * 100:.{digits}f}%", value < 0 and round(abs(value) * 100, digits) != 0)
+    return _signed(
+        f"{abs(value) * 100:.{digits}f}%", value < 0 and round(abs(value) * 100, digits) != 0
+    )
 
 
 def number(value: float | None, digits: int = 0) -> str:

@@ -10,6 +10,7 @@ measure (NRR, GRR) has the same figure for "month" and "trailing 12 months"; the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 
 from report.formats import (
@@ -40,6 +41,12 @@ def status_text_and_class(status: str | None) -> tuple[str, str]:
     if status is None:
         return "—", "status-missing"
     return STATUS.get(status, (status.replace("_", " "), "status-other"))
+
+
+def reason_text(reason: object) -> str:
+    """A not-reportable reason without the code it starts with ("insufficient_sample: 4 customers
+    …" → "4 customers …"): the page says "not reportable" itself."""
+    return re.sub(r"^[a-z]+(?:_[a-z0-9]+)+:\s*", "", str(reason))
 
 
 def kpi_name(label: str) -> str:
@@ -127,7 +134,7 @@ def sentence(row: Row) -> str:
     period = row_period(row)
     unit = str(row["unit"])
     if row["value"] is None:
-        reason = str(row.get("status_reason") or "the data does not support a value")
+        reason = reason_text(row.get("status_reason") or "the data does not support a value")
         return f"{period}: not reportable — {reason}."
     verdict = {"met": "meeting", "not met": "missing"}.get(str(row["status"]), "against")
     text = f"{period}: {value_text(row['value'], unit)}, {verdict} the target ({target_text(row)})"

@@ -19,6 +19,8 @@ REPORT_TABLES = (
     "marts.churn_signals_daily",
     "marts.onboarding_progress",
     "marts.onboarding_completion",
+    "marts.churn_reasons_monthly",
+    "marts.csm_book_daily",
     "audit.metric_registry",
     "audit.check_results",
     "audit.gx_results",

@@ -308,7 +308,7 @@ def test_write_report_replaces_the_page_whole_and_leaves_no_partial_file(tmp_pat
     assert write_report(published, out) == out
 
     html = out.read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>") and html.endswith("</body></html>")
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</body>\n</html>")
     assert "as of 2026-11-20" in html and 'id="synthetic-banner"' in html
     assert "<code>analytics.duckdb</code>" in html
     assert sorted(p.name for p in out.parent.iterdir()) == ["leadership_report.html"]
