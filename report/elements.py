@@ -44,8 +44,9 @@ def cell(
     text: str | None = None,
 ) -> Cell:
     """A figure shown rounded for its unit (or as `text`), carrying its unrounded value."""
-    shown = text if text is not None else value_text(value, unit, currency)
-    return Cell(metric, key, None if value is None else _plain(value), shown)
+    plain = None if value is None else _plain(value)
+    shown = text if text is not None else value_text(plain, unit, currency)
+    return Cell(metric, key, plain, shown)
 
 
 def _plain(value: object) -> object:

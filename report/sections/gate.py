@@ -10,6 +10,7 @@ from markupsafe import Markup
 from report.elements import Cell, Fact, Section, Table, absent_section
 
 LISTED = 100
+CHECK_WORDS = {"pass": "Checks passed", "warn": "Checks with a warning", "fail": "Checks failed"}
 
 
 def gate_section(
@@ -36,7 +37,12 @@ def gate_section(
     else:
         run = checks.filter(pl.col("run_id") == run_id)
         for status, n in run.group_by("status").agg(pl.len()).sort("status").iter_rows():
-            facts.append(Fact(f"Checks {status}", Cell("check_results.count", status, n, f"{n:,}")))
+            facts.append(
+                Fact(
+                    CHECK_WORDS.get(status, f"Checks: {status}"),
+                    Cell("check_results.count", status, n, f"{n:,}"),
+                )
+            )
         notable = run.filter(pl.col("status") != "pass").sort("rule", "target")
         if notable.height:
             tables_shown.append(

@@ -22,3 +22,10 @@ def test_a_figure_carries_its_unrounded_value() -> None:
     assert cell("m", "k", 3, "count").raw == "3.0"
     missing = cell("m", "k", None, "money")
     assert (missing.raw, missing.text) == ("", "—")
+
+
+def test_a_decimal_from_duckdb_is_shown_as_money_not_as_its_digits() -> None:
+    from decimal import Decimal
+
+    shown = cell("churn_reasons.mrr_lost", "k", Decimal("44129.39"), "money")
+    assert (shown.text, shown.raw) == ("$44,129", "44129.39")
