@@ -18,6 +18,7 @@ import polars as pl
 from report.elements import Section, text_or_cell
 from report.labels import term
 from report.sections.churn_reasons import churn_reasons_section
+from report.sections.csm_book import csm_book_section
 from report.sections.gate import gate_section
 from report.sections.health import at_risk_section, health_section
 from report.sections.nps import nps_section
@@ -36,6 +37,7 @@ Tables = Mapping[str, pl.DataFrame]
 # `report/sections/<area>.py` with a `<area>_section(tables) -> Section` and list it here.
 OPTIONAL_SECTIONS: tuple[tuple[str, Callable[[Tables], Section]], ...] = (
     ("marts.churn_reasons_monthly", churn_reasons_section),
+    ("marts.csm_book_daily", csm_book_section),
 )
 
 

@@ -61,7 +61,7 @@ def renewals_due(book: pl.DataFrame) -> list[Fact]:
     unknown = int(latest["renewal_terms_unknown"].sum() or 0)
     note = f"{int(latest['renewals_due_90d'].sum() or 0):,} renewals due within 90 days of {day}"
     if unknown:
-        note += f"; {unknown:,} accounts' terms are not known and are not counted"
+        note += f"; the terms of {unknown:,} account(s) are not known and are not counted"
     mrr = latest["renewal_mrr_due_90d"]
     total = None if mrr.null_count() == latest.height else float(mrr.sum())
     return [

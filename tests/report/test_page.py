@@ -65,6 +65,30 @@ def test_an_optional_section_appears_when_its_table_is_published() -> None:
     assert 'href="#churn-reasons"' in html
 
 
+def test_each_csms_book_is_shown_with_the_unassigned_row_and_feeds_the_renewals_due() -> None:
+    day = dt.date(2026, 11, 20)
+    book = pl.DataFrame(
+        {
+            "as_of_date": [day, day, day - dt.timedelta(days=1)],
+            "csm_id": ["csm_1", "unassigned", "csm_1"],
+            "csm_label": ["Ada Lovelace", "unassigned", "Ada Lovelace"],
+            "live_accounts": [10, 4, 99],
+            "mrr": [5000.0, 800.0, 1.0],
+            "renewals_due_90d": [2, 1, 50],
+            "renewal_mrr_due_90d": [900.0, 100.0, 7.0],
+            "renewal_terms_unknown": [0, 1, 0],
+            "open_alerts": [3, 0, 0],
+            "accounts_without_qbr_90d": [1, None, 0],
+        }
+    )
+    html = build_report({"marts.csm_book_daily": book}, PUBLICATION, "a.duckdb", NOW)
+    assert 'id="csm-book"' in html and ">Ada Lovelace<" in html and ">unassigned<" in html
+    # The summary adds up the latest day over every row, the unassigned one included: 900 + 100.
+    assert 'data-metric="summary.renewal_mrr_due_90d" data-key="" data-value="1000.0"' in html
+    assert "3 renewals due within 90 days of 20 Nov 2026" in html
+    assert "the terms of 1 account(s) are not known" in html
+
+
 def test_no_internal_name_is_a_heading_or_label_on_the_page() -> None:
     tables = {"marts.churn_reasons_monthly": CHURN, "audit.metric_registry": REGISTRY}
     html = build_report(tables, PUBLICATION, "a.duckdb", NOW)
