@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from tests.e2e.conftest import DailyOperation
+from tests.warehouses import DailyOperation
 
 pytestmark = pytest.mark.slow
 
