@@ -119,6 +119,31 @@ create table marts.playbook_completion_monthly as select * from (values
 ) t(month, scope, csm_id, actions_due, actions_done_by_due, completion_rate, completion_ci_low,
     completion_ci_high, completion_status, cases_closed, cases_recovered, save_rate, save_ci_low,
     save_ci_high, config_version);
+
+create table marts.churn_reasons_monthly as select * from (values
+    (date '2026-10-01', 'cancellation_requested', 'too_expensive', 2, 300.0::double, 0.5::double,
+     0.6::double, 4, 500.0::double, 0),
+    (date '2026-10-01', 'not given', 'not given', 2, 200.0::double, 0.5::double, 0.4::double, 4,
+     500.0::double, 0),
+    (date '2026-11-01', 'not given', 'not given', 1, null::double, 1.0::double, null::double, 1,
+     null::double, 1)
+) t(month, cancellation_reason, cancellation_feedback, logos_lost, mrr_lost, logo_share, mrr_share,
+    month_logos_churned, month_churned_mrr, customers_mrr_unknown);
+
+create table marts.csm_book_daily as select * from (values
+    (date '2026-11-20', 'csm_1', 'csm_1', 10, 9, 1, 1200.0::double, 9, 2, 300.0::double, 3, 2, 4, 1),
+    (date '2026-11-20', 'unassigned', null, 5, 5, 0, 400.0::double, 5, 0, 0.0::double, 0, 0, 0, 0)
+) t(as_of_date, csm_label, csm_id, live_accounts, paying_accounts, trialing_accounts, mrr,
+    mrr_accounts, renewals_due_90d, renewal_mrr_due_90d, open_alerts, accounts_with_open_alerts,
+    qbr_accounts, accounts_without_qbr_90d);
+
+create table marts.cs_events as select * from (values
+    ('e1', 'no_login_7_days', date '2026-11-18', 'acc_1', 'csm_1', 'day:2026-11-18', 8.0::double,
+     7.0::double, 'transforms.churn_signals_daily', date '2026-11-20'),
+    ('e2', 'grade_dropped_to_d_or_f', date '2026-11-19', 'acc_2', null, 'day:2026-11-19', null::double,
+     null::double, 'marts.health_scores_daily', date '2026-11-20')
+) t(event_id, event_type, occurred_on, account_id, csm_id, cause, observed_value, threshold,
+    source_table, as_of_date);
 """
 
 ALL_TABLES = sorted(load_gx_suites().suites)
