@@ -29,6 +29,7 @@ from synthetic.billing import AccountTimeline, BillingSimulator
 from synthetic.billing_changes import write_billing_changes
 from synthetic.calendar import SimCalendar
 from synthetic.catalog import CURRENCIES, FX_DAILY_SIGMA, FX_START, PLANS, SEGMENTS
+from synthetic.cs_tasks import CS_TASK_COLUMNS, CsTaskSimulator
 from synthetic.population import Population, draw_population
 from synthetic.sinks import DropWriter, TableSpec
 from synthetic.stripe_objects import API_VERSIONS, PriceBook
@@ -56,6 +57,7 @@ TABLES = [
         "app_db", "cs_activities", "csv", CS_ACTIVITY_COLUMNS, "activity_type", "coffee_chat"
     ),
     TableSpec("app_db", "csms", "csv", CSM_COLUMNS, malformed=False),
+    TableSpec("app_db", "cs_tasks", "csv", CS_TASK_COLUMNS, "outcome", "finished"),
     TableSpec("app_db", "events", "parquet"),
     TableSpec("ticketing", "tickets", "jsonl"),
     TableSpec("ticketing", "satisfaction_ratings", "jsonl"),
@@ -124,8 +126,9 @@ def generate_drops(
     ground_truth_dir = Path(ground_truth_dir)
     say = progress or _quiet
     cal = SimCalendar.build(end_date, months, incremental_days)
-    seeds = np.random.SeedSequence(seed).spawn(7)
-    rng_pop, rng_bill, rng_app, rng_usage, rng_tix, rng_fx, rng_flaw = (
+    # spawn(8)'s first seven children are spawn(7)'s: the cs_tasks stream leaves the others as they were
+    seeds = np.random.SeedSequence(seed).spawn(8)
+    rng_pop, rng_bill, rng_app, rng_usage, rng_tix, rng_fx, rng_flaw, rng_tasks = (
         np.random.default_rng(s) for s in seeds
     )
 
@@ -152,6 +155,9 @@ def generate_drops(
     app.write_onboarding()
     app.write_nps(users)
     app.write_cs_activities()
+    # Before the events and tickets: a playbook followed lifts the latent health they are drawn from.
+    tasks = CsTaskSimulator(cal, pop, timelines, writer, app.csm_of, app.csm_ids, rng_tasks)
+    tasks.write()
     n_events = write_events(cal, pop, timelines, users, writer, rng_usage, say)
     say("writing tickets")
     TicketingSimulator(cal, pop, timelines, users, writer, rng_tix).write()
@@ -179,6 +185,7 @@ def generate_drops(
         n_events,
     )
     _write_revenue_truth(ground_truth_dir, cal, pop, billing, fx_rates)
+    tasks.write_truth(ground_truth_dir)
     return GenerationSummary(
         out_dir=out_dir,
         ground_truth_dir=ground_truth_dir,

@@ -21,6 +21,7 @@ from transforms.gate import (
     live_book_rules,
     mrr_sample_rules,
     nps_rules,
+    playbook_rules,
     publication_rules,
     reconciliation_rules,
     revenue_rules,
@@ -48,6 +49,7 @@ RULES = {
     "r17_personal_data": "Personal data stays out of published marts (validation rule 17)",
     "r18_live_book": "Health, signal, alert and lifecycle-risk rows only for live accounts (rule 18)",
     "r19_delivered_day_covered": "A delivered day is a covered day: live accounts stay scored (rule 19)",
+    "r21_playbooks_followed": "Playbook completion agrees with the raw CRM tasks; warns below 70% (rule 21)",
 }
 #: The gate asset's check of the Great Expectations suites (orchestration/gate/gx.py).
 GX_CHECK = "gx_suites"
@@ -286,5 +288,16 @@ REGISTRY: tuple[Rule, ...] = (
         live_book_rules.delivered_days_covered,
         {"days": "scored_share_by_day"},
         {"warn_points": "warn_points_over", "error_points": "error_points_over"},
+    ),
+    Rule(
+        "r21_playbooks_followed",
+        "marts.playbook_completion_monthly against raw.app_db__cs_tasks",
+        playbook_rules.playbooks_followed,
+        {"published": "playbook_completion", "raw_tasks": "raw_cs_tasks", "as_of": "as_of"},
+        {
+            "min_actions": "min_actions",
+            "warn_below": "warn_rate_under",
+            "critical_below": "critical_rate_under",
+        },
     ),
 )

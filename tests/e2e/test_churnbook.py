@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.gate.churn_reason_evidence import read_churn_reason_evidence
 from orchestration.gate.reading import table_or_none
-from tests.e2e.conftest import DailyOperation
+from tests.warehouses import DailyOperation
 from transforms.gate.churn_reason_rules import churn_reasons_reconciled
 
 pytestmark = pytest.mark.slow

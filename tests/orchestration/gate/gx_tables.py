@@ -94,6 +94,31 @@ create table marts.cs_alerts as select * from (values
      date '2026-11-10', date '2026-11-12', date '2026-11-11', 'condition_cleared', 'paying', 'h1')
 ) t(episode_id, account_id, alert, severity, base_severity, opened_on, closed_on, latest_on,
     close_reason, customer_status, config_version);
+
+create table marts.risk_cases as select * from (values
+    ('acc_1:2026-11-01', 'acc_1', date '2026-11-01', date '2026-11-03', date '2026-11-17',
+     'recovered', 'failed_payment', 'failed_payment', '2026.12.1', 120.00::decimal(18,2),
+     3, 3, 2, 1, 5.5::double),
+    ('acc_2:2026-11-15', 'acc_2', date '2026-11-15', date '2026-11-19', null::date, 'open',
+     'grade_d_or_f', 'grade_d_or_f', '2026.12.1', null::decimal(18,2), 3, 0, 0, 0, null::double)
+) t(case_id, account_id, opened_on, last_trigger_on, closed_on, outcome, trigger, playbook,
+    playbook_version, mrr_at_stake, actions_expected, actions_matched, actions_done,
+    actions_done_by_due, hours_to_first_action);
+
+create table marts.risk_case_actions as select * from (values
+    ('acc_1:2026-11-01', 'acc_1', 'failed_payment', 1, 'Call', 'call', 'tsk_1', 'done', true, true),
+    ('acc_1:2026-11-01', 'acc_1', 'failed_payment', 2, 'Email', 'email', null, null, false, false)
+) t(case_id, account_id, playbook, action_order, action, channel, task_id, task_outcome, done,
+    done_by_due);
+
+create table marts.playbook_completion_monthly as select * from (values
+    (date '2026-10-01', 'all', null, 25, 20, 0.8::double, 0.6::double, 0.9::double, 'not met',
+     10, 7, 0.7::double, 0.4::double, 0.9::double, '2026.12.1'),
+    (date '2026-10-01', 'csm', 'csm_1', 3, 1, null::double, null::double, null::double,
+     'insufficient_sample', 0, 0, null::double, null::double, null::double, '2026.12.1')
+) t(month, scope, csm_id, actions_due, actions_done_by_due, completion_rate, completion_ci_low,
+    completion_ci_high, completion_status, cases_closed, cases_recovered, save_rate, save_ci_low,
+    save_ci_high, config_version);
 """
 
 ALL_TABLES = sorted(load_gx_suites().suites)
