@@ -22,6 +22,7 @@ class Cell:
     key: str
     value: object
     text: str
+    css: str = ""
 
     @property
     def raw(self) -> str:

@@ -39,8 +39,8 @@ Row = Mapping[str, object]
 def status_text_and_class(status: str | None) -> tuple[str, str]:
     """The verdict as the page writes it and the CSS class that colours it ("not met" → not-met)."""
     if status is None:
-        return "—", "status-missing"
-    return STATUS.get(status, (status.replace("_", " "), "status-other"))
+        return "—", "missing"
+    return STATUS.get(status, (status.replace("_", " "), "other"))
 
 
 def reason_text(reason: object) -> str:

@@ -10,7 +10,12 @@ from markupsafe import Markup
 from report.elements import Cell, Fact, Section, Table, absent_section
 
 LISTED = 100
-CHECK_WORDS = {"pass": "Checks passed", "warn": "Checks with a warning", "fail": "Checks failed"}
+CHECK_WORDS = {
+    "pass": "Checks passed",
+    "warn": "Checks with a warning",
+    "fail": "Checks failed",
+    "not_applicable": "Checks not applicable",
+}
 
 
 def gate_section(
@@ -39,7 +44,7 @@ def gate_section(
         for status, n in run.group_by("status").agg(pl.len()).sort("status").iter_rows():
             facts.append(
                 Fact(
-                    CHECK_WORDS.get(status, f"Checks: {status}"),
+                    CHECK_WORDS.get(status, f"Checks: {status.replace('_', ' ')}"),
                     Cell("check_results.count", status, n, f"{n:,}"),
                 )
             )

@@ -8,7 +8,7 @@ import polars as pl
 
 from report.charts import Target, heatmap, lines, stacked_bars
 from report.elements import Figure, Section, Table, absent_section, cell
-from report.formats import month_name
+from report.formats import month_name, percent
 from report.sections.common import axis_month, currency_of, numbers_table
 
 MOVEMENTS = (
@@ -222,7 +222,8 @@ def cohorts_section(tables: Mapping[str, pl.DataFrame]) -> Section:
                     f"{c.isoformat()}|{k}",
                     lookup.get((c, k)),
                     "fraction",
-                    text=None if lookup.get((c, k)) is not None else "",
+                    # Whole percents: two dozen months side by side must fit the page.
+                    text=percent(lookup[(c, k)], 0) if lookup.get((c, k)) is not None else "",
                 )
                 for k in offsets
             ),

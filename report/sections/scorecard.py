@@ -99,8 +99,8 @@ def kpi_cards(tables: Mapping[str, pl.DataFrame]) -> list[dict[str, object]]:
 
 
 def _status_cell(key: str, row: Row) -> Cell:
-    text, _ = status_text_and_class(row["status"])  # type: ignore[arg-type]
-    return Cell("kpi_scorecard.status", key, row["status"], text)
+    text, css = status_text_and_class(row["status"])  # type: ignore[arg-type]
+    return Cell("kpi_scorecard.status", key, row["status"], text, f"status-{css}")
 
 
 def scorecard_section(tables: Mapping[str, pl.DataFrame]) -> Section:

@@ -4,6 +4,7 @@ view of it (layout, offline rendering) is tests/report/test_report_in_chromium.p
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -61,6 +62,29 @@ def test_the_report_is_self_contained(report: Path) -> None:
     parsed = _parse(report.read_text(encoding="utf-8"))
     assert parsed.external == []
     assert "kpi-scorecard" in parsed.ids and "synthetic-banner" in parsed.ids
+
+
+@pytest.mark.slow
+def test_the_report_shows_no_internal_name_or_registry_gap(
+    published_warehouse: Settings, report: Path
+) -> None:
+    html = report.read_text(encoding="utf-8")
+    # The defects of #26: a registry gap printed on the page, a spec label naming the wrong period.
+    assert "no registry entry" not in html and "NPS (quarter)" not in html
+    assert "(trailing 12 months)" not in html
+    # Great Expectations' own page of the suites (a collapsed appendix) names the tables it checked.
+    page = re.sub(r"<details class='gx-report'>.*?</details>", "", html, flags=re.S)
+    visible = re.findall(r"<(?:h\d|th|dt|span class=\"fact-label\")[^>]*>([^<]*)<", page)
+    assert len(visible) > 50
+    assert [t for t in visible if re.search(r"[a-z0-9]+_[a-z0-9]+", t)] == []
+    # The summary opens the page: a card per KPI of the scorecard before the first section.
+    con = duckdb.connect(str(published_warehouse.published_db), read_only=True)
+    try:
+        kpis = con.execute("select count(distinct kpi) from marts.kpi_scorecard").fetchone()[0]
+    finally:
+        con.close()
+    assert html.index('id="summary"') < html.index('id="scorecard"')
+    assert kpis >= 6 and html.count('class="kpi-card') == kpis
 
 
 def _float(text: str) -> float | None:
