@@ -32,7 +32,8 @@ test: setup
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; }
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	@# Two workers (pytest-xdist); tests/conftest.py keeps each shared warehouse on one of them.
+	$(BIN)/pytest -n 2 --no-loadscope-reorder
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

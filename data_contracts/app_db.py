@@ -33,6 +33,7 @@ ACTIVITY_TYPE = (
     "outreach_answered",
     "qbr",
 )
+TASK_OUTCOME = ("done", "skipped", "no_response")
 
 
 def _ids(*columns: str) -> dict:
@@ -111,6 +112,22 @@ CONTRACTS: dict[str, Contract] = {
         rules={**_ids("activity_id", "account_id"), "activity_type": [enum(ACTIVITY_TYPE)]},
         happened=("occurred_at", "deleted_at"),
     ),
+    "cs_tasks": contract(
+        "app_db__cs_tasks",
+        required=("task_id", "account_id", "csm_id", "playbook", "action_order", "created_at"),
+        rules={
+            **_ids("task_id", "account_id", "csm_id", "playbook"),
+            "action_order": [at_least(1)],
+            "outcome": [enum(TASK_OUTCOME)],
+        },
+        frame_rules=[
+            not_earlier("app_db.cs_tasks", "created_at", "due_at", "due_after_created"),
+            not_earlier("app_db.cs_tasks", "created_at", "completed_at", "completed_after_created"),
+        ],
+        happened=("created_at", "completed_at", "updated_at", "deleted_at"),
+        scheduled=("due_at",),
+        version="updated_at",
+    ),
     "csms": contract(
         "app_db__csms", required=("csm_id",), rules=_ids("csm_id"), happened=("deleted_at",)
     ),
@@ -146,4 +163,15 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "cs_activities": ("activity_id", "account_id", "csm_id", "activity_type", "occurred_at"),
     "csms": ("csm_id", "name", "email"),
+    "cs_tasks": (
+        "task_id",
+        "account_id",
+        "csm_id",
+        "playbook",
+        "action_order",
+        "created_at",
+        "due_at",
+        "completed_at",
+        "outcome",
+    ),
 }

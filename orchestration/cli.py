@@ -5,7 +5,7 @@ exit codes:
   1   a crash: an unexpected error (a bug, the disk, memory); its traceback is printed
   2   the data stopped it: a file, a gate rule or a source's setting to fix, named
   3   csw compare: the two publications differ
-  4   csw extract: the source could not be reached or kept refusing; run again later
+  4   csw extract, csw notify: the source or endpoint could not be reached or kept refusing; run again later
   5   another csw run holds the warehouse (its pid and start named); run later
   64  a usage error: a wrong argument, or a request the warehouse cannot carry out (a date with no drop, earlier drops not loaded, nothing to roll back to); nothing was changed
 
@@ -131,8 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("new", type=Path, help="the later published analytics.duckdb")
 
     from ingest.extract.commands import add_extract_parser
+    from orchestration.notify_command import add_notify_parser
 
     add_extract_parser(sub)
+    add_notify_parser(sub)
     return parser
 
 
@@ -449,6 +451,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return exit_codes.OK
     if args.command == "compare":
         return cmd_compare(args.old, args.new)
+    if args.command == "notify":
+        from orchestration.notify_command import run_notify
+
+        return run_notify(args, _settings(None, args.warehouse).warehouse_dir, _complain)
     if args.command == "ui":
         return cmd_ui(_settings(args.extracts, args.warehouse), args.port)
     raise UsageError(f"unknown command {args.command}")  # argparse enforces the choices

@@ -24,11 +24,13 @@ from transforms.calibration import CalibrationConfig
 from transforms.churn_signals import ChurnSignalConfig, ChurnSignalRule
 from transforms.comparisons import OPERATORS, Operator, ThresholdRule
 from transforms.engagement import EngagementConfig, EngagementInput
+from transforms.events import DeliveryConfig
 from transforms.expansion import ExpansionConfig, ExpansionSignalRule
 from transforms.health import ComponentSpec, HealthScoreConfig, MetricSpec
 from transforms.lifecycle import STAGES, LifecycleConfig
 from transforms.nps import NpsConfig
 from transforms.onboarding import OnboardingConfig, OnboardingMilestone, OnboardingProgram
+from transforms.risk_cases import PlaybookAction, RiskCaseConfig, SavePlaybook
 from transforms.support import SupportConfig
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -647,3 +649,88 @@ def load_health_config_mapping(path: Path) -> dict | None:
     """The health-score configuration as written, for rule 4 to judge whether it documents its
     factors and weights (None when the file is absent: the rule reports it)."""
     return _gate_yaml(path)
+
+
+# --------------------------------------------------------------------------- risk cases
+
+
+def _playbook(trigger: str, node: _Reader) -> SavePlaybook:
+    actions = tuple(
+        PlaybookAction(
+            order=a.child("order").integer(),
+            action=a.child("action").text(),
+            channel=a.child("channel").text(),
+            timing=a.child("timing").text(),
+            due_after_hours=a.child("due_after_hours").number(),
+        )
+        for a in node.child("actions").elements()
+    )
+    orders = [a.order for a in actions]
+    if orders != list(range(1, len(actions) + 1)):
+        raise node.child("actions").fail(f"action orders must run 1, 2, 3, … in order: {orders}")
+    for action in actions:
+        if action.due_after_hours <= 0:
+            raise node.child("actions").fail(f"action {action.order}: due_after_hours must be > 0")
+    return SavePlaybook(
+        trigger=trigger,
+        origin=node.child("origin").text(),
+        timeline=node.child("timeline").text(),
+        owner=node.child("owner").text(),
+        escalation_path=node.child("escalation_path").texts(),
+        actions=actions,
+    )
+
+
+def load_risk_cases_config(path: Path = CONFIG_DIR / "risk_cases.yml") -> RiskCaseConfig:
+    """The risk-case rules and save playbooks of metrics.md §12, validated: every trigger has a
+    playbook, and the completion thresholds are ordered critical < warning ≤ target."""
+    root = _read_yaml(path)
+    playbooks = tuple(_playbook(name, node) for name, node in root.child("playbooks").items())
+    priority = root.child("trigger_priority").texts()
+    missing = [t for t in priority if t not in {p.trigger for p in playbooks}]
+    if missing:
+        raise root.child("playbooks").fail(f"no playbook for the triggers {', '.join(missing)}")
+    completion = root.child("completion")
+    target = completion.child("target").number()
+    warning = completion.child("warning_below").number()
+    critical = completion.child("critical_below").number()
+    if not 0 <= critical < warning <= target <= 1:
+        raise completion.fail("expected 0 ≤ critical_below < warning_below ≤ target ≤ 1")
+    quiet = root.child("quiet_days_to_close").integer()
+    if quiet < 1:
+        raise root.child("quiet_days_to_close").fail("must be at least 1 day")
+    return RiskCaseConfig(
+        version=_version(root),
+        quiet_days_to_close=quiet,
+        opening_signal_severity=_severity(root.child("opening_signal_severity")),
+        opening_grades=root.child("opening_grades").texts(),
+        trigger_priority=priority,
+        completion_target=target,
+        completion_warning_below=warning,
+        completion_critical_below=critical,
+        min_actions=completion.child("min_actions").integer(),
+        min_closed_cases=root.child("save_rate").child("min_closed_cases").integer(),
+        playbooks=playbooks,
+    )
+
+
+def load_events_config(path: Path = CONFIG_DIR / "events.yml") -> DeliveryConfig:
+    """How `csw notify` delivers marts.cs_events (timeouts, backoff, give-up time), validated."""
+    root = _read_yaml(path)
+    node = root.child("delivery")
+    values = {
+        name: node.child(name).number()
+        for name in (
+            "connect_timeout_seconds",
+            "read_timeout_seconds",
+            "backoff_factor_seconds",
+            "backoff_max_seconds",
+            "give_up_after_seconds",
+        )
+    }
+    for name, value in values.items():
+        _check_positive(node, value, name)
+    max_age = node.child("max_event_age_days")
+    if max_age.integer() < 1:
+        raise max_age.fail("expected at least 1 day")
+    return DeliveryConfig(**values, max_event_age_days=max_age.integer(), version=_version(root))

@@ -14,6 +14,7 @@ from orchestration.assets import (
     lifecycle,
     nps,
     onboarding,
+    risk_cases,
     support,
 )
 from orchestration.assets.dbt import build_dbt_assets
@@ -25,6 +26,7 @@ from orchestration.assets.extract import (
 from orchestration.assets.ingest import build_ingest_assets
 from orchestration.gate.asset import build_gate_asset
 from orchestration.jobs import DAILY_JOB_NAME, build_daily_job
+from orchestration.notify_sensor import build_notify_job, build_notify_sensor
 from orchestration.partitions import daily_partitions
 from orchestration.publish import build_publish_asset
 from orchestration.resources import build_resources
@@ -43,6 +45,7 @@ AREAS = (
     expansion,
     nps,
     support,
+    risk_cases,
 )
 
 
@@ -61,11 +64,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     built = [*extract_assets, *ingest_assets, *dbt_layers, *area_assets]
     gate = build_gate_asset(partitions_def, upstream=built)
     publish = build_publish_asset(partitions_def, upstream=[*built, gate])
+    notify_job = build_notify_job(settings)
     return dg.Definitions(
         assets=[*built, gate, publish],
-        jobs=[build_daily_job()],
+        jobs=[build_daily_job(), notify_job],
         schedules=[build_daily_schedule()],
-        sensors=[build_new_drop_sensor(settings)],
+        sensors=[build_new_drop_sensor(settings), build_notify_sensor(notify_job)],
         resources={**build_resources(settings), **build_extract_resources(settings)},
     )
 

@@ -27,7 +27,11 @@ CONTRACT: tuple[tuple[int, str], ...] = (
         "the data stopped it: a file, a gate rule or a source's setting to fix, named",
     ),
     (DIFFERENT, "csw compare: the two publications differ"),
-    (TRY_AGAIN, "csw extract: the source could not be reached or kept refusing; run again later"),
+    (
+        TRY_AGAIN,
+        "csw extract, csw notify: the source or endpoint could not be reached or kept refusing; "
+        "run again later",
+    ),
     (WAREHOUSE_BUSY, "another csw run holds the warehouse (its pid and start named); run later"),
     (
         USAGE,

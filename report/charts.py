@@ -1,279 +1,347 @@
-"""Inline SVG charts for the leadership report: plain strings, no scripts, fonts or external files.
+"""The report's charts: Altair specifications rendered to static SVG by vl-convert.
 
-Every chart is an `<svg class="chart" data-chart="<name>">` with a `<title>` and its data points as
-elements, so a reader without the picture (or a test) can still find what was drawn. A missing value
-(None) is a gap in a line, never a zero.
+vl-convert runs Vega in an embedded JavaScript engine: no browser, no network (it is told to refuse
+every external URL; the data is inline), and the page gets plain SVG, no script. Text is measured
+with the first font of `FONT` found on the machine that builds the report; DejaVu Sans is among the
+widest sans fonts, so a reader whose browser falls back to a narrower one sees more space, never
+overlapping labels.
+
+Charts take long frames (one row per mark) with plain Python values; a missing value (None) is a
+gap, never a zero. Each returns `Markup` of one `<svg data-chart="<name>">`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH = 760
-HEIGHT = 280
-MARGIN_LEFT = 70
-MARGIN_RIGHT = 150
-MARGIN_TOP = 20
-MARGIN_BOTTOM = 50
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+import altair as alt
+import vl_convert
+from markupsafe import Markup
+
+from report.formats import currency_symbol
+
+FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
+# Plot areas fit A4 portrait (about 718 px between 10 mm margins) with the axis labels beside them.
+WIDTH = 590
+HEIGHT = 210
+LABEL_SIZE = 11
+INK = "#333333"
+MUTED = "#666666"
+# Average advance of a DejaVu Sans character at 1 px font size (digits and letters): used to space
+# category labels so that none overlap, rather than letting Vega drop them at random.
+CHAR_WIDTH = 0.64
 
 
 @dataclass(frozen=True)
-class Series:
-    """One named line or bar stack: a value (or None when missing) per x label."""
+class Target:
+    """A dashed reference line (a KPI target) with its label."""
 
-    name: str
-    values: Sequence[float | None]
-    color: str = ""
-
-
-@dataclass(frozen=True)
-class Band:
-    """An interval drawn around a line: low and high per x label (None where there is none)."""
-
-    low: Sequence[float | None]
-    high: Sequence[float | None]
-    color: str = "#1f77b4"
+    value: float
+    label: str
+    color: str = MUTED
 
 
-def _nice_range(values: Sequence[float], include_zero: bool) -> tuple[float, float]:
-    low, high = min(values), max(values)
-    if include_zero:
-        low, high = min(low, 0.0), max(high, 0.0)
-    if math.isclose(low, high):
-        pad = abs(low) * 0.1 or 1.0
-        return low - pad, high + pad
-    pad = (high - low) * 0.05
-    return low - (0 if include_zero and low == 0 else pad), high + pad
+def axis_format(unit: str) -> str:
+    """The d3 format of a value axis: $ and k/M for money, % for fractions, k for counts."""
+    return {"money": "$.3~s", "fraction": ".0%", "count": ".3~s", "score": "~d"}.get(unit, "~g")
 
 
-def _frame(
-    name: str, title: str, x_labels: Sequence[str], y_low: float, y_high: float, fmt: Callable
-) -> tuple[list[str], Callable[[int], float], Callable[[float], float]]:
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    n = max(len(x_labels), 1)
+def _locale(currency: str | None) -> dict:
+    """d3's number locale: thousands separators, the currency's symbol, a true minus sign."""
+    return {
+        "decimal": ".",
+        "thousands": ",",
+        "grouping": [3],
+        "currency": [currency_symbol(currency or "USD"), ""],
+        "minus": "\u2212",
+    }
 
-    def x_of(i: int) -> float:
-        return MARGIN_LEFT + plot_w * (i + 0.5) / n
 
-    def y_of(v: float) -> float:
-        return MARGIN_TOP + plot_h * (1 - (v - y_low) / (y_high - y_low))
+def shown_labels(labels: Sequence[str], width: float, font_size: float = LABEL_SIZE) -> list[str]:
+    """The category labels to print under `width` px so that none overlaps the next: every k-th,
+    counted back from the last (the latest period is always labelled)."""
+    if not labels:
+        return []
+    widest = max(len(line) for label in labels for line in label.split("|"))
+    step = max(1, math.ceil((widest * CHAR_WIDTH * font_size + 8) / (width / len(labels))))
+    return list(reversed(list(reversed(labels))[::step]))
 
-    parts = [
-        f'<svg class="chart" data-chart="{escape(name)}" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
-        'fill="#fafafa" stroke="#ccc"/>',
-    ]
-    for k in range(5):
-        v = y_low + (y_high - y_low) * k / 4
-        y = y_of(v)
-        parts.append(
-            f'<line x1="{MARGIN_LEFT}" x2="{MARGIN_LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
-            'stroke="#e4e4e4"/>'
-            f'<text x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
-            f"{escape(fmt(v))}</text>"
+
+def _configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (
+        chart.configure(font=FONT, background="white", padding=8)
+        .configure_view(stroke=None)
+        .configure_axis(
+            labelFontSize=LABEL_SIZE,
+            titleFontSize=LABEL_SIZE,
+            titleFontWeight="normal",
+            labelColor=INK,
+            titleColor=INK,
+            gridColor="#e6e6e6",
+            domainColor="#999999",
+            tickColor="#999999",
         )
-    step = max(1, math.ceil(len(x_labels) / 12))
-    for i, label in enumerate(x_labels):
-        if i % step == 0 or i == len(x_labels) - 1:
-            parts.append(
-                f'<text x="{x_of(i):.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" text-anchor="middle" '
-                f'font-size="10">{escape(label)}</text>'
-            )
-    return parts, x_of, y_of
-
-
-def _legend(series: Sequence[Series]) -> list[str]:
-    parts = []
-    for k, s in enumerate(series):
-        y = MARGIN_TOP + 10 + 18 * k
-        x = WIDTH - MARGIN_RIGHT + 12
-        parts.append(
-            f'<rect x="{x}" y="{y - 9}" width="12" height="12" fill="{s.color}"/>'
-            f'<text x="{x + 18}" y="{y + 1}" font-size="11">{escape(s.name)}</text>'
+        .configure_legend(
+            orient="top",
+            labelFontSize=LABEL_SIZE,
+            titleFontSize=LABEL_SIZE,
+            titleFontWeight="normal",
+            symbolSize=90,
+            columnPadding=14,
         )
-    return parts
-
-
-def _colored(series: Sequence[Series]) -> list[Series]:
-    return [
-        s if s.color else Series(s.name, s.values, PALETTE[k % len(PALETTE)])
-        for k, s in enumerate(series)
-    ]
-
-
-def line_chart(
-    name: str,
-    title: str,
-    x_labels: Sequence[str],
-    series: Sequence[Series],
-    fmt: Callable[[float], str] = lambda v: f"{v:.2f}",
-    band: Band | None = None,
-    reference: float | None = None,
-    not_reportable: Sequence[bool] = (),
-) -> str:
-    """Lines over x labels, an optional interval band, a dashed reference line (a target) and an
-    'n/r' mark at each x whose value is not reportable."""
-    series = _colored(series)
-    present = [v for s in series for v in s.values if v is not None]
-    if band is not None:
-        present += [v for v in (*band.low, *band.high) if v is not None]
-    if reference is not None:
-        present.append(reference)
-    if not present:
-        return empty_chart(name, title, "no value to draw in this period")
-    y_low, y_high = _nice_range(present, include_zero=False)
-    parts, x_of, y_of = _frame(name, title, x_labels, y_low, y_high, fmt)
-    if band is not None:
-        for i, (lo, hi) in enumerate(zip(band.low, band.high, strict=True)):
-            if lo is None or hi is None:
-                continue
-            half = (x_of(1) - x_of(0)) / 2 if len(x_labels) > 1 else 20
-            parts.append(
-                f'<rect class="band" x="{x_of(i) - half:.1f}" y="{y_of(hi):.1f}" width="{2 * half:.1f}" '
-                f'height="{max(y_of(lo) - y_of(hi), 0.5):.1f}" fill="{band.color}" fill-opacity="0.15"/>'
-            )
-    if reference is not None:
-        y = y_of(reference)
-        parts.append(
-            f'<line class="reference" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" '
-            f'y2="{y:.1f}" stroke="#555" stroke-dasharray="5,4"/>'
-            f'<text x="{WIDTH - MARGIN_RIGHT + 4}" y="{y + 4:.1f}" font-size="10">target {escape(fmt(reference))}</text>'
-        )
-    for s in series:
-        segment: list[str] = []
-        segments: list[list[str]] = []
-        for i, v in enumerate(s.values):
-            if v is None:
-                if segment:
-                    segments.append(segment)
-                segment = []
-                continue
-            segment.append(f"{x_of(i):.1f},{y_of(v):.1f}")
-        if segment:
-            segments.append(segment)
-        for seg in segments:
-            parts.append(
-                f'<polyline fill="none" stroke="{s.color}" stroke-width="2" points="{" ".join(seg)}"/>'
-            )
-        for i, v in enumerate(s.values):
-            if v is not None:
-                parts.append(
-                    f'<circle class="point" cx="{x_of(i):.1f}" cy="{y_of(v):.1f}" r="3" fill="{s.color}">'
-                    f"<title>{escape(s.name)} {escape(x_labels[i])}: {escape(fmt(v))}</title></circle>"
-                )
-    for i, flagged in enumerate(not_reportable):
-        if flagged:
-            parts.append(
-                f'<text class="not-reportable" x="{x_of(i):.1f}" y="{HEIGHT - MARGIN_BOTTOM - 8}" '
-                f'text-anchor="middle" font-size="11" fill="#8a6d00">n/r</text>'
-            )
-    parts += _legend(series)
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def stacked_bar_chart(
-    name: str,
-    title: str,
-    x_labels: Sequence[str],
-    series: Sequence[Series],
-    fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
-) -> str:
-    """Bars stacked up from zero for positive values and down for negative ones, per x label."""
-    series = _colored(series)
-    ups = [sum(max(s.values[i] or 0.0, 0.0) for s in series) for i in range(len(x_labels))]
-    downs = [sum(min(s.values[i] or 0.0, 0.0) for s in series) for i in range(len(x_labels))]
-    if not x_labels:
-        return empty_chart(name, title, "no month in this publication")
-    y_low, y_high = _nice_range([*ups, *downs], include_zero=True)
-    parts, x_of, y_of = _frame(name, title, x_labels, y_low, y_high, fmt)
-    width = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(x_labels), 1) * 0.7
-    for i, label in enumerate(x_labels):
-        top, bottom = 0.0, 0.0
-        for s in series:
-            v = s.values[i]
-            if v is None or v == 0:
-                continue
-            if v > 0:
-                y1, y2 = y_of(top + v), y_of(top)
-                top += v
-            else:
-                y1, y2 = y_of(bottom), y_of(bottom + v)
-                bottom += v
-            parts.append(
-                f'<rect class="bar" x="{x_of(i) - width / 2:.1f}" y="{y1:.1f}" width="{width:.1f}" '
-                f'height="{max(y2 - y1, 0.5):.1f}" fill="{s.color}">'
-                f"<title>{escape(s.name)} {escape(label)}: {escape(fmt(v))}</title></rect>"
-            )
-    y0 = y_of(0.0)
-    parts.append(
-        f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y0:.1f}" y2="{y0:.1f}" stroke="#333"/>'
     )
-    parts += _legend(series)
-    parts.append("</svg>")
-    return "".join(parts)
+
+
+def render(chart: alt.TopLevelMixin, name: str, description: str, currency: str | None) -> Markup:
+    """The chart as an inline SVG string tagged with its name and described for screen readers."""
+    svg = vl_convert.vegalite_to_svg(
+        _configured(chart).to_dict(), allowed_base_urls=[], format_locale=_locale(currency)
+    )
+    tag = f'<svg data-chart="{escape(name)}" role="img" aria-label="{escape(description)}" '
+    return Markup(svg.replace("<svg ", tag, 1))
+
+
+def _x(order: Sequence[str], width: float, title: str | None = None) -> alt.X:
+    """A category x axis in the given order, labels thinned so that none overlap."""
+    return alt.X(
+        "x:N",
+        # The whole domain, in order, in every layer: categories with no value keep their place.
+        scale=alt.Scale(domain=list(order)),
+        title=title,
+        axis=alt.Axis(
+            values=shown_labels(order, width),
+            labelAngle=0,
+            labelExpr="split(datum.label, '|')",
+            labelOverlap="greedy",
+            ticks=False,
+        ),
+    )
+
+
+def _zero_rule() -> alt.Chart:
+    """A dark line at zero, so the zero of a value axis is marked as well as labelled."""
+    return alt.Chart(alt.Data(values=[{"zero": 0}])).mark_rule(color=INK).encode(y="zero:Q")
+
+
+def _targets(targets: Sequence[Target], x: alt.X, x_last: str) -> list[alt.Chart]:
+    """Dashed target lines, each labelled at the right end, just above the line."""
+    layers = []
+    for t in targets:
+        data = alt.Data(values=[{"y": t.value, "x": x_last, "label": t.label}])
+        layers.append(
+            alt.Chart(data)
+            .mark_rule(color=t.color, strokeDash=[5, 4], ariaRoleDescription="target line")
+            .encode(y="y:Q")
+        )
+        layers.append(
+            alt.Chart(data)
+            .mark_text(align="right", baseline="bottom", dy=-3, color=t.color, fontSize=10)
+            .encode(x=x, y="y:Q", text="label:N")
+        )
+    return layers
+
+
+def stacked_bars(
+    name: str,
+    description: str,
+    rows: list[dict],
+    x_order: Sequence[str],
+    series: Sequence[tuple[str, str]],
+    unit: str,
+    currency: str | None = None,
+) -> Markup:
+    """Bars stacked from zero, positive values up and negative ones down (`rows`: x, series,
+    value); `series` are (name, colour) in stacking and legend order."""
+    names = [s for s, _ in series]
+    data = [{**r, "order": names.index(r["series"])} for r in rows if r["value"] not in (None, 0)]
+    bars = (
+        alt.Chart(alt.Data(values=data))
+        .mark_bar()
+        .encode(
+            x=_x(x_order, WIDTH),
+            y=alt.Y(
+                "value:Q",
+                stack="zero",
+                title=None,
+                scale=alt.Scale(zero=True, nice=True),
+                axis=alt.Axis(format=axis_format(unit), tickCount=6, labelFlush=False),
+            ),
+            color=alt.Color(
+                "series:N",
+                scale=alt.Scale(domain=names, range=[c for _, c in series]),
+                legend=alt.Legend(title=None),
+                sort=names,
+            ),
+            order=alt.Order("order:Q"),
+        )
+    )
+    chart = alt.layer(bars, _zero_rule()).properties(width=WIDTH, height=HEIGHT)
+    return render(chart, name, description, currency)
+
+
+def lines(
+    name: str,
+    description: str,
+    rows: list[dict],
+    x_order: Sequence[str],
+    series: Sequence[tuple[str, str]],
+    unit: str,
+    targets: Sequence[Target] = (),
+    band: list[dict] | None = None,
+    not_reportable: Sequence[str] = (),
+    currency: str | None = None,
+) -> Markup:
+    """Lines with points over categories (`rows`: x, series, value; a None value breaks the line),
+    an optional interval band (`band`: x, low, high), dashed targets and "n/r" at the x labels whose
+    value is not reportable. The value axis starts at zero."""
+    names = [s for s, _ in series]
+    color = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=names, range=[c for _, c in series]),
+        legend=alt.Legend(title=None) if len(series) > 1 else None,
+        sort=names,
+    )
+    y = alt.Y(
+        "value:Q",
+        title=None,
+        scale=alt.Scale(zero=True, nice=True),
+        axis=alt.Axis(format=axis_format(unit), tickCount=6),
+    )
+    drawn = [r for r in _with_segments(rows) if r["value"] is not None]
+    base = alt.Chart(alt.Data(values=drawn)).encode(x=_x(x_order, WIDTH), y=y, color=color)
+    layers: list[alt.Chart] = []
+    if band:
+        pieces = _with_segments([{**b, "series": "band", "value": b["low"]} for b in band])
+        layers.append(
+            alt.Chart(alt.Data(values=[b for b in pieces if b["value"] is not None]))
+            .mark_area(opacity=0.18, color=series[0][1])
+            .encode(x=_x(x_order, WIDTH), y=alt.Y("low:Q"), y2="high:Q", detail="segment:N")
+        )
+    layers += [
+        base.mark_line(strokeWidth=2).encode(detail="segment:N"),
+        base.mark_point(filled=True, size=30),
+        _zero_rule(),
+        *_targets(targets, _x(x_order, WIDTH), x_order[-1]),
+    ]
+    if not_reportable:
+        layers.append(
+            alt.Chart(alt.Data(values=[{"x": x, "y": 0, "t": "n/r"} for x in not_reportable]))
+            .mark_text(baseline="bottom", dy=-4, color="#8a6d00", fontSize=10)
+            .encode(x=_x(x_order, WIDTH), y="y:Q", text="t:N")
+        )
+    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+    return render(chart, name, description, currency)
+
+
+def _with_segments(rows: list[dict]) -> list[dict]:
+    """Each row with a `segment` id per series that changes after every missing value, so a line is
+    drawn in pieces across gaps instead of joining over them."""
+    segment: dict[str, int] = {}
+    out = []
+    for r in rows:
+        key = r["series"]
+        if r["value"] is None:
+            segment[key] = segment.get(key, 0) + 1
+        out.append({**r, "segment": f"{key}#{segment.get(key, 0)}"})
+    return out
+
+
+def bars_and_intervals(
+    name: str,
+    description: str,
+    bars: list[dict],
+    points: list[dict],
+    x_order: Sequence[str],
+    labels: tuple[str, str],
+    colors: tuple[str, str] = ("#9ecae1", "#08519c"),
+    unit: str = "fraction",
+) -> Markup:
+    """Bars of one rate (`bars`: x, value) beside points of another with their 95% interval
+    (`points`: x, value, low, high), both on one value axis from zero."""
+    color = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=list(labels), range=list(colors)),
+        legend=alt.Legend(title=None),
+        sort=list(labels),
+    )
+    y = alt.Y(
+        "value:Q",
+        title=None,
+        scale=alt.Scale(zero=True, nice=True),
+        axis=alt.Axis(format=axis_format(unit), tickCount=6),
+    )
+    bar_rows = [{**b, "series": labels[0]} for b in bars if b["value"] is not None]
+    point_rows = [{**p, "series": labels[1]} for p in points if p["value"] is not None]
+    x = _x(x_order, WIDTH)
+    layers = [
+        alt.Chart(alt.Data(values=bar_rows)).mark_bar(size=10).encode(x=x, y=y, color=color),
+        alt.Chart(alt.Data(values=point_rows))
+        .mark_rule(color=colors[1])
+        .encode(x=x, y="low:Q", y2="high:Q"),
+        alt.Chart(alt.Data(values=point_rows))
+        .mark_point(filled=True, size=30)
+        .encode(x=x, y=y, color=color),
+        _zero_rule(),
+    ]
+    return render(
+        alt.layer(*layers).properties(width=WIDTH, height=HEIGHT), name, description, None
+    )
 
 
 def heatmap(
     name: str,
-    title: str,
-    row_labels: Sequence[str],
-    column_labels: Sequence[str],
-    cells: Sequence[Sequence[float | None]],
-    fmt: Callable[[float], str] = lambda v: f"{v:.0%}",
-    low: float = 0.0,
-    high: float = 1.0,
-) -> str:
-    """A grid of cells shaded from white (low) to blue (high); an empty cell has no value."""
-    if not row_labels or not column_labels:
-        return empty_chart(name, title, "no cohort in this publication")
-    cell_w, cell_h, left, top = 44, 20, 90, 30
-    width = left + cell_w * len(column_labels) + 10
-    height = top + cell_h * len(row_labels) + 10
-    parts = [
-        f'<svg class="chart" data-chart="{escape(name)}" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">',
-        f"<title>{escape(title)}</title>",
-    ]
-    for j, label in enumerate(column_labels):
-        parts.append(
-            f'<text x="{left + cell_w * (j + 0.5):.1f}" y="{top - 8}" text-anchor="middle" '
-            f'font-size="10">{escape(label)}</text>'
-        )
-    for i, label in enumerate(row_labels):
-        y = top + cell_h * i
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="10">{escape(label)}</text>'
-        )
-        for j, value in enumerate(cells[i]):
-            if value is None:
-                continue
-            share = min(max((value - low) / (high - low), 0.0), 1.0) if high > low else 1.0
-            shade = int(255 - share * 190)
-            text_color = "#fff" if share > 0.6 else "#000"
-            x = left + cell_w * j
-            parts.append(
-                f'<rect class="cell" x="{x}" y="{y}" width="{cell_w - 1}" height="{cell_h - 1}" '
-                f'fill="rgb({shade},{shade + (255 - shade) // 3},255)">'
-                f"<title>{escape(label)} +{escape(column_labels[j])}: {escape(fmt(value))}</title></rect>"
-                f'<text x="{x + cell_w / 2:.1f}" y="{y + 14}" text-anchor="middle" font-size="9" '
-                f'fill="{text_color}">{escape(fmt(value))}</text>'
-            )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def empty_chart(name: str, title: str, message: str) -> str:
-    """A chart frame that says why it has nothing to draw (still an SVG, so the page is whole)."""
-    return (
-        f'<svg class="chart empty" data-chart="{escape(name)}" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {WIDTH} 60" width="{WIDTH}" height="60" role="img"><title>{escape(title)}</title>'
-        f'<text x="10" y="35" font-size="13">{escape(message)}</text></svg>'
+    description: str,
+    cells: list[dict],
+    rows: Sequence[str],
+    columns: Sequence[str],
+    high: float,
+    column_title: str,
+) -> Markup:
+    """A grid shaded from white (0) to dark blue (`high`), each cell with its value as a whole
+    percentage when the cell is wide enough (`cells`: row, column, value); a cell whose value is
+    missing (not reportable) is grey, never white, so it cannot be read as zero."""
+    cell_w = max(12, min(34, math.floor(WIDTH / max(len(columns), 1))))
+    cell_h = 17
+    x = alt.X(
+        "column:N",
+        scale=alt.Scale(domain=list(columns)),
+        title=column_title,
+        axis=alt.Axis(orient="top", labelAngle=0, ticks=False, values=shown_labels(columns, WIDTH)),
     )
+    y = alt.Y("row:N", scale=alt.Scale(domain=list(rows)), title=None, axis=alt.Axis(ticks=False))
+    known = alt.Chart(alt.Data(values=[c for c in cells if c["value"] is not None]))
+    missing = [c for c in cells if c["value"] is None]
+    layers = [
+        alt.Chart(alt.Data(values=missing or [{"row": rows[0], "column": columns[0]}]))
+        .mark_rect(stroke="white", strokeWidth=1, color="#d9d9d9", opacity=1 if missing else 0)
+        .encode(x=x, y=y),
+        known.mark_rect(stroke="white", strokeWidth=1).encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "value:Q",
+                scale=alt.Scale(domain=[0, high], scheme="blues"),
+                legend=alt.Legend(
+                    title=None, format=".0%", orient="bottom", gradientLength=300, tickCount=4
+                ),
+            ),
+        ),
+    ]
+    if cell_w >= 22:
+        layers.append(
+            known.transform_calculate(label="format(datum.value * 100, '.0f')")
+            .mark_text(fontSize=9)
+            .encode(
+                x=x,
+                y=y,
+                text="label:N",
+                color=alt.condition(
+                    alt.datum.value > high * 0.55, alt.value("white"), alt.value("#1a1a1a")
+                ),
+            )
+        )
+    chart = alt.layer(*layers).properties(width=cell_w * len(columns), height=cell_h * len(rows))
+    return render(chart, name, description, None)

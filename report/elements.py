@@ -1,97 +1,128 @@
-"""The HTML pieces every section is made of: metric cells, data tables, definitions, absent notes.
+"""What sections hand to the templates: a section, the figures it shows, and tables not published.
 
-Every number shown sits in an element with `data-metric`, `data-key` and `data-value` (the unrounded
-value), so the page can be checked against the tables it came from.
+Every number on the page is a `Cell`: the templates print its text and carry its unrounded value in
+`data-value` (with `data-metric` and `data-key`), so the page can be checked against the tables it
+came from.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from html import escape
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-import polars as pl
-
-
-def value_text(value: object, unit: str) -> str:
-    """A value as the page shows it, rounded for its unit ("—" when missing)."""
-    if value is None:
-        return "—"
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        if unit == "fraction":
-            return f"{value:.1%}"
-        if unit == "money":
-            return f"{value:,.2f}"
-        if unit == "days":
-            return f"{value:.1f} d"
-        if unit == "count":
-            return f"{value:,.0f}"
-        return f"{value:.1f}"
-    return str(value)
+from report.formats import value_text
 
 
-def metric_cell(metric: str, key: str, value: object, unit: str, text: str | None = None) -> str:
-    """A table cell carrying its unrounded value for checking, showing it rounded for reading."""
-    raw = (
-        ""
-        if value is None
-        else repr(float(value))
-        if isinstance(value, float | int)
-        else str(value)
-    )
-    shown = text if text is not None else value_text(value, unit)
-    return (
-        f'<td data-metric="{escape(metric)}" data-key="{escape(key)}" data-value="{escape(raw)}">'
-        f"{escape(shown)}</td>"
-    )
+@dataclass(frozen=True)
+class Cell:
+    """One figure: what it is (`metric`, `key`), its unrounded value and the text shown."""
+
+    metric: str
+    key: str
+    value: object
+    text: str
+    css: str = ""
+
+    @property
+    def raw(self) -> str:
+        """The unrounded value as `data-value` carries it (floats for every number, "" if missing)."""
+        if self.value is None:
+            return ""
+        if isinstance(self.value, bool):
+            return str(self.value)
+        if isinstance(self.value, int | float):
+            return repr(float(self.value))
+        return str(self.value)
 
 
-def definitions_list(registry: pl.DataFrame | None, names: Sequence[str]) -> str:
-    """The registry's definitions of `names`, naming any the registry lacks."""
-    if registry is None:
-        return '<p class="definition">audit.metric_registry is not in this publication.</p>'
-    rows = registry.filter(pl.col("name").is_in(list(names)))
-    items = [
-        f"<li><code>{escape(r['name'])}</code>: {escape(r['definition'])}</li>"
-        for r in rows.sort("name").iter_rows(named=True)
-    ]
-    missing = sorted(set(names) - set(rows["name"].to_list()))
-    items += [f"<li><code>{escape(n)}</code>: no registry entry</li>" for n in missing]
-    return f'<ul class="definition">{"".join(items)}</ul>'
+def cell(
+    metric: str,
+    key: str,
+    value: object,
+    unit: str,
+    currency: str | None = "USD",
+    text: str | None = None,
+) -> Cell:
+    """A figure shown rounded for its unit (or as `text`), carrying its unrounded value."""
+    plain = None if value is None else _plain(value)
+    shown = text if text is not None else value_text(plain, unit, currency)
+    return Cell(metric, key, plain, shown)
 
 
-def absent_note(table: str, what: str) -> str:
-    """The note standing in for a section whose table is not in the publication."""
-    return (
-        f'<p class="absent" data-absent="{escape(table)}">{escape(what)}: the table '
-        f"<code>{escape(table)}</code> is not in this publication yet, so this section is empty.</p>"
-    )
+def _plain(value: object) -> object:
+    """Decimals (DuckDB's money) become floats, so every number is carried the same way."""
+    if isinstance(value, int | float | str | bool):
+        return value
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
 
 
-def month_label(d: dt.date) -> str:
-    """A month as the charts label it (YYYY-MM)."""
-    return d.strftime("%Y-%m")
+@dataclass(frozen=True)
+class Absent:
+    """A table the section needs that this publication does not have (yet)."""
+
+    table: str
+    what: str
 
 
-def data_table(
-    metric_table: str,
-    frame: pl.DataFrame,
-    key_column: str,
-    columns: Sequence[tuple[str, str]],
-    caption: str,
-    open_: bool = False,
-) -> str:
-    """A collapsible table of `frame`, one row per key, each value a metric cell."""
-    head = "".join(f"<th>{escape(c)}</th>" for c, _ in columns)
-    body = []
-    for row in frame.iter_rows(named=True):
-        key = row[key_column]
-        key_text = key.isoformat() if isinstance(key, dt.date) else str(key)
-        cells = "".join(
-            metric_cell(f"{metric_table}.{c}", key_text, row[c], unit) for c, unit in columns
-        )
-        body.append(f'<tr><td class="text">{escape(key_text)}</td>{cells}</tr>')
-    return (
-        f"<details{' open' if open_ else ''}><summary>{escape(caption)}</summary><table>"
-        f'<tr><th class="text">{escape(key_column)}</th>{head}</tr>{"".join(body)}</table></details>'
-    )
+@dataclass(frozen=True)
+class Fact:
+    """A headline figure in a sentence: a label, the figure, and what it counts."""
+
+    label: str
+    cell: Cell
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart with a visible title and a caption naming its population, n and intervals."""
+
+    title: str
+    chart: Any
+    caption: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of figures: column headings (words, not column names) and rows of cells or text.
+
+    `collapsed` tables sit in a <details> a reader opens ("the numbers" behind a chart)."""
+
+    id: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell | str, ...], ...]
+    caption: str = ""
+    collapsed: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the page: its anchor, heading, template and what the template shows.
+
+    `definitions` are the metric registry entries of the figures it shows (the definitions list
+    at the end of the page); `absent` marks a table not published, in place of what it would show."""
+
+    id: str
+    title: str
+    template: str = "section.html.j2"
+    intro: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    tables: tuple[Table, ...] = ()
+    context: Mapping[str, Any] = field(default_factory=dict)
+    definitions: tuple[tuple[str, str], ...] = ()
+    absent: tuple[Absent, ...] = ()
+
+
+def absent_section(id_: str, title: str, table: str, what: str) -> Section:
+    """A section whose table is not in the publication: it says so instead of failing."""
+    return Section(id_, title, absent=(Absent(table, what),))
+
+
+def text_or_cell(value: Cell | str) -> bool:
+    """Whether a table entry is a figure (a `Cell`) rather than text."""
+    return isinstance(value, Cell)

@@ -1,75 +1,111 @@
 """The leadership report as one self-contained HTML page, from frames of the published tables.
 
-Pure: frames in, an HTML string out (no I/O, no network); `report/published.py` reads the published
-file and `report/write.py` writes the page. Each section lives in `report/sections/`; a table missing
-from the publication gives a section that says so, not an error.
+Pure: frames in, an HTML string out (no I/O beyond reading its own templates, no network);
+`report/published.py` reads the published file and `report/write.py` writes the page. The page is
+Jinja2 templates (`report/templates/`) around sections built in `report/sections/`; charts are
+static SVG (report/charts.py). A core section whose table is missing says so; an optional section
+(`OPTIONAL_SECTIONS`) whose table is missing is left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from html import escape
 
+import jinja2
 import polars as pl
 
+from report.elements import Section, text_or_cell
+from report.labels import term
+from report.sections.churn_reasons import churn_reasons_section
+from report.sections.csm_book import csm_book_section
 from report.sections.gate import gate_section
 from report.sections.health import at_risk_section, health_section
 from report.sections.nps import nps_section
 from report.sections.onboarding import onboarding_section
 from report.sections.revenue import cohorts_section, movements_section, retention_section
-from report.sections.scorecard import scorecard_section
+from report.sections.scorecard import kpi_cards, scorecard_section
+from report.sections.summary import book_facts, kpi_targets
 
-DOCS_LINK = "https://github.com/cs-warehouse/cs-warehouse/blob/main/shared/spec/metrics.md"
-STYLE = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1000px;color:#222}
-h1{margin-bottom:4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:36px}
-.banner{background:#b00020;color:#fff;padding:10px 14px;font-weight:bold;font-size:18px;border-radius:4px}
-.meta,.definition,.period{color:#555;font-size:13px}
-.absent{background:#fff7e0;border:1px solid #e6c200;padding:8px 12px;border-radius:4px}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}th{background:#f2f2f2}
-td.text,th.text{text-align:left}
-.met{color:#0a7d2c;font-weight:bold}.not-met{color:#b00020;font-weight:bold}.not-reportable{color:#8a6d00}
-details{margin:6px 0}summary{cursor:pointer;color:#1f4e99;font-size:13px}
-"""
+DOCS_LINK = "https://github.com/cs-warehouse/cs-warehouse/blob/main/docs/spec/metrics.md"
+
+Tables = Mapping[str, pl.DataFrame]
+
+# Sections of tables other issues add: (the table the section needs, the function building it).
+# A section here is shown only when its table is in the publication. To add one (marts.renewals,
+# marts.renewal_forecast_monthly, marts.csm_book_daily, marts.risk_cases), write
+# `report/sections/<area>.py` with a `<area>_section(tables) -> Section` and list it here.
+OPTIONAL_SECTIONS: tuple[tuple[str, Callable[[Tables], Section]], ...] = (
+    ("marts.churn_reasons_monthly", churn_reasons_section),
+    ("marts.csm_book_daily", csm_book_section),
+)
+
+
+def _environment() -> jinja2.Environment:
+    """The templates, autoescaped: text from the tables can never become markup."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.tests["cell"] = text_or_cell
+    return env
+
+
+ENV = _environment()
+
+
+def sections(tables: Tables, publication: Mapping[str, object] | None) -> list[Section]:
+    """The page's sections in reading order: core ones always, optional ones when published."""
+    targets = kpi_targets(tables)
+    core = [
+        scorecard_section(tables),
+        movements_section(tables),
+        retention_section(tables, {k: v for k, v in targets.items() if k in ("NRR", "GRR")}),
+        cohorts_section(tables),
+        nps_section(tables, targets.get("NPS")),
+        health_section(tables),
+        at_risk_section(tables),
+        onboarding_section(tables),
+    ]
+    optional = [build(tables) for table, build in OPTIONAL_SECTIONS if table in tables]
+    return [*core, *optional, gate_section(publication, tables)]
+
+
+def definitions(registry: pl.DataFrame | None, shown: list[Section]) -> list[tuple[str, str]]:
+    """(term, definition) of every figure the sections show that the registry defines."""
+    if registry is None:
+        return []
+    wanted = list(dict.fromkeys(name for s in shown for name in s.definitions))
+    texts = dict(
+        registry.filter(pl.col("name").is_in(wanted)).select("name", "definition").iter_rows()
+    )
+    return [(term(name), texts[name]) for name in wanted if texts.get(name)]
+
+
+def render_section(section: Section) -> str:
+    """One section as HTML (what the page includes; tests render sections alone with it)."""
+    return ENV.get_template(section.template).render(s=section)
 
 
 def build_report(
-    tables: Mapping[str, pl.DataFrame],
+    tables: Tables,
     publication: Mapping[str, object] | None,
     source_name: str,
     generated_at: dt.datetime,
 ) -> str:
     """The whole page from the published tables present (`schema.table` → frame)."""
-    registry = tables.get("audit.metric_registry")
-    synthetic = bool(publication and publication.get("synthetic"))
-    as_of = publication["as_of_date"] if publication else None
-    banner = (
-        '<div class="banner" id="synthetic-banner">SYNTHETIC DATA — generated for demonstration, '
-        "not real customers.</div>"
-        if synthetic
-        else ""
-    )
-    sections: list[Callable[[], str]] = [
-        lambda: scorecard_section(tables, registry),
-        lambda: movements_section(tables, registry),
-        lambda: retention_section(tables, registry),
-        lambda: cohorts_section(tables, registry),
-        lambda: nps_section(tables, registry),
-        lambda: health_section(tables, registry, as_of),
-        lambda: at_risk_section(tables, registry),
-        lambda: onboarding_section(tables, registry),
-        lambda: gate_section(publication, tables),
-    ]
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>Customer-success leadership report — as of {as_of}</title><style>{STYLE}</style></head><body>"
-        + banner
-        + f"<h1>Customer-success leadership report</h1><p class='meta'>As of {as_of}; built "
-        f"{generated_at:%Y-%m-%d %H:%M} UTC from <code>{escape(source_name)}</code> only. "
-        f"Definitions: <a href='{DOCS_LINK}'>metrics.md</a> and audit.metric_registry.</p>"
-        + "".join(section() for section in sections)
-        + "</body></html>"
+    shown = sections(tables, publication)
+    return ENV.get_template("report.html.j2").render(
+        synthetic=bool(publication and publication.get("synthetic")),
+        as_of=publication["as_of_date"] if publication else None,
+        verdict=publication["verdict"] if publication else None,
+        generated_at=f"{generated_at:%Y-%m-%d %H:%M}",
+        source_name=source_name,
+        docs_link=DOCS_LINK,
+        summary={"kpis": kpi_cards(tables), "book": book_facts(tables)},
+        sections=shown,
+        definitions=definitions(tables.get("audit.metric_registry"), shown),
     )

@@ -19,6 +19,12 @@ REPORT_TABLES = (
     "marts.churn_signals_daily",
     "marts.onboarding_progress",
     "marts.onboarding_completion",
+    # Tables of the sections page.OPTIONAL_SECTIONS shows when they are published (#23, #24).
+    "marts.churn_reasons_monthly",
+    "marts.csm_book_daily",
+    "marts.renewals",
+    "marts.renewal_forecast_monthly",
+    "marts.risk_cases",
     "audit.metric_registry",
     "audit.check_results",
     "audit.gx_results",

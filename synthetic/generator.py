@@ -29,6 +29,7 @@ from synthetic.billing import AccountTimeline, BillingSimulator
 from synthetic.billing_changes import draw_multi_year_terms, write_billing_changes
 from synthetic.calendar import SimCalendar
 from synthetic.catalog import CURRENCIES, FX_DAILY_SIGMA, FX_START, PLANS, SEGMENTS
+from synthetic.cs_tasks import CS_TASK_COLUMNS, CsTaskSimulator
 from synthetic.population import Population, draw_population
 from synthetic.renewal_truth import write_renewals_truth
 from synthetic.sinks import DropWriter, TableSpec
@@ -57,6 +58,7 @@ TABLES = [
         "app_db", "cs_activities", "csv", CS_ACTIVITY_COLUMNS, "activity_type", "coffee_chat"
     ),
     TableSpec("app_db", "csms", "csv", CSM_COLUMNS, malformed=False),
+    TableSpec("app_db", "cs_tasks", "csv", CS_TASK_COLUMNS, "outcome", "finished"),
     TableSpec("app_db", "events", "parquet"),
     TableSpec("ticketing", "tickets", "jsonl"),
     TableSpec("ticketing", "satisfaction_ratings", "jsonl"),
@@ -125,8 +127,9 @@ def generate_drops(
     ground_truth_dir = Path(ground_truth_dir)
     say = progress or _quiet
     cal = SimCalendar.build(end_date, months, incremental_days)
-    seeds = np.random.SeedSequence(seed).spawn(7)
-    rng_pop, rng_bill, rng_app, rng_usage, rng_tix, rng_fx, rng_flaw = (
+    # spawn(8)'s first seven children are spawn(7)'s: the cs_tasks stream leaves the others as they were
+    seeds = np.random.SeedSequence(seed).spawn(8)
+    rng_pop, rng_bill, rng_app, rng_usage, rng_tix, rng_fx, rng_flaw, rng_tasks = (
         np.random.default_rng(s) for s in seeds
     )
 
@@ -141,8 +144,9 @@ def generate_drops(
         for interval in ("month", "year", "year3")
     }
     prices = PriceBook(price_ids, cal.start_ts - 500 * 86_400, api_version)
-    # A stream of its own (the eighth child), so that every other draw stays as it was.
-    rng_terms = np.random.default_rng(np.random.SeedSequence(seed).spawn(8)[7])
+    # A stream of its own (the ninth child: the eighth is the cs_tasks stream), so that every
+    # other draw stays as it was.
+    rng_terms = np.random.default_rng(np.random.SeedSequence(seed).spawn(9)[8])
     billing = BillingSimulator(
         cal, pop, writer, prices, rng_bill, multi_year=draw_multi_year_terms(pop, rng_terms)
     )
@@ -157,6 +161,9 @@ def generate_drops(
     app.write_onboarding()
     app.write_nps(users)
     app.write_cs_activities()
+    # Before the events and tickets: a playbook followed lifts the latent health they are drawn from.
+    tasks = CsTaskSimulator(cal, pop, timelines, writer, app.csm_of, app.csm_ids, rng_tasks)
+    tasks.write()
     n_events = write_events(cal, pop, timelines, users, writer, rng_usage, say)
     say("writing tickets")
     TicketingSimulator(cal, pop, timelines, users, writer, rng_tix).write()
@@ -184,6 +191,7 @@ def generate_drops(
         n_events,
     )
     _write_revenue_truth(ground_truth_dir, cal, pop, billing, fx_rates)
+    tasks.write_truth(ground_truth_dir)
     return GenerationSummary(
         out_dir=out_dir,
         ground_truth_dir=ground_truth_dir,

@@ -1,9 +1,8 @@
 """Load the generated application-database tables into PostgreSQL, so the demo and the tests can
 run the live-database path (`csw extract app-db`) end to end.
 
-The tables mirror the generated files column for column (plus sources.md's `cs_tasks`, created
-empty: the generator has no save-playbook tasks). A drop is applied as a database would have
-changed that day: every row of the drop is inserted or, when its key exists, updated in place
+The tables mirror the generated files column for column (`cs_tasks` with a `deleted_at` beside).
+A drop is applied as a database would have changed that day: every row of the drop is inserted or, when its key exists, updated in place
 (newest version wins), so extracting after each applied drop gives back that drop's rows.
 """
 
@@ -32,13 +31,12 @@ from synthetic.app_db import (
     ONBOARDING_COLUMNS,
     USER_COLUMNS,
 )
+from synthetic.cs_tasks import CS_TASK_COLUMNS
 from synthetic.usage import EVENTS_SCHEMA
 
 _INTEGER_COLUMNS = {"seats", "plan_conversation_limit", "score", "action_order"}
-CS_TASKS_COLUMNS = (
-    "task_id", "account_id", "csm_id", "playbook", "action_order", "created_at", "due_at",
-    "completed_at", "outcome", "deleted_at",
-)  # fmt: skip
+# Columns a table has beyond its generated file's: the CRM deletes tasks softly (sources.md).
+_EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {"cs_tasks": ("deleted_at",)}
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "csms": CSM_COLUMNS,
     "accounts": ACCOUNT_COLUMNS,
@@ -48,7 +46,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "nps_responses": NPS_RESPONSE_COLUMNS,
     "cs_activities": CS_ACTIVITY_COLUMNS,
     "events": tuple(EVENTS_SCHEMA.names),
-    "cs_tasks": CS_TASKS_COLUMNS,
+    "cs_tasks": CS_TASK_COLUMNS,
 }
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -71,7 +69,8 @@ def create_app_tables(conn: psycopg.Connection) -> None:
 
 
 def _create_tables(conn: psycopg.Connection) -> None:
-    for table, columns in TABLE_COLUMNS.items():
+    for table, file_columns in TABLE_COLUMNS.items():
+        columns = (*file_columns, *_EXTRA_COLUMNS.get(table, ()))
         definition = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_column_type(c))) for c in columns
         )

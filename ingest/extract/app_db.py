@@ -39,11 +39,6 @@ from ingest.extract.drop_writer import DropWriter
 from ingest.extract.errors import ExtractError, SourceUnavailable
 
 SOURCE = "app_db"
-# sources.md's new table for save-playbook tasks; ingest does not read it yet (issue #24).
-CS_TASKS_COLUMNS = (
-    "task_id", "account_id", "csm_id", "playbook", "action_order", "created_at", "due_at",
-    "completed_at", "outcome", "deleted_at",
-)  # fmt: skip
 # PostgreSQL's xid counter is 32 bits in a row; two snapshots further apart than this cannot be
 # compared by a row's xmin, so the extraction asks for a full one instead.
 MAX_XID_DISTANCE = 2**31 - 10_000_000
@@ -79,7 +74,8 @@ TABLES: tuple[AppTable, ...] = (
     _table("nps_survey_sends"),
     _table("nps_responses"),
     _table("cs_activities"),
-    AppTable("cs_tasks", ("task_id",), CS_TASKS_COLUMNS, "csv", optional=True),
+    # sources.md's save-playbook tasks (issue #24): a database without the table is read without it.
+    AppTable("cs_tasks", ("task_id",), REQUIRED_COLUMNS["cs_tasks"], "csv", optional=True),
     _table("events", "parquet"),
 )
 
@@ -208,18 +204,7 @@ def _extract(
         for table, columns in tables:
             skip = (state or {}).get("remembered", {}).get(table.name, []) if previous else []
             rows = _extract_table(conn, writer, schema, table, columns, previous, skip)
-            if table.optional and rows == 0:
-                writer.path(table.filename).unlink()
-                notes.append(
-                    f"{table.filename} left out: no rows (ingest does not read {table.name} yet)"
-                )
-            else:
-                writer.record(table.filename, rows)
-                if table.optional:
-                    notes.append(
-                        f"{table.filename}: {rows} rows written; ingest lists it as an unknown file "
-                        f"and does not load it until it knows {table.name}"
-                    )
+            writer.record(table.filename, rows)
             progress(f"app_db {table.filename}: {rows} rows ({mode})")
             remembered[table.name] = _row_versions_since(conn, schema, table, snapshot.xmin)
     new_state = {

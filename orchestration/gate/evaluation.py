@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 import duckdb
 
+from orchestration.gate.churn_reason_evidence import read_churn_reason_evidence
 from orchestration.gate.health_evidence import read_health_evidence
 from orchestration.gate.ingest_evidence import read_ingest_evidence
 from orchestration.gate.live_book_evidence import read_live_book_evidence
 from orchestration.gate.nps_evidence import read_nps_evidence
+from orchestration.gate.playbook_evidence import read_playbook_evidence
 from orchestration.gate.publication_evidence import read_publication_evidence
 from orchestration.gate.reconciliation_evidence import read_reconciliation_evidence
 from orchestration.gate.registry import REGISTRY, Rule
@@ -30,6 +32,8 @@ EVIDENCE_READERS: tuple[EvidenceReader, ...] = (
     read_ingest_evidence,
     read_live_book_evidence,
     read_reconciliation_evidence,
+    read_playbook_evidence,
+    read_churn_reason_evidence,
     read_renewal_evidence,
     read_publication_evidence,
 )

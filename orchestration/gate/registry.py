@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 
 from transforms.gate import (
     billing_rules,
+    churn_reason_rules,
     health_rules,
     ingest_rules,
     live_book_rules,
     mrr_sample_rules,
     nps_rules,
+    playbook_rules,
     publication_rules,
     reconciliation_rules,
     renewal_rules,
@@ -48,6 +50,7 @@ RULES = {
     "r17_personal_data": "Personal data stays out of published marts (validation rule 17)",
     "r18_live_book": "Health, signal, alert and lifecycle-risk rows only for live accounts (rule 18)",
     "r19_delivered_day_covered": "A delivered day is a covered day: live accounts stay scored (rule 19)",
+    "r21_playbooks_followed": "Playbook completion agrees with the raw CRM tasks; warns below 70% (rule 21)",
     "r22_renewal_outcomes": "Renewals and their outcomes as the raw Stripe invoices give them (metrics.md §11)",
 }
 #: The gate asset's check of the Great Expectations suites (orchestration/gate/gx.py).
@@ -205,6 +208,18 @@ REGISTRY: tuple[Rule, ...] = (
         {"inputs": "health_inputs_sample", "as_of": "as_of"},
     ),
     Rule(
+        "r12_sample_verification",
+        "marts.churn_reasons_monthly",
+        churn_reason_rules.churn_reasons_reconciled,
+        {
+            "published": "churn_reasons_monthly",
+            "movements": "mrr_movements_monthly",
+            "churned": "churned_customers",
+            "subscriptions": "ended_subscription_rows",
+            "as_of": "as_of",
+        },
+    ),
+    Rule(
         "r13_outliers_investigated",
         "audit.anomalies",
         publication_rules.outliers_investigated,
@@ -275,6 +290,17 @@ REGISTRY: tuple[Rule, ...] = (
         live_book_rules.delivered_days_covered,
         {"days": "scored_share_by_day"},
         {"warn_points": "warn_points_over", "error_points": "error_points_over"},
+    ),
+    Rule(
+        "r21_playbooks_followed",
+        "marts.playbook_completion_monthly against raw.app_db__cs_tasks",
+        playbook_rules.playbooks_followed,
+        {"published": "playbook_completion", "raw_tasks": "raw_cs_tasks", "as_of": "as_of"},
+        {
+            "min_actions": "min_actions",
+            "warn_below": "warn_rate_under",
+            "critical_below": "critical_rate_under",
+        },
     ),
     Rule(
         "r22_renewal_outcomes",

@@ -3,64 +3,100 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 
 import polars as pl
+from markupsafe import Markup
 
-from report.elements import absent_note
+from report.elements import Cell, Fact, Section, Table, absent_section
+
+LISTED = 100
+CHECK_WORDS = {
+    "pass": "Checks passed",
+    "warn": "Checks with a warning",
+    "fail": "Checks failed",
+    "not_applicable": "Checks not applicable",
+}
 
 
 def gate_section(
     publication: Mapping[str, object] | None, tables: Mapping[str, pl.DataFrame]
-) -> str:
-    """The gate's verdict on this publication, its non-passing checks, the GX results."""
-    head = "<h2 id='gate'>Checks of this publication</h2>"
+) -> Section:
+    """The gate's verdict on this publication, its checks that did not pass, the GX results."""
     if publication is None:
-        return head + absent_note("audit.publications", "The gate's verdict")
-    parts = [
-        head,
-        f'<p>Verdict: <strong data-metric="publications.verdict" data-value="{escape(str(publication["verdict"]))}">'
-        f"{escape(str(publication['verdict']))}</strong> — run <code>{escape(str(publication['run_id']))}</code>, "
-        f"as of {publication['as_of_date']}, {publication['warnings']} warning(s).</p>",
+        return absent_section("gate", "Checks of this publication", "audit.publications", "verdict")
+    run_id = str(publication["run_id"])
+    verdict = str(publication["verdict"])
+    facts = [
+        Fact(
+            "The publish gate's verdict",
+            Cell("publications.verdict", "", verdict, verdict),
+            f"run {run_id}, as of {publication['as_of_date']}, "
+            f"{publication['warnings']} warning(s)",
+        )
     ]
+    intro: list[str] = []
+    tables_shown: list[Table] = []
     checks = tables.get("audit.check_results")
     if checks is None:
-        parts.append(absent_note("audit.check_results", "Check results"))
+        intro.append("The check results are not in this publication.")
     else:
-        run = checks.filter(pl.col("run_id") == publication["run_id"])
-        summary = run.group_by("status").agg(pl.len().alias("n")).sort("status")
-        parts.append(
-            "<p>"
-            + ", ".join(
-                f'<span data-metric="check_results.count" data-key="{escape(r["status"])}" '
-                f'data-value="{r["n"]}">{r["n"]} {escape(r["status"])}</span>'
-                for r in summary.iter_rows(named=True)
+        run = checks.filter(pl.col("run_id") == run_id)
+        for status, n in run.group_by("status").agg(pl.len()).sort("status").iter_rows():
+            facts.append(
+                Fact(
+                    CHECK_WORDS.get(status, f"Checks: {status.replace('_', ' ')}"),
+                    Cell("check_results.count", status, n, f"{n:,}"),
+                )
             )
-            + "</p>"
-        )
         notable = run.filter(pl.col("status") != "pass").sort("rule", "target")
         if notable.height:
-            parts.append(
-                "<table><tr><th class='text'>rule</th><th class='text'>target</th>"
-                "<th class='text'>status</th><th class='text'>observed</th><th class='text'>message</th></tr>"
-                + "".join(
-                    f'<tr><td class="text">{escape(str(r["rule"]))}</td><td class="text">{escape(str(r["target"]))}</td>'
-                    f'<td class="text">{escape(str(r["status"]))}</td><td class="text">{escape(str(r["observed_value"]))}</td>'
-                    f'<td class="text">{escape(str(r["message"]))}</td></tr>'
-                    for r in notable.iter_rows(named=True)
+            tables_shown.append(
+                Table(
+                    "gate-checks",
+                    ("Rule", "Checked", "Result", "Observed", "Message"),
+                    tuple(
+                        tuple(
+                            str(r[c])
+                            for c in ("rule", "target", "status", "observed_value", "message")
+                        )
+                        for r in notable.head(LISTED).iter_rows(named=True)
+                    ),
+                    caption="Checks that did not pass",
                 )
-                + "</table>"
             )
+    extra = ""
     gx = tables.get("audit.gx_results")
     if gx is None:
-        parts.append(absent_note("audit.gx_results", "Great Expectations results"))
+        intro.append("The Great Expectations results are not in this publication.")
     else:
-        parts.append(_gx_summary(gx, tables.get("audit.gx_report"), str(publication["run_id"])))
-    return "".join(parts)
+        gx_facts, gx_table = _gx_summary(gx, run_id)
+        facts += gx_facts
+        if gx_table is not None:
+            tables_shown.append(gx_table)
+        report = tables.get("audit.gx_report")
+        if report is not None and "html" in report.columns:
+            fragment = report.filter(pl.col("run_id") == run_id)["html"].to_list()
+            if fragment:
+                # GX's own page fragment, produced by our gate from the suites: trusted markup.
+                extra = (
+                    Markup(
+                        "<details class='gx-report'><summary>the suites, table by table</summary>"
+                    )
+                    + Markup(fragment[0])
+                    + Markup("</details>")
+                )
+    return Section(
+        "gate",
+        "Checks of this publication",
+        intro=tuple(intro),
+        facts=tuple(facts),
+        tables=tuple(tables_shown),
+        context={"extra": extra},
+    )
 
 
-def _gx_summary(gx: pl.DataFrame, gx_report: pl.DataFrame | None, run_id: str) -> str:
-    """This publication's Great Expectations results: counts, the failed expectations, the suite page."""
+def _gx_summary(gx: pl.DataFrame, run_id: str) -> tuple[list[Fact], Table | None]:
+    """This run's Great Expectations results: counts by outcome and the failed expectations."""
     run = gx.filter(pl.col("run_id") == run_id) if "run_id" in gx.columns else gx
     outcome = (
         pl.when(pl.col("success").is_null())
@@ -69,35 +105,22 @@ def _gx_summary(gx: pl.DataFrame, gx_report: pl.DataFrame | None, run_id: str) -
         .then(pl.lit("passed"))
         .otherwise(pl.lit("failed"))
     )
-    counts = run.with_columns(outcome=outcome).group_by("outcome").agg(pl.len().alias("n"))
-    summary = ", ".join(
-        f'<span data-metric="gx_results.count" data-key="{escape(r["outcome"])}" '
-        f'data-value="{r["n"]}">{r["n"]} {escape(r["outcome"])}</span>'
-        for r in counts.sort("outcome").iter_rows(named=True)
-    )
-    failed = run.filter(pl.col("success").not_()).select(
-        "table", "expectation", "column", "unexpected_count", "details"
-    )
-    parts = [
-        "<h3>Great Expectations</h3>",
-        f"<p>Expectations on the published tables for this run: {summary or 'none recorded'}.</p>",
-        _frame_table("gx_failures", failed, limit=100) if failed.height else "",
+    counts = run.with_columns(outcome=outcome).group_by("outcome").agg(pl.len()).sort("outcome")
+    facts = [
+        Fact(f"Expectations {o}", Cell("gx_results.count", o, n, f"{n:,}"))
+        for o, n in counts.iter_rows()
     ]
-    if gx_report is not None:
-        fragment = gx_report.filter(pl.col("run_id") == run_id)["html"].to_list()
-        if fragment:
-            parts.append(
-                f"<details><summary>the suites, table by table</summary>{fragment[0]}</details>"
-            )
-    return "".join(parts)
-
-
-def _frame_table(name: str, frame: pl.DataFrame, limit: int) -> str:
-    """A plain table of a frame's first `limit` rows, saying how many more there are."""
-    head = "".join(f"<th class='text'>{escape(c)}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="text">{escape(str(v))}</td>' for v in row) + "</tr>"
-        for row in frame.head(limit).iter_rows()
+    failed = run.filter(pl.col("success").not_())
+    if failed.is_empty():
+        return facts, None
+    cols = ("table", "expectation", "column", "unexpected_count", "details")
+    table = Table(
+        "gx-failures",
+        ("Table", "Expectation", "Column", "Rows not as expected", "Details"),
+        tuple(
+            tuple("" if r[c] is None else str(r[c]) for c in cols)
+            for r in failed.head(LISTED).iter_rows(named=True)
+        ),
+        caption="Expectations that failed",
     )
-    more = f"<p>{frame.height - limit} more rows in the table.</p>" if frame.height > limit else ""
-    return f'<table data-table="{escape(name)}"><tr>{head}</tr>{body}</table>{more}'
+    return facts, table

@@ -1,86 +1,91 @@
-"""The NPS section: the quarterly trend with its interval; a non-reportable quarter is marked."""
+"""The NPS section: the quarterly trend with its 95% interval; a non-reportable quarter is marked."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 
 import polars as pl
 
-from report.charts import Band, Series, line_chart
-from report.elements import absent_note, definitions_list, metric_cell
+from report.charts import Target, lines
+from report.elements import Figure, Section, Table, absent_section, cell
+from report.formats import quarter_name
+from report.kpis import reason_text
 
 
-def _pick(frame: pl.DataFrame, *names: str) -> str | None:
-    """The first of `names` that is a column of `frame` (None if none is)."""
-    return next((n for n in names if n in frame.columns), None)
-
-
-def nps_section(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame | None) -> str:
-    """NPS by quarter with its interval; a non-reportable quarter is marked, not drawn."""
-    head = "<h2 id='nps'>NPS</h2>"
+def nps_section(tables: Mapping[str, pl.DataFrame], target: float | None = None) -> Section:
+    """NPS by quarter, all segments, with its interval band; too few responses → n/r, not drawn."""
     frame = tables.get("marts.nps_summary")
     if frame is None:
-        return head + absent_note("marts.nps_summary", "NPS trend")
-    if "period_type" in frame.columns:
-        frame = frame.filter(pl.col("period_type") == "quarter")
-    if "segment" in frame.columns:
-        frame = frame.filter(pl.col("segment") == "all")
-    period_col = _pick(frame, "period_start", "period")
-    low_col = _pick(frame, "nps_ci_low", "ci_low", "interval_low")
-    high_col = _pick(frame, "nps_ci_high", "ci_high", "interval_high")
-    n_col = _pick(frame, "responses", "n_responses", "n")
-    reason_col = _pick(frame, "reason", "nps_reason", "not_reportable_reason")
-    if period_col is None or "nps" not in frame.columns:
-        return head + (
-            '<p class="absent">marts.nps_summary has no nps / period column this report knows; '
-            f"its columns are: {escape(', '.join(frame.columns))}.</p>"
-        )
-    frame = frame.sort(period_col)
-    labels = [str(p) for p in frame[period_col]]
-    band = (
-        Band(
-            [None if v is None else float(v) for v in frame[low_col]],
-            [None if v is None else float(v) for v in frame[high_col]],
-        )
-        if low_col and high_col
-        else None
+        return absent_section("nps", "NPS", "marts.nps_summary", "NPS")
+    frame = frame.filter((pl.col("period_type") == "quarter") & (pl.col("segment") == "all")).sort(
+        "period_start"
     )
-    chart = line_chart(
+    order = [quarter_name(p) for p in frame["period_start"]]
+    rows = [
+        {"x": quarter_name(r["period_start"]), "series": "NPS", "value": r["nps"]}
+        for r in frame.iter_rows(named=True)
+    ]
+    band = [
+        {"x": quarter_name(r["period_start"]), "low": r["nps_ci_low"], "high": r["nps_ci_high"]}
+        for r in frame.iter_rows(named=True)
+    ]
+    not_reportable = [
+        quarter_name(r["period_start"]) for r in frame.iter_rows(named=True) if r["nps"] is None
+    ]
+    chart = lines(
         "nps_trend",
         "NPS by quarter with its 95% interval (n/r: not reportable, too few responses)",
-        labels,
-        [Series("NPS", [None if v is None else float(v) for v in frame["nps"]])],
-        fmt=lambda v: f"{v:.0f}",
+        rows,
+        order,
+        [("NPS", "#1f4e99")],
+        "score",
+        targets=[Target(target, f"target {target:g}")] if target is not None else [],
         band=band,
-        reference=50.0,
-        not_reportable=[v is None for v in frame["nps"]],
+        not_reportable=not_reportable,
     )
-    columns = [("nps", "score")]
-    columns += [(c, "score") for c in (low_col, high_col) if c]
-    columns += [(n_col, "count")] if n_col else []
-    rows = []
+    responses = [r for r in frame["responses"].to_list() if r is not None]
+    table_rows = []
     for r in frame.iter_rows(named=True):
-        key = str(r[period_col])
-        note = escape(r[reason_col]) if reason_col and r[reason_col] else ""
-        if r["nps"] is None:
-            note = "not reportable" + (f": {note}" if note else "")
-        cells = "".join(metric_cell(f"nps_summary.{c}", key, r[c], unit) for c, unit in columns)
-        rows.append(
-            f'<tr><td class="text">{escape(key)}</td>{cells}<td class="text">{note}</td></tr>'
+        key = r["period_start"].isoformat()
+        note = "" if r["nps"] is not None else "not reportable: " + reason_text(r["reason"] or "")
+        table_rows.append(
+            (
+                quarter_name(r["period_start"]),
+                cell("nps_summary.nps", key, r["nps"], "score"),
+                cell("nps_summary.nps_ci_low", key, r["nps_ci_low"], "score"),
+                cell("nps_summary.nps_ci_high", key, r["nps_ci_high"], "score"),
+                cell("nps_summary.responses", key, r["responses"], "count"),
+                note.rstrip(": "),
+            )
         )
-    table = (
-        "<table><tr><th class='text'>quarter</th>"
-        + "".join(f"<th>{escape(c)}</th>" for c, _ in columns)
-        + "<th class='text'>note</th></tr>"
-        + "".join(rows)
-        + "</table>"
+    n_text = (
+        f"n = {min(responses):,}–{max(responses):,} responses a quarter"
+        if responses
+        else "no responses"
     )
-    return (
-        head
-        + '<p class="period">Quarters, all segments. A quarter with too few responses has no NPS: '
-        "it is marked not reportable and left out of the line.</p>"
-        + chart
-        + table
-        + definitions_list(registry, ["nps_summary.nps"])
+    return Section(
+        "nps",
+        "Net Promoter Score",
+        intro=(
+            "Calendar quarters, every segment together. NPS is a sample of the customers who "
+            "answered: the shaded band is its 95% interval. A quarter with too few responses has "
+            "no NPS: it is marked n/r (not reportable) and left out of the line.",
+        ),
+        figures=(
+            Figure(
+                "NPS by quarter, with its 95% interval",
+                chart,
+                f"{n_text}; {len(not_reportable)} quarter(s) not reportable.",
+            ),
+        ),
+        tables=(
+            Table(
+                "nps-numbers",
+                ("Quarter", "NPS", "95% interval, low", "95% interval, high", "Responses", "Note"),
+                tuple(table_rows),
+                caption="the numbers",
+                collapsed=True,
+            ),
+        ),
+        definitions=("nps_summary.nps",),
     )

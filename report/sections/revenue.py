@@ -6,163 +6,255 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from report.charts import Series, heatmap, line_chart, stacked_bar_chart
-from report.elements import absent_note, data_table, definitions_list, metric_cell, month_label
+from report.charts import Target, heatmap, lines, stacked_bars
+from report.elements import Figure, Section, Table, absent_section, cell
+from report.formats import month_name, percent
+from report.sections.common import axis_month, currency_of, numbers_table
 
 MOVEMENTS = (
-    ("new_mrr", "new", "#2ca02c", 1),
-    ("reactivation_mrr", "reactivation", "#17becf", 1),
-    ("expansion_mrr", "expansion", "#1f77b4", 1),
-    ("contraction_mrr", "contraction", "#ff7f0e", -1),
-    ("churned_mrr", "churned", "#d62728", -1),
+    ("new_mrr", "New", "#2ca02c", 1),
+    ("reactivation_mrr", "Reactivation", "#17becf", 1),
+    ("expansion_mrr", "Expansion", "#1f77b4", 1),
+    ("contraction_mrr", "Contraction", "#ff7f0e", -1),
+    ("churned_mrr", "Churned", "#d62728", -1),
 )
 
 
-def movements_section(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame | None) -> str:
-    """MRR movements by calendar month: a stacked bar chart and the numbers."""
-    head = "<h2 id='mrr-movements'>MRR movements by month</h2>"
+def _months(frame: pl.DataFrame) -> str:
+    """The months a frame covers, in words."""
+    if frame.is_empty():
+        return "no month"
+    return f"{month_name(frame['month'].min())} to {month_name(frame['month'].max())}"
+
+
+def movements_section(tables: Mapping[str, pl.DataFrame]) -> Section:
+    """MRR movements by calendar month: a stacked bar chart (decreases below zero) and the numbers."""
     frame = tables.get("marts.mrr_movements_monthly")
     if frame is None:
-        return head + absent_note("marts.mrr_movements_monthly", "MRR movements")
+        return absent_section(
+            "mrr-movements", "MRR movements", "marts.mrr_movements_monthly", "MRR movements"
+        )
     frame = frame.sort("month")
-    labels = [month_label(m) for m in frame["month"]]
-    series = [
-        Series(label, [None if v is None else sign * float(v) for v in frame[col]], color)
-        for col, label, color, sign in MOVEMENTS
+    currency = currency_of(frame) or "USD"
+    order = [axis_month(m) for m in frame["month"]]
+    rows = [
+        {"x": axis_month(r["month"]), "series": label, "value": sign * float(r[col])}
+        for r in frame.iter_rows(named=True)
+        for col, label, _, sign in MOVEMENTS
+        if r[col] is not None
     ]
-    period = f"{frame['month'].min()} … {frame['month'].max()}" if frame.height else "no month"
-    chart = stacked_bar_chart(
+    chart = stacked_bars(
         "mrr_movements",
-        "MRR movements by calendar month (decreases drawn below zero)",
-        labels,
-        series,
+        "MRR movements by calendar month; decreases drawn below zero",
+        rows,
+        order,
+        [(label, color) for _, label, color, _ in MOVEMENTS],
+        "money",
+        currency,
     )
-    table = data_table(
-        "mrr_movements_monthly",
-        frame,
-        "month",
-        [(c, "money") for c in ("mrr_start", *(m[0] for m in MOVEMENTS), "net_new_mrr", "mrr_end")],
-        "the numbers",
+    columns = [(c, "money") for c in ("mrr_start", *(m[0] for m in MOVEMENTS))]
+    columns += [("net_new_mrr", "money"), ("mrr_end", "money")]
+    return Section(
+        "mrr-movements",
+        "MRR movements by month",
+        intro=(
+            f"Calendar months {_months(frame)}; the last month is valued at the as-of date. "
+            f"Amounts in {currency}. Every paying customer is counted: no interval, nothing sampled.",
+        ),
+        figures=(
+            Figure(
+                "Where MRR came from and went, month by month",
+                chart,
+                "Increases above zero (new, reactivation, expansion), decreases below "
+                f"(contraction, churned); {frame.height} months.",
+            ),
+        ),
+        tables=(
+            numbers_table(
+                "mrr-movements-numbers",
+                "mrr_movements_monthly",
+                frame,
+                "month",
+                columns,
+                currency,
+            ),
+        ),
+        definitions=(*(f"mrr_movements_monthly.{c}" for c, *_ in MOVEMENTS),)
+        + ("mrr_movements_monthly.mrr_end",),
     )
-    names = [f"mrr_movements_monthly.{c}" for c, *_ in MOVEMENTS] + [
-        "mrr_movements_monthly.mrr_end"
+
+
+def _rate_rows(frame: pl.DataFrame, columns: tuple[tuple[str, str], ...]) -> list[dict]:
+    return [
+        {"x": axis_month(r["month"]), "series": label, "value": r[c]}
+        for r in frame.iter_rows(named=True)
+        for c, label in columns
     ]
-    return (
-        head
-        + f'<p class="period">Period: calendar months {period}; the last month is valued at the as-of '
-        "date. Amounts in the reporting currency.</p>"
-        + chart
-        + table
-        + definitions_list(registry, names)
-    )
 
 
-def retention_section(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame | None) -> str:
+def retention_section(
+    tables: Mapping[str, pl.DataFrame], targets: Mapping[str, float] | None = None
+) -> Section:
     """Trailing-12-month and monthly NRR and GRR: two line charts and the numbers."""
-    head = "<h2 id='retention'>Net and gross revenue retention</h2>"
     frame = tables.get("marts.revenue_retention_monthly")
     if frame is None:
-        return head + absent_note("marts.revenue_retention_monthly", "Revenue retention")
+        return absent_section(
+            "retention", "Revenue retention", "marts.revenue_retention_monthly", "revenue retention"
+        )
     frame = frame.sort("month")
-    labels = [month_label(m) for m in frame["month"]]
-
-    def values(col: str) -> list[float | None]:
-        return [None if v is None else float(v) for v in frame[col]]
-
-    chart_12m = line_chart(
+    order = [axis_month(m) for m in frame["month"]]
+    colors = [("NRR", "#1f4e99"), ("GRR", "#e377c2")]
+    twelve = (("nrr_12m", "NRR"), ("grr_12m", "GRR"))
+    missing = [axis_month(r["month"]) for r in frame.iter_rows(named=True) if r["nrr_12m"] is None]
+    chart_12m = lines(
         "retention_12m",
         "Trailing-12-month NRR and GRR by month",
-        labels,
-        [Series("NRR 12m", values("nrr_12m")), Series("GRR 12m", values("grr_12m"))],
-        fmt=lambda v: f"{v:.0%}",
+        _rate_rows(frame, twelve),
+        order,
+        colors,
+        "fraction",
+        targets=[Target(v, f"{k} target") for k, v in (targets or {}).items()],
+        not_reportable=missing,
     )
-    chart_1m = line_chart(
+    chart_1m = lines(
         "retention_1m",
-        "Monthly NRR and GRR",
-        labels,
-        [Series("NRR 1m", values("nrr_1m")), Series("GRR 1m", values("grr_1m"))],
-        fmt=lambda v: f"{v:.1%}",
+        "NRR and GRR of each single month",
+        _rate_rows(frame, (("nrr_1m", "NRR"), ("grr_1m", "GRR"))),
+        order,
+        colors,
+        "fraction",
     )
-    missing = frame.filter(pl.col("nrr_12m").is_null()).height
-    table = data_table(
-        "revenue_retention_monthly",
-        frame,
-        "month",
-        [
-            ("nrr_12m", "fraction"),
-            ("grr_12m", "fraction"),
-            ("nrr_12m_denominator", "money"),
-            ("cohort_logos_12m", "count"),
-            ("nrr_1m", "fraction"),
-            ("grr_1m", "fraction"),
-            ("mrr_start", "money"),
-        ],
-        "the numbers",
+    logos = frame.filter(pl.col("nrr_12m").is_not_null())["cohort_logos_12m"].drop_nulls()
+    n_text = (
+        f"n = {int(logos.min()):,}–{int(logos.max()):,} customers paying 12 months earlier"
+        if logos.len()
+        else "no month is reportable yet"
     )
-    return (
-        head
-        + f'<p class="period">Period: calendar months {frame["month"].min()} … {frame["month"].max()}. '
-        f"The 12-month rates need a month twelve months earlier with paying customers: {missing} "
-        "month(s) have none and are left out of the line (not reportable), not drawn as zero.</p>"
-        + chart_12m
-        + chart_1m
-        + table
-        + definitions_list(
-            registry,
-            [
-                "revenue_retention_monthly.nrr_12m",
-                "revenue_retention_monthly.grr_12m",
-                "revenue_retention_monthly.nrr_1m",
-                "revenue_retention_monthly.grr_1m",
-            ],
-        )
+    columns = (
+        ("nrr_12m", "fraction"),
+        ("grr_12m", "fraction"),
+        ("nrr_12m_denominator", "money"),
+        ("cohort_logos_12m", "count"),
+        ("nrr_1m", "fraction"),
+        ("grr_1m", "fraction"),
+        ("mrr_start", "money"),
+    )
+    return Section(
+        "retention",
+        "Net and gross revenue retention",
+        intro=(
+            f"Calendar months {_months(frame)}. The 12-month rates compare each month's MRR "
+            "with the MRR of the customers paying twelve months earlier; "
+            f"{len(missing)} month(s) have no such customers: marked n/r (not reportable) and "
+            "left out of the line, not drawn as zero.",
+        ),
+        figures=(
+            Figure(
+                "Revenue retention over the trailing 12 months",
+                chart_12m,
+                f"{n_text}; every customer is counted, so no interval.",
+            ),
+            Figure(
+                "Revenue retention of each single month",
+                chart_1m,
+                "MRR kept from the customers paying at the start of the month; every customer "
+                "counted, no interval.",
+            ),
+        ),
+        tables=(
+            numbers_table(
+                "retention-numbers",
+                "revenue_retention_monthly",
+                frame,
+                "month",
+                columns,
+                currency_of(frame) or "USD",
+            ),
+        ),
+        definitions=tuple(f"revenue_retention_monthly.{c}" for c, _ in columns[:2] + columns[4:6]),
     )
 
 
-def cohorts_section(tables: Mapping[str, pl.DataFrame], registry: pl.DataFrame | None) -> str:
-    """Revenue retention by cohort and month since the first paid month: a heatmap."""
-    head = "<h2 id='cohorts'>Revenue cohorts</h2>"
+def cohorts_section(tables: Mapping[str, pl.DataFrame]) -> Section:
+    """Revenue retention by cohort and month since the first paid month: a heat map with sizes."""
     frame = tables.get("marts.revenue_cohorts")
     if frame is None:
-        return head + absent_note("marts.revenue_cohorts", "Revenue cohorts")
+        return absent_section("cohorts", "Revenue cohorts", "marts.revenue_cohorts", "cohorts")
     cohorts = sorted(frame["cohort_month"].unique().to_list())
     offsets = sorted(frame["months_since_start"].unique().to_list())
+    sizes = {
+        r["cohort_month"]: r["cohort_size"]
+        for r in frame.filter(pl.col("months_since_start") == 0).iter_rows(named=True)
+    }
+
+    def row_label(c: object) -> str:
+        size = sizes.get(c)
+        return f"{month_name(c, short=True)} (n = {'—' if size is None else f'{size:,}'})"  # type: ignore[arg-type]
+
+    cells = [
+        {
+            "row": row_label(r["cohort_month"]),
+            "column": str(r["months_since_start"]),
+            "value": None if r["revenue_retention"] is None else float(r["revenue_retention"]),
+        }
+        for r in frame.iter_rows(named=True)
+    ]
+    peak = max((c["value"] for c in cells if c["value"] is not None), default=1.0)
+    chart = heatmap(
+        "revenue_cohorts",
+        "Revenue retention by cohort (rows: first paid month; columns: months since)",
+        cells,
+        [row_label(c) for c in cohorts],
+        [str(k) for k in offsets],
+        high=max(peak, 1.0),
+        column_title="Months since the first paid month",
+    )
     lookup = {
         (r["cohort_month"], r["months_since_start"]): r["revenue_retention"]
         for r in frame.iter_rows(named=True)
     }
-    cells = [
-        [None if lookup.get((c, k)) is None else float(lookup[(c, k)]) for k in offsets]
-        for c in cohorts
-    ]
-    peak = max((v for row in cells for v in row if v is not None), default=1.0)
-    chart = heatmap(
-        "revenue_cohorts",
-        "Revenue retention by cohort (rows: first paid month; columns: months since)",
-        [month_label(c) for c in cohorts],
-        [str(k) for k in offsets],
-        cells,
-        high=max(peak, 1.0),
-    )
-    body = []
-    for c, row in zip(cohorts, cells, strict=True):
-        tds = "".join(
-            metric_cell("revenue_cohorts.revenue_retention", f"{c.isoformat()}|{k}", v, "fraction")
-            for k, v in zip(offsets, row, strict=True)
+    rows = tuple(
+        (
+            row_label(c),
+            *(
+                cell(
+                    "revenue_cohorts.revenue_retention",
+                    f"{c.isoformat()}|{k}",
+                    lookup.get((c, k)),
+                    "fraction",
+                    # Whole percents: two dozen months side by side must fit the page.
+                    text=percent(lookup[(c, k)], 0) if lookup.get((c, k)) is not None else "",
+                )
+                for k in offsets
+            ),
         )
-        body.append(f'<tr><td class="text">{c.isoformat()}</td>{tds}</tr>')
-    table = (
-        "<details><summary>the numbers</summary><table><tr><th class='text'>cohort</th>"
-        + "".join(f"<th>{k}</th>" for k in offsets)
-        + "</tr>"
-        + "".join(body)
-        + "</table></details>"
+        for c in cohorts
     )
-    return (
-        head
-        + f'<p class="period">Cohorts {cohorts[0] if cohorts else "—"} … {cohorts[-1] if cohorts else "—"}, '
-        "each followed to the as-of month.</p>"
-        + chart
-        + table
-        + definitions_list(registry, ["revenue_cohorts.revenue_retention"])
+    return Section(
+        "cohorts",
+        "Revenue cohorts",
+        intro=(
+            f"Customers grouped by their first paid month ({len(cohorts)} cohorts), each followed "
+            "to the as-of month. A cell is the cohort's MRR that month as a share of its MRR in "
+            "its first month; n is the cohort's size in customers.",
+        ),
+        figures=(
+            Figure(
+                "Share of each cohort's starting MRR kept, by months since it started",
+                chart,
+                "Each row is a cohort, labelled with its size n; every customer counted, no "
+                "interval. Grey: not reportable (a cohort below its minimum size); blank: a "
+                "month the cohort has not reached yet.",
+            ),
+        ),
+        tables=(
+            Table(
+                "cohort-numbers",
+                ("Cohort", *(str(k) for k in offsets)),
+                rows,
+                caption="the numbers",
+                collapsed=True,
+            ),
+        ),
+        definitions=("revenue_cohorts.revenue_retention", "revenue_cohorts.cohort_size"),
     )

@@ -1,7 +1,7 @@
 """int_account_daily_metrics built a range of days at a time and resumed day after day
 (macros/chunked_daily_table.sql), against tables built independently in one statement.
 
-One synthetic history (150 accounts, 14 months: more than the 400 days the model keeps, and three
+One synthetic history (50 accounts, 14 months: more than the 400 days the model keeps, and three
 daily drops after the first) is ingested once; each test copies that warehouse and runs the real dbt
 project on the copy, as of the drops' dates:
 - built in seven slices of the accounts and ranges of 40 days (windows of up to 180 days span five
@@ -30,7 +30,7 @@ from tests.raw_rows import run_dbt
 
 pytestmark = pytest.mark.slow
 
-ACCOUNTS = 150
+ACCOUNTS = 50
 END = dt.date(2026, 11, 20)
 MODEL = "intermediate.int_account_daily_metrics"
 SELECT = ["run", "--select", "+int_account_daily_metrics"]

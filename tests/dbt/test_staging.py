@@ -454,6 +454,7 @@ CURRENT_STATE_MODELS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "stg_app_db__nps_responses": ("app_db__nps_responses", ("response_id",), "drop_deleted"),
     "stg_app_db__cs_activities": ("app_db__cs_activities", ("activity_id",), "drop_deleted"),
     "stg_app_db__csms": ("app_db__csms", ("csm_id",), "drop_deleted"),
+    "stg_app_db__cs_tasks": ("app_db__cs_tasks", ("task_id",), "drop_deleted"),
     "stg_ticketing__tickets": ("ticketing__tickets", ("id",), "keep"),
     "stg_ticketing__satisfaction_ratings": ("ticketing__satisfaction_ratings", ("id",), "keep"),
     "stg_ticketing__organizations": ("ticketing__organizations", ("id",), "keep"),

@@ -4,37 +4,29 @@
 the first drop), run once by `csw run` for the revenue tests (test_revenue.py and
 test_revenue_defects.py, which breaks copies of it).
 
-`daily_operation`: one small synthetic history, run the way daily operation runs it, shared by the
-end-to-end tests of daily operation and the KPI scorecard.
+`health_run`: 300 accounts over 14 months (seed 7) as a full drop and one daily drop, published by
+`csw run` as of the first and then of the next day, for the health and NPS tests.
 
-The generator writes a full first drop and three daily incremental drops (d1 … d4). The session
-backfills d1 … d2 as one run, then lets the daily schedule drive d3 and d4: its tick at 06:00 UTC on
-the next day names the partition, and `csw_daily` is executed in process for it. Finally d4 is run a
-second time, for the idempotence test, with the published marts' content hashed before and after.
+The daily-operation history (`daily_operation`) is in tests/warehouses.py: the report reads it too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import duckdb
+import polars as pl
 import pytest
-
-from orchestration.definitions import DAILY_JOB_NAME, build_definitions
-from orchestration.runner import run_daily_job
-from orchestration.schedules import SCHEDULE_NAME
-from orchestration.settings import Settings, export_dbt_environment
-from synthetic.generator import generate_drops
 
 END = dt.date(2026, 11, 20)
 ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("stripe", "app_db", "ticketing", "fx_rates")
 
 
 def csw(*args: str, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
@@ -82,110 +74,78 @@ def revenue_history(revenue_run: CliRun) -> tuple[Path, Path]:
     return revenue_run.extracts, revenue_run.warehouse
 
 
-# Run metadata: which run wrote a row and when. Everything else is content and must not change.
-RUN_METADATA_COLUMNS = {"run_id", "published_at", "checked_at", "loaded_at", "ingested_at"}
-
-
 @dataclass(frozen=True)
-class DailyOperation:
-    settings: Settings
-    drop_dates: list[dt.date]
-    scheduled_partitions: list[str]
-    scheduled_results: list[dg.ExecuteInProcessResult]
-    hashes_first: dict[str, str]
-    hashes_rerun: dict[str, str]
-    rerun_success: bool
+class HealthRun:
+    """The health history: its extracts, its warehouse (published as of `next_day`), and what the
+    first publication (as of `first_as_of`) held."""
+
+    extracts: Path
+    warehouse: Path
+    first_build: Path
+    ground_truth: Path
+    first_as_of: dt.date
+    next_day: dt.date
+    scores_first: pl.DataFrame
+    scores_next: pl.DataFrame
+    calibration: pl.DataFrame
 
 
-def published_mart_hashes(published_db: Path) -> dict[str, str]:
-    """sha256 of every published mart's rows, ordered, leaving out run-metadata columns."""
-    con = duckdb.connect(str(published_db), read_only=True)
+def _published(warehouse: Path, query: str) -> pl.DataFrame:
+    con = duckdb.connect(str(warehouse / "published" / "analytics.duckdb"), read_only=True)
     try:
-        tables = [
-            name
-            for (name,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' "
-                "order by table_name"
-            ).fetchall()
-        ]
-        hashes = {}
-        for table in tables:
-            columns = [
-                name
-                for (name,) in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-                if name not in RUN_METADATA_COLUMNS
-            ]
-            select = ", ".join(f'"{c}"' for c in columns)
-            rows = con.execute(f'select {select} from marts."{table}" order by all').fetchall()
-            digest = hashlib.sha256()
-            for row in rows:
-                digest.update(repr(row).encode())
-            hashes[table] = f"{len(rows)}:{digest.hexdigest()}"
-        return hashes
+        return pl.from_arrow(con.sql(query).to_arrow_table())
     finally:
         con.close()
 
 
-def run_scheduled_day(
-    settings: Settings, tick: dt.datetime, instance: dg.DagsterInstance
-) -> tuple[str, dg.ExecuteInProcessResult]:
-    """Evaluate the daily schedule at `tick` and execute csw_daily for the partition it requests."""
-    # This test process is the edge here: the job's dbt steps open the database it names.
-    export_dbt_environment(settings)
-    defs = build_definitions(settings)
-    schedule = defs.resolve_schedule_def(SCHEDULE_NAME)
-    data = schedule.evaluate_tick(
-        dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=tick,
-            repository_def=defs.get_repository_def(),
-        )
-    )
-    (request,) = data.run_requests
-    job = defs.resolve_job_def(DAILY_JOB_NAME)
-    result = job.execute_in_process(
-        partition_key=request.partition_key, instance=instance, raise_on_error=False
-    )
-    return request.partition_key, result
-
-
 @pytest.fixture(scope="session")
-def daily_operation(tmp_path_factory: pytest.TempPathFactory) -> DailyOperation:
-    root = tmp_path_factory.mktemp("operations")
-    summary = generate_drops(
-        root / "extracts", accounts=200, months=14, seed=5, end_date=END, incremental_days=3
+def health_run(tmp_path_factory: pytest.TempPathFactory) -> HealthRun:
+    """300 accounts × 14 months (seed 7): the full drop published, then its next daily drop."""
+    root = tmp_path_factory.mktemp("health_synthetic")
+    extracts, held, warehouse = root / "extracts", root / "held", root / "warehouse"
+    generated = csw(
+        "generate", "--accounts", "300", "--months", "14", "--seed", "7",
+        "--incremental-days", "1", "--out", str(extracts),
+    )  # fmt: skip
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    drops = sorted(
+        dt.date.fromisoformat(p.name) for p in (extracts / "app_db").iterdir() if p.is_dir()
     )
-    dates = list(summary.drop_dates)
-    assert len(dates) == 4, dates
-    settings = Settings(
-        extracts_dir=summary.out_dir, warehouse_dir=root / "warehouse", partitions_start=dates[0]
-    )
-    backfill = run_daily_job(settings, dates[0], dates[1], progress=lambda _m: None)
-    assert backfill.published, backfill.reason
+    assert len(drops) == 2, drops
+    first_as_of, next_day = drops
+    for source in SOURCES:
+        day_dir = extracts / source / next_day.isoformat()
+        if day_dir.exists():
+            (held / source).mkdir(parents=True)
+            shutil.move(str(day_dir), str(held / source / next_day.isoformat()))
 
-    dagster_home = root / "dagster_home"
-    dagster_home.mkdir()
-    instance = dg.DagsterInstance.local_temp(str(dagster_home))
-    partitions, results = [], []
-    for day in dates[2:]:
-        tick = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(6), tzinfo=dt.UTC)
-        partition, result = run_scheduled_day(settings, tick, instance)
-        partitions.append(partition)
-        results.append(result)
+    first = csw("run", "--extracts", str(extracts), "--warehouse", str(warehouse))
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    scores_first = _published(warehouse, "select * from marts.health_scores_daily")
+    first_build = root / "first_build.duckdb"
+    shutil.copy(warehouse / "build" / "warehouse.duckdb", first_build)
+    calibration = _published(warehouse, "select * from audit.health_calibration")
 
-    first = published_mart_hashes(settings.published_db)
-    rerun = run_daily_job(settings, dates[-1], dates[-1], progress=lambda _m: None)
-    second = published_mart_hashes(settings.published_db)
-    return DailyOperation(
-        settings=settings,
-        drop_dates=dates,
-        scheduled_partitions=partitions,
-        scheduled_results=results,
-        hashes_first=first,
-        hashes_rerun=second,
-        rerun_success=rerun.published,
+    for source in SOURCES:
+        if (held / source).exists():
+            shutil.move(
+                str(held / source / next_day.isoformat()),
+                str(extracts / source / next_day.isoformat()),
+            )
+    second = csw(
+        "run", "--extracts", str(extracts), "--warehouse", str(warehouse),
+        "--date", next_day.isoformat(),
+    )  # fmt: skip
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
+    scores_next = _published(warehouse, "select * from marts.health_scores_daily")
+    return HealthRun(
+        extracts=extracts,
+        warehouse=warehouse,
+        first_build=first_build,
+        ground_truth=Path(f"{extracts}_ground_truth"),
+        first_as_of=first_as_of,
+        next_day=next_day,
+        scores_first=scores_first,
+        scores_next=scores_next,
+        calibration=calibration,
     )

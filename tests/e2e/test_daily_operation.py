@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from orchestration.publish import PUBLISH_KEY
-from tests.e2e.conftest import DailyOperation
+from tests.warehouses import DailyOperation
 
 pytestmark = pytest.mark.slow
 

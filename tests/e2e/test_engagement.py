@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -17,6 +16,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+
+from tests.warehouses import DailyOperation
 
 pytestmark = pytest.mark.slow
 
@@ -33,24 +34,12 @@ PROGRAMS = {
 KNOWN_PROGRAM_IDS = {"self-serve-v1", "mid-market-v1"}
 
 
-def _csw(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CSW, *args], capture_output=True, text=True, timeout=1500, cwd=ROOT)
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("engagement_synthetic")
-    extracts = root / "extracts"
-    generated = _csw(
-        "generate", "--accounts", "150", "--months", "8", "--seed", "23",
-        "--incremental-days", "3", "--out", str(extracts),
-    )  # fmt: skip
-    assert generated.returncode == 0, generated.stderr[-3000:]
-    result = _csw("run", "--extracts", str(extracts), "--warehouse", str(root / "warehouse"))
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    as_of = max(dt.date.fromisoformat(p.name) for p in (extracts / "app_db").iterdir())
-    con = duckdb.connect(str(root / "warehouse" / "published" / "analytics.duckdb"), read_only=True)
-    yield extracts, as_of, con
+def run(daily_operation: DailyOperation):
+    """The daily-operation history (tests/warehouses.py): its extracts, as-of date and published file."""
+    settings = daily_operation.settings
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    yield settings.extracts_dir, daily_operation.drop_dates[-1], con
     con.close()
 
 

@@ -1,7 +1,7 @@
 """Customer health end to end on generated drops, through the real `csw run` (ingest, dbt, the
 transform assets, dbt after them, the gate, publish), read from the published file.
 
-One shared history per module: `csw generate --accounts 300 --months 14 --seed 7
+One shared history per session (`health_run` in tests/e2e/conftest.py, read by the NPS tests too): `csw generate --accounts 300 --months 14 --seed 7
 --incremental-days 1` writes a full first drop and one daily drop; the daily drop is held back, the
 history is run and published, then the held drop is copied in and `csw run --date <that day>` runs
 the next day as the daily operation does.
@@ -16,98 +16,24 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
+from tests.e2e.conftest import HealthRun
+
 pytestmark = pytest.mark.slow
 
-CSW = [sys.executable, "-m", "orchestration.cli"]
-ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("stripe", "app_db", "ticketing", "fx_rates")
 GRADES = ("A", "B", "C", "D", "F")
 #: A grade enters the monotonicity check with at least this many account-dates in the pooled row.
 MIN_GRADE_ACCOUNTS = 30
 
 
-@dataclass(frozen=True)
-class HealthRun:
-    extracts: Path
-    first_build: Path
-    ground_truth: Path
-    first_as_of: dt.date
-    next_day: dt.date
-    scores_first: pl.DataFrame
-    scores_next: pl.DataFrame
-    calibration: pl.DataFrame
-
-
-def _csw(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CSW, *args], capture_output=True, text=True, timeout=1800, cwd=ROOT)
-
-
-def _published(warehouse: Path, query: str) -> pl.DataFrame:
-    con = duckdb.connect(str(warehouse / "published" / "analytics.duckdb"), read_only=True)
-    try:
-        return pl.from_arrow(con.sql(query).to_arrow_table())
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> HealthRun:
-    root = tmp_path_factory.mktemp("health_synthetic")
-    extracts, held, warehouse = root / "extracts", root / "held", root / "warehouse"
-    generated = _csw(
-        "generate", "--accounts", "300", "--months", "14", "--seed", "7",
-        "--incremental-days", "1", "--out", str(extracts),
-    )  # fmt: skip
-    assert generated.returncode == 0, generated.stderr[-3000:]
-    drops = sorted(
-        dt.date.fromisoformat(p.name) for p in (extracts / "app_db").iterdir() if p.is_dir()
-    )
-    assert len(drops) == 2, drops
-    first_as_of, next_day = drops
-    for source in SOURCES:
-        day_dir = extracts / source / next_day.isoformat()
-        if day_dir.exists():
-            (held / source).mkdir(parents=True)
-            shutil.move(str(day_dir), str(held / source / next_day.isoformat()))
-
-    first = _csw("run", "--extracts", str(extracts), "--warehouse", str(warehouse))
-    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
-    scores_first = _published(warehouse, "select * from marts.health_scores_daily")
-    first_build = root / "first_build.duckdb"
-    shutil.copy(warehouse / "build" / "warehouse.duckdb", first_build)
-    calibration = _published(warehouse, "select * from audit.health_calibration")
-
-    for source in SOURCES:
-        if (held / source).exists():
-            shutil.move(
-                str(held / source / next_day.isoformat()),
-                str(extracts / source / next_day.isoformat()),
-            )
-    second = _csw(
-        "run", "--extracts", str(extracts), "--warehouse", str(warehouse),
-        "--date", next_day.isoformat(),
-    )  # fmt: skip
-    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
-    scores_next = _published(warehouse, "select * from marts.health_scores_daily")
-    return HealthRun(
-        extracts=extracts,
-        first_build=first_build,
-        ground_truth=Path(f"{extracts}_ground_truth"),
-        first_as_of=first_as_of,
-        next_day=next_day,
-        scores_first=scores_first,
-        scores_next=scores_next,
-        calibration=calibration,
-    )
+def run(health_run: HealthRun) -> HealthRun:
+    return health_run
 
 
 def test_published_scores_cover_the_as_of_date(run: HealthRun) -> None:

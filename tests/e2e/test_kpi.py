@@ -10,7 +10,7 @@ import statistics
 import duckdb
 import pytest
 
-from tests.e2e.conftest import DailyOperation
+from tests.warehouses import DailyOperation
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +21,7 @@ TARGETS = {
     "time_to_first_value_median": ("<", 7.0),
     "onboarding_completion": (">", 0.80),
     "portfolio_mean_health_score": (">", 65.0),
+    "playbook_completion": (">", 0.80),
 }
 
 
@@ -83,6 +84,20 @@ def _expected(con: duckdb.DuckDBPyConnection, kpi: str, start: dt.date, end: dt.
             ).fetchall()
         ]
         return (sum(scores) / len(scores) if scores else None, len(scores), None, None)
+    if kpi == "playbook_completion":
+        # every CSM's save-playbook actions due in the period's months; 20 at least (§16 KPI)
+        done, due = (
+            int(c or 0)
+            for c in con.execute(
+                "select sum(actions_done_by_due), sum(actions_due) "
+                "from marts.playbook_completion_monthly where scope = 'all' and month between ? and ?",
+                [start, end],
+            ).fetchall()[0]
+        )
+        if due < 20:
+            return (None, due, None, None)
+        low, high = _wilson(done, due)
+        return (done / due, due, low, high)
     onboarding = con.execute(
         "select window_end, completed_in_window, first_value_on, time_to_first_value_days "
         "from marts.onboarding_progress "

@@ -20,6 +20,7 @@ import polars as pl
 import pytest
 
 from orchestration.gate.publication_evidence import email_hits
+from tests.e2e.conftest import HealthRun
 from transforms.gate.nps_rules import nps_formula
 
 pytestmark = pytest.mark.slow
@@ -40,17 +41,12 @@ def _csw(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, duckdb.DuckDBPyConnection]:
-    root = tmp_path_factory.mktemp("nps_synthetic")
-    extracts = root / "extracts"
-    generated = _csw(
-        "generate", "--accounts", "300", "--months", "14", "--seed", "7", "--out", str(extracts)
-    )
-    assert generated.returncode == 0, generated.stderr[-3000:]
-    result = _csw("run", "--extracts", str(extracts), "--warehouse", str(root / "warehouse"))
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    con = duckdb.connect(str(root / "warehouse" / "published" / "analytics.duckdb"), read_only=True)
-    yield extracts, con
+def run(health_run: HealthRun) -> tuple[Path, duckdb.DuckDBPyConnection]:
+    """The health tests' history (300 accounts × 14 months, seed 7, a full and a daily drop),
+    published as of its last drop: its extracts and a read-only connection to the published file."""
+    published = health_run.warehouse / "published" / "analytics.duckdb"
+    con = duckdb.connect(str(published), read_only=True)
+    yield health_run.extracts, con
     con.close()
 
 

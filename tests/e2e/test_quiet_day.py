@@ -108,8 +108,11 @@ def quiet_day(tmp_path_factory: pytest.TempPathFactory) -> QuietDay:
         runs[name] = Settings(
             extracts_dir=extracts, warehouse_dir=root / name / "warehouse", partitions_start=first
         )
-        assert cmd_run(runs[name], first, END) == 0
     attacked, control = runs["attacked"], runs["control"]
+    # Both histories are the same up to END: one backfill, copied (the marts compared at the end
+    # hold no path of the extracts).
+    assert cmd_run(attacked, first, END) == 0
+    shutil.copytree(attacked.warehouse_dir, control.warehouse_dir)
     for source in SOURCES:
         write_empty_drop(
             attacked.extracts_dir, source, attacked.extracts_dir / source / END.isoformat(), QUIET

@@ -30,7 +30,7 @@ EXPECTED_FILES = {
     "stripe": {"customers.jsonl", "subscriptions.jsonl", "invoices.jsonl", "charges.jsonl", "refunds.jsonl"},
     "app_db": {
         "accounts.csv", "users.csv", "events.parquet", "onboarding_steps.csv",
-        "nps_survey_sends.csv", "nps_responses.csv", "cs_activities.csv", "csms.csv",
+        "nps_survey_sends.csv", "nps_responses.csv", "cs_activities.csv", "csms.csv", "cs_tasks.csv",
     },
     "ticketing": {"tickets.jsonl", "satisfaction_ratings.jsonl", "organizations.jsonl"},
     "fx_rates": {"fx_rates.csv"},
@@ -149,6 +149,8 @@ def _csv_violation(table: str, row: dict[str, str]) -> bool:
             "meeting_scheduled", "meeting_attended", "meeting_no_show",
             "outreach_sent", "outreach_answered", "qbr",
         }  # fmt: skip
+    if table == "cs_tasks":
+        return row["outcome"] not in {"", "done", "skipped", "no_response"}
     if table == "users":
         return bad_ts(row["created_at"])
     if table == "nps_survey_sends":

@@ -102,11 +102,11 @@ def test_first_extraction_is_a_full_drop_of_every_table(app_dsn: str, tmp_path: 
     manifest = _manifest(drop)
     assert manifest["synthetic"] is False and manifest["mode"] == "full"
     assert manifest["row_counts"] == {
-        "accounts.csv": 2, "csms.csv": 1, "cs_activities.csv": 1, "events.parquet": 4,
-        "nps_responses.csv": 1, "nps_survey_sends.csv": 1, "onboarding_steps.csv": 1,
-        "users.csv": 3,
+        "accounts.csv": 2, "csms.csv": 1, "cs_activities.csv": 1, "cs_tasks.csv": 0,
+        "events.parquet": 4, "nps_responses.csv": 1, "nps_survey_sends.csv": 1,
+        "onboarding_steps.csv": 1, "users.csv": 3,
     }  # fmt: skip
-    # cs_tasks exists but is empty: left out, since ingest does not read it yet.
+    # cs_tasks exists but is empty: written with its header, since ingest reads it (issue #24).
     assert sorted(p.name for p in drop.iterdir()) == sorted(
         [*manifest["row_counts"], "_manifest.json"]
     )

@@ -95,6 +95,55 @@ create table marts.cs_alerts as select * from (values
 ) t(episode_id, account_id, alert, severity, base_severity, opened_on, closed_on, latest_on,
     close_reason, customer_status, config_version);
 
+create table marts.risk_cases as select * from (values
+    ('acc_1:2026-11-01', 'acc_1', date '2026-11-01', date '2026-11-03', date '2026-11-17',
+     'recovered', 'failed_payment', 'failed_payment', '2026.12.1', 120.00::decimal(18,2),
+     3, 3, 2, 1, 5.5::double),
+    ('acc_2:2026-11-15', 'acc_2', date '2026-11-15', date '2026-11-19', null::date, 'open',
+     'grade_d_or_f', 'grade_d_or_f', '2026.12.1', null::decimal(18,2), 3, 0, 0, 0, null::double)
+) t(case_id, account_id, opened_on, last_trigger_on, closed_on, outcome, trigger, playbook,
+    playbook_version, mrr_at_stake, actions_expected, actions_matched, actions_done,
+    actions_done_by_due, hours_to_first_action);
+
+create table marts.risk_case_actions as select * from (values
+    ('acc_1:2026-11-01', 'acc_1', 'failed_payment', 1, 'Call', 'call', 'tsk_1', 'done', true, true),
+    ('acc_1:2026-11-01', 'acc_1', 'failed_payment', 2, 'Email', 'email', null, null, false, false)
+) t(case_id, account_id, playbook, action_order, action, channel, task_id, task_outcome, done,
+    done_by_due);
+
+create table marts.playbook_completion_monthly as select * from (values
+    (date '2026-10-01', 'all', null, 25, 20, 0.8::double, 0.6::double, 0.9::double, 'not met',
+     10, 7, 0.7::double, 0.4::double, 0.9::double, '2026.12.1'),
+    (date '2026-10-01', 'csm', 'csm_1', 3, 1, null::double, null::double, null::double,
+     'insufficient_sample', 0, 0, null::double, null::double, null::double, '2026.12.1')
+) t(month, scope, csm_id, actions_due, actions_done_by_due, completion_rate, completion_ci_low,
+    completion_ci_high, completion_status, cases_closed, cases_recovered, save_rate, save_ci_low,
+    save_ci_high, config_version);
+
+create table marts.churn_reasons_monthly as select * from (values
+    (date '2026-10-01', 'cancellation_requested', 'too_expensive', 2, 300.0::double, 0.5::double,
+     0.6::double, 4, 500.0::double, 0),
+    (date '2026-10-01', 'not given', 'not given', 2, 200.0::double, 0.5::double, 0.4::double, 4,
+     500.0::double, 0),
+    (date '2026-11-01', 'not given', 'not given', 1, null::double, 1.0::double, null::double, 1,
+     null::double, 1)
+) t(month, cancellation_reason, cancellation_feedback, logos_lost, mrr_lost, logo_share, mrr_share,
+    month_logos_churned, month_churned_mrr, customers_mrr_unknown);
+
+create table marts.csm_book_daily as select * from (values
+    (date '2026-11-20', 'csm_1', 'csm_1', 10, 9, 1, 1200.0::double, 9, 2, 300.0::double, 3, 2, 4, 1),
+    (date '2026-11-20', 'unassigned', null, 5, 5, 0, 400.0::double, 5, 0, 0.0::double, 0, 0, 0, 0)
+) t(as_of_date, csm_label, csm_id, live_accounts, paying_accounts, trialing_accounts, mrr,
+    mrr_accounts, renewals_due_90d, renewal_mrr_due_90d, open_alerts, accounts_with_open_alerts,
+    qbr_accounts, accounts_without_qbr_90d);
+
+create table marts.cs_events as select * from (values
+    ('e1', 'no_login_7_days', date '2026-11-18', 'acc_1', 'csm_1', 'day:2026-11-18', 8.0::double,
+     7.0::double, 'transforms.churn_signals_daily', date '2026-11-20'),
+    ('e2', 'grade_dropped_to_d_or_f', date '2026-11-19', 'acc_2', null, 'day:2026-11-19', null::double,
+     null::double, 'marts.health_scores_daily', date '2026-11-20')
+) t(event_id, event_type, occurred_on, account_id, csm_id, cause, observed_value, threshold,
+    source_table, as_of_date);
 create table marts.renewals as select * from (values
     ('sub_1:2026-12-01', 'acc_1', 'sub_1', 'cus_1', date '2025-12-01', date '2026-12-01', 12,
      11, 'within_30_days', 100.00, 1200.00, null::decimal(18,2), null::decimal(18,2), null,

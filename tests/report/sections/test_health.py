@@ -6,6 +6,7 @@ import datetime as dt
 
 import polars as pl
 
+from report.page import render_section
 from report.sections.health import at_risk_section, health_section
 
 DAY = dt.date(2026, 11, 20)
@@ -45,16 +46,17 @@ def _tables() -> dict[str, pl.DataFrame]:
 
 
 def test_accounts_at_risk_count_live_accounts_with_the_mrr_at_stake() -> None:
-    section = at_risk_section(_tables(), None)
+    section = render_section(at_risk_section(_tables()))
     # live_d (grade D), live_a (cancellation request), trial_f (grade F, a trial): 3 live accounts;
     # MRR at stake 1000 + 250.50 + 0; churned_f (9,999) is not counted.
-    assert "3 live accounts at risk (1 of them trialing)" in section
-    assert 'data-value="1250.5"' in section
+    assert 'data-metric="at_risk.accounts" data-key="" data-value="3.0">3<' in section
+    assert "1 of them trialing" in section
+    assert 'data-metric="at_risk.mrr_at_stake" data-key="" data-value="1250.5">$1,250<' in section
     assert "churned_f" not in section
 
 
 def test_the_grade_distribution_leaves_out_a_terminal_row() -> None:
-    section = health_section(_tables(), None, DAY)
+    section = render_section(health_section(_tables()))
     assert "Live accounts (paying or trialing that day)" in section
     # F: trial_f only (churned_f's terminal row is not counted: it would make 2)
     assert 'data-key="2026-11-20|F" data-value="1.0"' in section

@@ -22,6 +22,9 @@ INDEPENDENT = {
     "transforms.gate.independent_billing": ROOT / "transforms/gate/independent_billing.py",
     "transforms.gate.independent_health": ROOT / "transforms/gate/independent_health.py",
     "transforms.gate.independent_status": ROOT / "transforms/gate/independent_status.py",
+    "transforms.gate.independent_playbooks": ROOT / "transforms/gate/independent_playbooks.py",
+    "transforms.gate.independent_churn_reasons": ROOT
+    / "transforms/gate/independent_churn_reasons.py",
     "transforms.gate.independent_renewals": ROOT / "transforms/gate/independent_renewals.py",
     "transforms.gate.anomalies": ROOT / "transforms/gate/anomalies.py",
     "transforms.gate.dates": ROOT / "transforms/gate/dates.py",

@@ -327,8 +327,54 @@ onboarding_observations as (
 
 ),
 
+playbook_months as (
+
+    {#- the save-playbook actions of every CSM together (metrics.md §12) -#}
+    select * from {{ ref('playbook_completion_monthly') }} where scope = 'all'
+
+),
+
+playbook_observations as (
+
+    {#- Playbook completion: the period's months' counts added up, NULL below the minimum number of
+        actions due (kpi_targets.min_sample, as config/risk_cases.yml completion.min_actions) -#}
+    select
+        targets.kpi,
+        periods.period_type,
+        periods.period_role,
+        periods.period_start,
+        periods.period_end,
+        case when coalesce(sum(playbook_months.actions_due), 0) >= targets.min_sample
+            then {{ safe_ratio('sum(playbook_months.actions_done_by_due)', 'sum(playbook_months.actions_due)') }}
+        end as value,
+        cast(coalesce(sum(playbook_months.actions_done_by_due), 0) as {{ type_double() }}) as numerator,
+        cast(coalesce(sum(playbook_months.actions_due), 0) as {{ type_double() }}) as denominator,
+        cast(coalesce(sum(playbook_months.actions_due), 0) as integer) as sample_size,
+        'save-playbook actions (cs_tasks) due in the period, every CSM' as sample_unit,
+        case when coalesce(sum(playbook_months.actions_due), 0) >= targets.min_sample
+            then {{ wilson_interval_low('sum(playbook_months.actions_done_by_due)', 'sum(playbook_months.actions_due)') }}
+        end as interval_low,
+        case when coalesce(sum(playbook_months.actions_due), 0) >= targets.min_sample
+            then {{ wilson_interval_high('sum(playbook_months.actions_done_by_due)', 'sum(playbook_months.actions_due)') }}
+        end as interval_high,
+        'Wilson 95%' as interval_method,
+        case when coalesce(sum(playbook_months.actions_due), 0) < targets.min_sample
+            then 'insufficient_sample: ' || cast(coalesce(sum(playbook_months.actions_due), 0) as {{ dbt.type_string() }})
+                || ' actions due in the period, fewer than ' || cast(targets.min_sample as {{ dbt.type_string() }})
+        end as not_reportable_reason
+    from targets
+    cross join periods
+    left join playbook_months
+        on playbook_months.month between periods.period_start and periods.period_end
+    where targets.kpi = 'playbook_completion'
+    group by targets.kpi, targets.min_sample, periods.period_type, periods.period_role, periods.period_start, periods.period_end
+
+),
+
 observations as (
 
+    select * from playbook_observations
+    union all
     select * from revenue_observations
     union all
     select * from health_observations
@@ -367,6 +413,11 @@ final as (
             when current_period.value is null
                 then coalesce(current_period.not_reportable_reason, 'no value for the period')
         end as status_reason,
+        {#- the §16 levels below the target, for the KPIs that have them (seed kpi_alert_levels) -#}
+        case
+            when current_period.value < alert_levels.critical_below then 'critical'
+            when current_period.value < alert_levels.warning_below then 'warning'
+        end as alert_level,
         current_period.numerator,
         current_period.denominator,
         current_period.sample_size,
@@ -388,6 +439,8 @@ final as (
     inner join observations as current_period
         on current_period.kpi = targets.kpi
         and current_period.period_role = 'current'
+    left join {{ ref('kpi_alert_levels') }} as alert_levels
+        on alert_levels.kpi = targets.kpi
     inner join observations as previous_period
         on previous_period.kpi = targets.kpi
         and previous_period.period_type = current_period.period_type

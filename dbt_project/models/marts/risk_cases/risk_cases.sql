@@ -1,0 +1,26 @@
+{#- One row per risk case (metrics.md §12): a live account at risk from the first day of a trigger until 14 quiet days (recovered) or churn (lost). Thin: the logic is in transforms/risk_cases.py, run by orchestration/assets/risk_cases.py, with config/risk_cases.yml. -#}
+select
+    cast(case_id as varchar) as case_id,
+    cast(account_id as varchar) as account_id,
+    cast(csm_id as varchar) as csm_id,
+    cast(opened_on as date) as opened_on,
+    cast(trigger as varchar) as trigger,
+    cast(triggers_held as varchar) as triggers_held,
+    cast(last_trigger_on as date) as last_trigger_on,
+    cast(closed_on as date) as closed_on,
+    cast(outcome as varchar) as outcome,
+    cast(playbook as varchar) as playbook,
+    cast(playbook_version as varchar) as playbook_version,
+    cast(playbook_origin as varchar) as playbook_origin,
+    cast(owner as varchar) as owner,
+    cast(playbook_timeline as varchar) as playbook_timeline,
+    cast(escalation_path as varchar) as escalation_path,
+    cast(escalated_to as varchar) as escalated_to,
+    cast(mrr_at_stake as decimal(18, 2)) as mrr_at_stake,
+    cast(actions_expected as bigint) as actions_expected,
+    cast(actions_matched as bigint) as actions_matched,
+    cast(actions_done as bigint) as actions_done,
+    cast(actions_done_by_due as bigint) as actions_done_by_due,
+    cast(first_action_at as timestamp) as first_action_at,
+    cast(hours_to_first_action as double) as hours_to_first_action
+from {{ source('transforms', 'risk_cases') }}
