@@ -22,6 +22,9 @@ TYPES = {
     "health_score_dropped_20",
     "cancellation_requested",
     "grade_dropped_to_d_or_f",
+    "renewal_in_90_days",
+    "renewal_in_60_days",
+    "renewal_in_30_days",
 }
 
 

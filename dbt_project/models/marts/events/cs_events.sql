@@ -3,8 +3,7 @@
     holds and did not hold the account's previous day or snapshot), or a single cause (a
     subscription, an NPS response). Its id hashes the type, the account and that day or cause, so
     the same episode keeps its id in every later publication: `csw notify` delivers each id once
-    per endpoint. renewal_in_90/60/30_days are not here yet: they come from marts.renewals (issue
-    #23), which this branch does not have. -#}
+    per endpoint. -#}
 {% set health_drop_points = 20 %}   {#- the trigger's name fixes it: health_score_dropped_20 -#}
 {% set usage_share = 0.8 %}         {#- usage_at_80_percent: usage_vs_limit above 80% -#}
 with
@@ -235,6 +234,38 @@ expansion_episodes as (
 
 ),
 
+-- the playbook's renewal triggers (§14): the day a renewal of marts.renewals (a term of 12 months or
+-- more) is 90, 60 and 30 days out, for an account live that day (it has a health row)
+renewal_windows as (
+
+    select 90 as days_before
+    union all select 60
+    union all select 30
+
+),
+
+renewal_episodes as (
+
+    select
+        'renewal_in_' || renewal_windows.days_before || '_days' as event_type,
+        renewals.account_id,
+        cast(renewals.term_end - renewal_windows.days_before as date) as occurred_on,
+        renewals.renewal_id as cause,
+        cast(renewal_windows.days_before as double) as observed_value,
+        '<=' as operator,
+        cast(renewal_windows.days_before as double) as threshold,
+        'term of ' || renewals.term_months || ' months ends ' || renewals.term_end
+            || coalesce(', MRR before it ' || renewals.mrr_before, '') as detail,
+        'marts.renewals' as source_table,
+        cast(null as varchar) as config_version
+    from {{ ref('int_renewals_with_outcomes') }} as renewals
+    cross join renewal_windows
+    inner join health
+        on health.account_id = renewals.account_id
+        and health.as_of_date = cast(renewals.term_end - renewal_windows.days_before as date)
+
+),
+
 subscription_events as (
 
     select
@@ -263,6 +294,7 @@ all_events as (
     union all select * from nps_events
     union all select * from onboarding_episodes
     union all select * from expansion_episodes
+    union all select * from renewal_episodes
     union all select * from subscription_events
 
 ),
