@@ -48,6 +48,9 @@ TERMS = {
     "dim_accounts.current_mrr": "Current MRR",
     "churn_reasons_monthly.mrr_lost": "MRR lost by cancellation reason",
     "csm_book_daily.renewal_mrr_due_90d": "Renewal MRR due in 90 days",
+    "renewals.mrr_at_stake": "MRR at stake in a renewal",
+    "renewal_forecast_monthly.expected_mrr_kept": "Forecast MRR kept",
+    "renewal_forecast_monthly.forecast_error": "Forecast error",
 }
 
 PERIOD_TYPES = {"month": "month", "quarter": "quarter", "trailing_12_months": "12 months"}

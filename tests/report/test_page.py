@@ -100,3 +100,65 @@ def test_the_synthetic_banner_follows_the_publication() -> None:
     assert 'id="synthetic-banner"' in build_report({}, PUBLICATION, "a.duckdb", NOW)
     real = {**PUBLICATION, "synthetic": False}
     assert 'id="synthetic-banner"' not in build_report({}, real, "a.duckdb", NOW)
+
+
+def test_renewals_due_by_window_with_the_at_risk_named_and_the_forecast_beside_its_outcome() -> (
+    None
+):
+    """Worked by hand: in 30 days, 500 (acc_a, grade D: at risk) + 300 (acc_b, safe) = 800, 500 at
+    risk; in 61 to 90 days one renewal not scored today (200), neither at risk nor safe; the passed
+    renewal is in no window."""
+    day = dt.date(2026, 11, 20)
+    renewals = pl.DataFrame(
+        {
+            "renewal_id": ["s_a:2026-12-01", "s_b:2026-12-10", "s_c:2027-02-01", "s_d:2026-10-01"],
+            "account_id": ["acc_a", "acc_b", "acc_c", "acc_d"],
+            "account_name": ["Acme", "Beta", "Core", "Delta"],
+            "csm_name": ["Ada Lovelace", None, "Ada Lovelace", None],
+            "term_end": [
+                dt.date(2026, 12, 1),
+                dt.date(2026, 12, 10),
+                dt.date(2027, 2, 1),
+                dt.date(2026, 10, 1),
+            ],
+            "renewal_window": ["within_30_days", "within_30_days", "within_90_days", "passed"],
+            "mrr_at_stake": [500.0, 300.0, 200.0, 900.0],
+            "is_at_risk": [True, False, None, True],
+            "cancel_requested": [False, False, None, True],
+            "health_grade": ["D", "B", None, "F"],
+            "open_churn_signals": [["no_login_7_days"], [], None, ["cancellation_request"]],
+        }
+    )
+    forecast = pl.DataFrame(
+        {
+            "month": [dt.date(2026, 10, 1), dt.date(2026, 12, 1)],
+            "scope": ["all", "all"],
+            "outcomes_complete": [True, False],
+            "mrr_due": [900.0, 800.0],
+            "expected_mrr_kept": [700.0, None],
+            "actual_mrr_kept": [0.0, None],
+            "forecast_error": [700.0, None],
+        }
+    )
+    tables = {"marts.renewals": renewals, "marts.renewal_forecast_monthly": forecast}
+    html = build_report(tables, PUBLICATION, "a.duckdb", NOW)
+    assert 'id="renewals"' in html and day.year == 2026
+
+    def value(metric: str, key: str) -> str:
+        found = re.search(
+            rf'data-metric="{metric}" data-key="{re.escape(key)}" data-value="([^"]*)"', html
+        )
+        assert found, (metric, key)
+        return found.group(1)
+
+    assert value("renewals.mrr_at_stake", "within_30_days") == "800.0"
+    assert value("renewals.at_risk", "within_30_days") == "1.0"
+    assert value("renewals.at_risk_mrr", "within_30_days") == "500.0"
+    assert value("renewals.not_scored", "within_90_days") == "1.0"
+    assert value("renewals.at_risk", "within_90_days") == "0.0"
+    assert value("renewals.count", "within_60_days") == "0.0"
+    # The at-risk list names the account, its CSM and why; the passed renewal is not in it.
+    assert ">Acme<" in html and "health grade D; signals: no login 7 days" in html
+    assert ">Delta<" not in html
+    assert value("renewal_forecast_monthly.forecast_error", "2026-10-01") == "700.0"
+    assert value("renewal_forecast_monthly.expected_mrr_kept", "2026-12-01") == ""
