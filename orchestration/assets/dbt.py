@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from orchestration.partitions import as_of_date
 from orchestration.resources import WarehouseResource
@@ -92,7 +98,12 @@ def _dbt_layer(
         project=dbt_project,
         select=select,
         exclude=exclude,
-        dagster_dbt_translator=WarehouseTranslator(),
+        # The tests on dbt sources (the raw tables ingest writes, the transforms' tables) are asset
+        # checks of those assets: otherwise dbt's indirect selection runs them outside Dagster's
+        # check selection and dagster-dbt logs a warning per test and run.
+        dagster_dbt_translator=WarehouseTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True)
+        ),
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="duckdb_writer",
