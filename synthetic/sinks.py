@@ -222,6 +222,18 @@ class DropWriter:
                 )
             else:
                 out.append((day, payload, flaw))
+        # A late change that lands in the same drop as a newer version of the record is not late:
+        # the loader rightly quarantines it as superseded, which the flaw log would not say. Such a
+        # change arrives on time instead (an older change arriving after a newer one stays).
+        states = [v[0] for v in versions]
+        moved = True
+        while moved:
+            moved = False
+            for i, (day, payload, flaw) in enumerate(out):
+                newer_same_drop = any(d == day for d, _, _ in out[i + 1 :])
+                if flaw is not None and flaw.startswith("b_late_update") and newer_same_drop:
+                    out[i] = (states[i], payload, versions[i][2])
+                    moved = True
         return out
 
     # -- events (Parquet) --------------------------------------------------------------------

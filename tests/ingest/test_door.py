@@ -192,12 +192,12 @@ def test_declared_files_are_accounted_for(tmp_path: Path, con) -> None:
 
 
 def test_a_declared_file_of_an_unknown_name_is_logged_with_its_count(tmp_path: Path, con) -> None:
-    write(tmp_path, "app_db", D1, "cs_tasks.csv", "task_id\nt1\nt2\n")
+    write(tmp_path, "app_db", D1, "cs_playbooks.csv", "playbook_id\np1\np2\n")
     folder = tmp_path / "app_db" / D1.isoformat()
-    (folder / "_manifest.json").write_text(json.dumps({"row_counts": {"cs_tasks.csv": 2}}))
+    (folder / "_manifest.json").write_text(json.dumps({"row_counts": {"cs_playbooks.csv": 2}}))
     ingest_source_drop(con, "app_db", tmp_path, D1, T1)
     assert con.execute(
-        "select status, manifest_rows from audit.ingest_log where file = 'cs_tasks.csv'"
+        "select status, manifest_rows from audit.ingest_log where file = 'cs_playbooks.csv'"
     ).fetchall() == [("ignored_file", 2)]
 
 
