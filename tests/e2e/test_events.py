@@ -3,6 +3,7 @@ the documented formula, and an event keeps its id in every later publication."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import duckdb
@@ -64,3 +65,39 @@ def test_an_event_keeps_its_id_in_later_publications(daily_operation: DailyOpera
     earliest = _events(history[0])
     assert earliest
     assert {e[0] for e in earliest} <= latest
+
+
+@pytest.mark.slow
+def test_each_renewal_window_fires_once_for_a_live_account(daily_operation: DailyOperation) -> None:
+    """Every renewal of marts.renewals whose 90/60/30-day mark falls on a day the account was live
+    (it has a health row: the live book) fires that window's event on that day, and no other
+    renewal event exists; read from the published renewals and health rows, not the model's SQL."""
+    con = duckdb.connect(str(daily_operation.settings.published_db), read_only=True)
+    try:
+        fired = set(
+            con.execute(
+                "select event_type, account_id, cause, occurred_on, observed_value "
+                "from marts.cs_events where event_type like 'renewal_in_%'"
+            ).fetchall()
+        )
+        renewals = con.execute(
+            "select renewal_id, account_id, term_end from marts.renewals where account_id is not null"
+        ).fetchall()
+        live = set(
+            con.execute("select account_id, as_of_date from marts.health_scores_daily").fetchall()
+        )
+        (as_of,) = con.execute("select max(as_of_date) from audit.publications").fetchone()
+    finally:
+        con.close()
+    expected = {
+        (f"renewal_in_{n}_days", account, renewal_id, term_end - dt.timedelta(days=n), float(n))
+        for renewal_id, account, term_end in renewals
+        for n in (90, 60, 30)
+        if (account, term_end - dt.timedelta(days=n)) in live
+        and term_end - dt.timedelta(days=n) <= as_of
+    }
+    # marts.renewals lists the past 24 months; events of older renewals stay in the events table
+    older = {e for e in fired if e[2] not in {r[0] for r in renewals}}
+    first_day = min(day for _, day in live)
+    assert expected, "the daily-operation history has annual terms within 90 days of their end"
+    assert {e for e in fired - older if e[3] >= first_day} == expected
