@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -181,8 +182,12 @@ def _complain(message: str) -> None:
     print(f"csw: {message}", file=sys.stderr, flush=True)
 
 
-def cmd_generate(args: argparse.Namespace, out: Path) -> None:
+def cmd_generate(
+    args: argparse.Namespace, out: Path, say: Callable[[str], None] | None = None
+) -> None:
     from synthetic import generate_drops
+
+    say = say or _say
 
     summary = generate_drops(
         out,
@@ -193,9 +198,9 @@ def cmd_generate(args: argparse.Namespace, out: Path) -> None:
         flaw_rate=args.flaw_rate,
         incremental_days=args.incremental_days,
         end_date=args.end_date,
-        progress=_say,
+        progress=say,
     )
-    _say(
+    say(
         f"wrote {len(summary.drop_dates)} daily drops ({summary.drop_dates[0]} … {summary.drop_dates[-1]}) "
         f"for {summary.n_accounts} accounts to {summary.out_dir}; ground truth in {summary.ground_truth_dir}"
     )
@@ -396,6 +401,7 @@ def cmd_ui(settings: Settings, port: int) -> NoReturn:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate synthetic drops, run them all, publish, then write the report and dbt docs."""
     from orchestration.run_lock import exclusive_run
+    from orchestration.run_log import Heartbeat
 
     settings = _settings(args.out, args.warehouse)
     with exclusive_run(settings.warehouse_dir, settings.published_dir, "csw demo", _say):
@@ -403,11 +409,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"generating synthetic drops ({args.accounts} accounts × {args.months} months) "
             f"into {settings.extracts_dir}"
         )
-        cmd_generate(args, settings.extracts_dir)
+        with Heartbeat(_say, "generating drops") as beat:
+            cmd_generate(args, settings.extracts_dir, beat.say)
         code = cmd_run(settings, None, None, verbose=args.verbose)
         if code == exit_codes.OK:
-            report_path = cmd_report(settings, None)
-            docs_path = cmd_docs(settings)
+            with Heartbeat(_say, "writing the leadership report"):
+                report_path = cmd_report(settings, None)
+            with Heartbeat(_say, "writing dbt docs"):
+                docs_path = cmd_docs(settings)
             _print_next_steps(settings, report_path, docs_path)
     return code
 

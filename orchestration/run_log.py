@@ -255,3 +255,47 @@ class RunLog:
         self.say(f"run log: {self.path} (the run took {took})")
         self._file.close()
         self._file = None
+
+
+class Heartbeat:
+    """A step outside the job (generating drops, the report, dbt docs): `say` passes its lines on,
+    and a thread says "… <what>: <elapsed> so far" whenever `interval` seconds pass without one."""
+
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        what: str,
+        interval: float = PROGRESS_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._say, self.what, self.interval, self._clock = say, what, interval, clock
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._started = self._last = clock()
+        self._thread = threading.Thread(target=self._beat, name="csw-heartbeat", daemon=True)
+
+    def say(self, message: str) -> None:
+        with self._lock:
+            self._last = self._clock()
+            self._say(message)
+
+    def tick(self) -> None:
+        """The line, if `interval` seconds passed since the last one (the thread calls it)."""
+        with self._lock:
+            now = self._clock()
+            if now - self._last >= self.interval:
+                self._say(f"     … {self.what}: {elapsed(now - self._started)} so far")
+                self._last = now
+
+    def _beat(self) -> None:
+        while not self._stop.wait(min(1.0, self.interval / 4)):
+            self.tick()
+
+    def __enter__(self) -> Heartbeat:
+        self._started = self._last = self._clock()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -5,6 +5,12 @@ daily (stripe, app_db, ticketing) has its folder with a `_manifest.json`, which 
 last. Several new complete drops found at once become one run over their date range (the single-run
 backfill policy of every asset: ingest reads each drop of the range, the models are built once as of
 its last date), the same as `csw run --from … --to …`.
+
+Why not Dagster's `build_schedule_from_partitioned_job`: the partitions admit today's drop
+(`end_offset=1`, orchestration/partitions.py), and the helper's tick requests the newest partition
+at tick time, which is then today's, not yet delivered (measured with dagster 1.13: a 06:00 tick on
+2026-12-05 asked for 2026-12-05). The schedule asks for yesterday's, with a cron an operator sets
+freely ($CSW_SCHEDULE_CRON), which the helper's hour/minute fields do not express either.
 """
 
 from __future__ import annotations

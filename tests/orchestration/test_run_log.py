@@ -2,11 +2,12 @@
 small real Dagster job, with a clock the test moves by hand."""
 
 import os
+import time
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.run_log import RunLog, StageReporter, elapsed
+from orchestration.run_log import Heartbeat, RunLog, StageReporter, elapsed
 
 
 class FakeClock:
@@ -176,3 +177,31 @@ def test_a_range_run_counts_each_asset_and_its_rows_once() -> None:
     )
     assert len(result.get_asset_materialization_events()) == 3
     assert lines == ["[ 1] daily done in 0s: 1 asset materialised (1,234 rows)"]
+
+
+def test_a_step_outside_the_job_says_it_is_alive_every_15_seconds_without_a_line() -> None:
+    clock, lines = FakeClock(), []
+    beat = Heartbeat(lines.append, "writing dbt docs", clock=clock)
+    clock.now += 14.9
+    beat.tick()
+    assert lines == []
+    clock.now += 0.1
+    beat.tick()
+    assert lines == ["     … writing dbt docs: 15s so far"]
+    # A line of the step's own resets the wait: the next heartbeat is 15 s after it.
+    clock.now += 10
+    beat.say("drawing 40 accounts")
+    clock.now += 14
+    beat.tick()
+    clock.now += 1
+    beat.tick()
+    assert lines[1:] == ["drawing 40 accounts", "     … writing dbt docs: 40s so far"]
+
+
+def test_the_heartbeat_thread_beats_until_the_step_ends() -> None:
+    lines: list[str] = []
+    with Heartbeat(lines.append, "a step", interval=0.05):
+        time.sleep(0.4)
+    after = len(lines)
+    time.sleep(0.2)
+    assert after >= 2 and len(lines) == after
