@@ -79,6 +79,7 @@ def _windows_table(upcoming: pl.DataFrame) -> Table:
         "renewal-windows",
         ("Term ends", "Renewals", "MRR at stake", "At risk", "MRR at risk", "Not scored today"),
         tuple(rows),
+        caption="Renewals due in the next 90 days",
     )
 
 
@@ -102,6 +103,7 @@ def _at_risk_table(upcoming: pl.DataFrame) -> Table:
         "renewals-at-risk",
         ("Account", "CSM", "Term ends", "MRR at stake", "Why at risk"),
         rows,
+        caption=f"At-risk renewals of the next 90 days, largest MRR first (at most {AT_RISK_SHOWN})",
     )
 
 
@@ -153,4 +155,8 @@ def _forecast_table(forecast: pl.DataFrame) -> Table:
         "renewal-forecast",
         ("Term-end month", "MRR due", "Forecast MRR kept", "MRR kept", "Forecast error"),
         rows,
+        caption=(
+            "Forecast and outcome, all CSMs: the last months with every outcome known, then the "
+            "months ahead (none where a renewal has no health grade, or its band too few past renewals)"
+        ),
     )
