@@ -23,6 +23,8 @@ from typing import TextIO
 import dagster as dg
 
 PROGRESS_INTERVAL_S = 15.0
+# How often the progress threads look at the clock: a progress line comes at most this late.
+TICK_S = 0.25
 # "12 of 483 OK created sql table model ..." (dbt's per-node lines, which dagster-dbt prints to
 # stdout rather than to Dagster's log): nodes done out of the total.
 _DBT_NODE = re.compile(r"^(\d+) of (\d+) (?:OK|PASS|WARN|FAIL|ERROR|SKIP)\b", re.MULTILINE)
@@ -235,7 +237,7 @@ class RunLog:
         return self
 
     def _tick(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(TICK_S):
             self.reporter.tick()
 
     def __exit__(self, *exc: object) -> None:
@@ -288,7 +290,7 @@ class Heartbeat:
                 self._last = now
 
     def _beat(self) -> None:
-        while not self._stop.wait(min(1.0, self.interval / 4)):
+        while not self._stop.wait(min(TICK_S, self.interval / 4)):
             self.tick()
 
     def __enter__(self) -> Heartbeat:
