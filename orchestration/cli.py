@@ -401,7 +401,7 @@ def cmd_ui(settings: Settings, port: int) -> NoReturn:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate synthetic drops, run them all, publish, then write the report and dbt docs."""
     from orchestration.run_lock import exclusive_run
-    from orchestration.run_log import Heartbeat
+    from orchestration.run_log import LIVE_INTERVAL_S, Heartbeat
 
     settings = _settings(args.out, args.warehouse)
     with exclusive_run(settings.warehouse_dir, settings.published_dir, "csw demo", _say):
@@ -409,13 +409,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"generating synthetic drops ({args.accounts} accounts × {args.months} months) "
             f"into {settings.extracts_dir}"
         )
-        with Heartbeat(_say, "generating drops") as beat:
+        with Heartbeat(_say, "generating drops", LIVE_INTERVAL_S) as beat:
             cmd_generate(args, settings.extracts_dir, beat.say)
         code = cmd_run(settings, None, None, verbose=args.verbose)
         if code == exit_codes.OK:
-            with Heartbeat(_say, "writing the leadership report"):
+            with Heartbeat(_say, "writing the leadership report", LIVE_INTERVAL_S):
                 report_path = cmd_report(settings, None)
-            with Heartbeat(_say, "writing dbt docs"):
+            with Heartbeat(_say, "writing dbt docs", LIVE_INTERVAL_S):
                 docs_path = cmd_docs(settings)
             _print_next_steps(settings, report_path, docs_path)
     return code

@@ -23,8 +23,10 @@ from typing import TextIO
 import dagster as dg
 
 PROGRESS_INTERVAL_S = 15.0
-# How often the progress threads look at the clock: a progress line comes at most this late.
+# How often the progress threads look at the clock. They speak once LIVE_INTERVAL_S has passed,
+# so a person waits at most PROGRESS_INTERVAL_S between lines.
 TICK_S = 0.25
+LIVE_INTERVAL_S = PROGRESS_INTERVAL_S - TICK_S
 # "12 of 483 OK created sql table model ..." (dbt's per-node lines, which dagster-dbt prints to
 # stdout rather than to Dagster's log): nodes done out of the total.
 _DBT_NODE = re.compile(r"^(\d+) of (\d+) (?:OK|PASS|WARN|FAIL|ERROR|SKIP)\b", re.MULTILINE)
@@ -187,7 +189,9 @@ class RunLog:
         self._terminal: TextIO = sys.stdout
         self._file: TextIO | None = None
         self._broken = False
-        self.reporter = StageReporter(self.say, log_size=self._size, tail=self._tail)
+        self.reporter = StageReporter(
+            self.say, interval=LIVE_INTERVAL_S, log_size=self._size, tail=self._tail
+        )
 
     def say(self, message: str) -> None:
         """A line for the person at the terminal and for the log file."""
