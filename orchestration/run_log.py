@@ -57,6 +57,9 @@ class _Step:
     materialised: set[str] = field(default_factory=set)
     rows: dict[str, int] = field(default_factory=dict)
     checks_passed: int = 0
+    # A failed check of WARN severity (a dbt test with severity warn, a gate rule that does not
+    # block) is a warning, not a failure: "7 failed" above a publication reads as a contradiction.
+    checks_warned: int = 0
     checks_failed: int = 0
     log_offset: int = 0
     nodes: tuple[int, int] | None = None
@@ -67,9 +70,10 @@ class _Step:
         if self.materialised:
             rows = f" ({sum(self.rows.values()):,} rows)" if self.rows else ""
             parts.append(_count(len(self.materialised), "asset") + " materialised" + rows)
-        if self.checks_passed or self.checks_failed:
+        if self.checks_passed or self.checks_warned or self.checks_failed:
+            warned = f", {_count(self.checks_warned, 'warning')}" if self.checks_warned else ""
             failed = f", {self.checks_failed} failed" if self.checks_failed else ""
-            parts.append(_count(self.checks_passed, "check") + f" passed{failed}")
+            parts.append(_count(self.checks_passed, "check") + f" passed{warned}{failed}")
         if self.nodes:
             parts.append(f"dbt {self.nodes[0]}/{self.nodes[1]} nodes")
         return "; ".join(parts)
@@ -127,8 +131,11 @@ class StageReporter:
             if rows is not None and isinstance(rows.value, int):
                 self.step.rows[key] = rows.value  # the table's rows, the same on every partition
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            if event.event_specific_data.passed:
+            evaluation = event.event_specific_data
+            if evaluation.passed:
                 self.step.checks_passed += 1
+            elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+                self.step.checks_warned += 1
             else:
                 self.step.checks_failed += 1
         elif kind == dg.DagsterEventType.STEP_SUCCESS:

@@ -28,7 +28,8 @@ DBT_LINES = (
 
 def _job(clock: FakeClock, reporter: StageReporter, log: list[str]) -> dg.JobDefinition:
     """Two assets: `slow` lets 40 s pass with the reporter asked every second, `checked` has a
-    passing and a failing (non-blocking) check."""
+    passing check, a failing one and a failing one of warning severity (a dbt test with severity
+    warn, a gate rule that does not block)."""
 
     @dg.asset
     def slow(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -45,6 +46,7 @@ def _job(clock: FakeClock, reporter: StageReporter, log: list[str]) -> dg.JobDef
         check_specs=[
             dg.AssetCheckSpec("ok", asset="checked"),
             dg.AssetCheckSpec("bad", asset="checked"),
+            dg.AssetCheckSpec("soft", asset="checked"),
         ],
     )
     def checked() -> dg.MaterializeResult:
@@ -53,6 +55,9 @@ def _job(clock: FakeClock, reporter: StageReporter, log: list[str]) -> dg.JobDef
             check_results=[
                 dg.AssetCheckResult(check_name="ok", passed=True),
                 dg.AssetCheckResult(check_name="bad", passed=False),
+                dg.AssetCheckResult(
+                    check_name="soft", passed=False, severity=dg.AssetCheckSeverity.WARN
+                ),
             ]
         )
 
@@ -80,7 +85,7 @@ def test_a_line_per_step_with_counts_and_a_progress_line_every_15_seconds() -> N
         # 15 s later: dbt's node lines written to the log during the step are counted.
         "     … slow running 30s: dbt 2/3 nodes",
         "[ 1] slow done in 40s: 1 asset materialised (1,234 rows); dbt 2/3 nodes",
-        "[ 2] checked done in 3s: 1 asset materialised; 1 check passed, 1 failed",
+        "[ 2] checked done in 3s: 1 asset materialised; 1 check passed, 1 warning, 1 failed",
     ]
 
 
