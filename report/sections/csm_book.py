@@ -20,6 +20,12 @@ COLUMNS = (
 )
 
 
+def _owner(row: Mapping[str, object]) -> str:
+    """The CSM's name where the application database lists it, else the id ('unassigned' for the
+    accounts with no CSM); publications before csm_name existed show the id."""
+    return str(row.get("csm_name") or row["csm_label"])
+
+
 def csm_book_section(tables: Mapping[str, pl.DataFrame]) -> Section:
     """The latest day's book per CSM, largest MRR first, the unassigned row among them."""
     frame = tables["marts.csm_book_daily"]
@@ -28,8 +34,11 @@ def csm_book_section(tables: Mapping[str, pl.DataFrame]) -> Section:
     )
     rows = tuple(
         (
-            str(r["csm_label"]),
-            *(cell(f"csm_book_daily.{c}", str(r["csm_id"]), r[c], unit) for c, _, unit in COLUMNS),
+            _owner(r),
+            *(
+                cell(f"csm_book_daily.{c}", str(r["csm_label"]), r[c], unit)
+                for c, _, unit in COLUMNS
+            ),
         )
         for r in latest.iter_rows(named=True)
     )

@@ -86,6 +86,31 @@ def test_the_books_live_accounts_add_up_to_the_live_book(daily_operation: DailyO
     assert unassigned and unassigned[0][0] is None
 
 
+def test_the_books_renewals_due_are_the_renewals_marts(daily_operation: DailyOperation) -> None:
+    """One definition of "renewals due in 90 days": on the as-of date each CSM's row of the book
+    counts and values the renewals marts.renewals lists 0-90 days out (the report's summary reads the
+    book, its renewals section reads marts.renewals: they must not differ)."""
+    db = daily_operation.settings.published_db
+    book = _rows(
+        db,
+        """
+        select csm_label, renewals_due_90d, renewal_mrr_due_90d from marts.csm_book_daily
+        where as_of_date = (select max(as_of_date) from marts.csm_book_daily)
+          and renewals_due_90d > 0
+        order by csm_label
+        """,
+    )
+    renewals = _rows(
+        db,
+        """
+        select coalesce(csm_id, 'unassigned'), count(*), sum(mrr_at_stake) from marts.renewals
+        where days_out between 0 and 90 group by 1 order by 1
+        """,
+    )
+    assert renewals, "no renewal is due in the next 90 days: the comparison would be empty"
+    assert book == renewals
+
+
 def test_the_gate_catches_dropped_not_given_rows_in_a_broken_copy(
     daily_operation: DailyOperation, tmp_path: Path
 ) -> None:

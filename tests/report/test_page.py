@@ -70,8 +70,9 @@ def test_each_csms_book_is_shown_with_the_unassigned_row_and_feeds_the_renewals_
     book = pl.DataFrame(
         {
             "as_of_date": [day, day, day - dt.timedelta(days=1)],
-            "csm_id": ["csm_1", "unassigned", "csm_1"],
-            "csm_label": ["Ada Lovelace", "unassigned", "Ada Lovelace"],
+            "csm_id": ["csm_1", None, "csm_1"],
+            "csm_label": ["csm_1", "unassigned", "csm_1"],
+            "csm_name": ["Ada Lovelace", None, "Ada Lovelace"],
             "live_accounts": [10, 4, 99],
             "mrr": [5000.0, 800.0, 1.0],
             "renewals_due_90d": [2, 1, 50],
@@ -83,6 +84,7 @@ def test_each_csms_book_is_shown_with_the_unassigned_row_and_feeds_the_renewals_
     )
     html = build_report({"marts.csm_book_daily": book}, PUBLICATION, "a.duckdb", NOW)
     assert 'id="csm-book"' in html and ">Ada Lovelace<" in html and ">unassigned<" in html
+    assert ">csm_1<" not in html  # the name, not the id
     # The summary adds up the latest day over every row, the unassigned one included: 900 + 100.
     assert 'data-metric="summary.renewal_mrr_due_90d" data-key="" data-value="1000.0"' in html
     assert "3 renewals due within 90 days of 20 Nov 2026" in html

@@ -1,9 +1,13 @@
 {#- Each CSM's book per day (issue #23): the live book (paying and trialing accounts) by the CSM
     assigned to the account, with the unassigned accounts as their own row (csm_id NULL, labelled
-    'unassigned'). Renewals follow metrics.md §11: a paying account whose live subscription has a
-    term of 12 months or more and whose current period ends within the next 90 days (days out 0 to
-    90); monthly terms are not renewals. A figure whose input is not known for some account of the
-    row is NULL, with the number of such accounts beside it: never a count that leaves them out. -#}
+    'unassigned'). Renewals are marts.renewals' (metrics.md §11, int_renewals_with_outcomes): the
+    term ends of 12 months or more, read from Stripe's invoice lines, that fall 0 to 90 days after the
+    day, on the paying accounts of the book; monthly terms are not renewals. A renewal due on the day
+    itself counts although Stripe already shows the next period. Its MRR at stake is the renewals
+    mart's: the billing customer's MRR (mrr_monthly) in the month before the term-end month, or in
+    the day's month when that is earlier, so that on the as-of date the book and marts.renewals give
+    the same count and MRR. A figure whose input is not known for some account of the row is NULL,
+    with the number of such accounts beside it: never a count that leaves them out. -#}
 with
 
 daily as (
@@ -15,6 +19,31 @@ daily as (
 alerts as (
 
     select * from {{ ref('cs_alerts') }}
+
+),
+
+renewal_terms as (
+
+    select
+        account_id,
+        stripe_customer_id,
+        term_end,
+        cast({{ dbt.dateadd('month', -1, dbt.date_trunc('month', 'term_end')) }} as date)
+            as month_before_term_end
+    from {{ ref('int_renewals_with_outcomes') }}
+    where account_id is not null
+
+),
+
+customer_mrr as (
+
+    select stripe_customer_id, month, mrr from {{ ref('mrr_monthly') }}
+
+),
+
+csms as (
+
+    select csm_id, csm_name from {{ ref('stg_app_db__csms') }}
 
 ),
 
@@ -71,6 +100,30 @@ recent_qbrs as (
 
 ),
 
+renewals_due as (
+
+    select
+        book.account_id,
+        book.as_of_date,
+        count(*) as renewals_due,
+        sum(cast(customer_mrr.mrr as decimal(18, 2))) as renewal_mrr,
+        count(*) filter (where customer_mrr.mrr is null) as renewals_mrr_unknown
+    from book
+    inner join renewal_terms
+        on renewal_terms.account_id = book.account_id
+        and renewal_terms.term_end between book.as_of_date
+            and cast({{ dbt.dateadd('day', 90, 'book.as_of_date') }} as date)
+    left join customer_mrr
+        on customer_mrr.stripe_customer_id = renewal_terms.stripe_customer_id
+        and customer_mrr.month = least(
+            renewal_terms.month_before_term_end,
+            cast({{ dbt.date_trunc('month', 'book.as_of_date') }} as date)
+        )
+    where book.customer_status = 'paying'
+    group by book.account_id, book.as_of_date
+
+),
+
 accounts as (
 
     select
@@ -84,15 +137,16 @@ accounts as (
         book.customer_status = 'paying'
             and (book.contract_length is null
                 or (book.contract_length >= 12 and book.current_period_end is null)) as renewal_unknown,
-        book.customer_status = 'paying'
-            and book.contract_length >= 12
-            and book.current_period_end between book.as_of_date and {{ dbt.dateadd('day', 90, 'book.as_of_date') }}
-            as renews_within_90d
+        coalesce(renewals_due.renewals_due, 0) as renewals_due,
+        renewals_due.renewal_mrr,
+        coalesce(renewals_due.renewals_mrr_unknown, 0) as renewals_mrr_unknown
     from book
     left join open_alerts
         on open_alerts.account_id = book.account_id and open_alerts.as_of_date = book.as_of_date
     left join recent_qbrs
         on recent_qbrs.account_id = book.account_id and recent_qbrs.as_of_date = book.as_of_date
+    left join renewals_due
+        on renewals_due.account_id = book.account_id and renewals_due.as_of_date = book.as_of_date
 
 ),
 
@@ -107,9 +161,9 @@ per_csm as (
         count(*) filter (where customer_status is null) as accounts_status_unknown,
         sum(mrr_last_valuation) filter (where is_live) as mrr,
         count(mrr_last_valuation) filter (where is_live) as mrr_accounts,
-        count(*) filter (where renews_within_90d) as renewals_due_90d,
-        sum(mrr_last_valuation) filter (where renews_within_90d) as renewal_mrr_due_90d,
-        count(*) filter (where renews_within_90d and mrr_last_valuation is null) as renewals_mrr_unknown,
+        sum(renewals_due) as renewals_due_90d,
+        sum(renewal_mrr) as renewal_mrr_due_90d,
+        sum(renewals_mrr_unknown) as renewals_mrr_unknown,
         count(*) filter (where renewal_unknown) as renewal_terms_unknown,
         sum(open_alerts) filter (where is_live) as open_alerts,
         count(*) filter (where is_live and open_alerts > 0) as accounts_with_open_alerts,
@@ -124,9 +178,10 @@ per_csm as (
 final as (
 
     select
-        as_of_date,
-        cast(csm_id as varchar) as csm_id,
-        cast(coalesce(csm_id, 'unassigned') as varchar) as csm_label,
+        per_csm.as_of_date,
+        cast(per_csm.csm_id as varchar) as csm_id,
+        cast(coalesce(per_csm.csm_id, 'unassigned') as varchar) as csm_label,
+        cast(csms.csm_name as varchar) as csm_name,
         cast(live_accounts as integer) as live_accounts,
         cast(paying_accounts as integer) as paying_accounts,
         cast(trialing_accounts as integer) as trialing_accounts,
@@ -144,6 +199,8 @@ final as (
         cast(case when qbr_coverage_unknown = 0 then qbr_missing_known end as integer) as accounts_without_qbr_90d,
         cast(qbr_coverage_unknown as integer) as qbr_coverage_unknown
     from per_csm
+    left join csms
+        on csms.csm_id = per_csm.csm_id
 
 )
 
