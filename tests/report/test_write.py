@@ -77,6 +77,10 @@ def test_the_report_shows_no_internal_name_or_registry_gap(
     visible = re.findall(r"<(?:h\d|th|dt|span class=\"fact-label\")[^>]*>([^<]*)<", page)
     assert len(visible) > 50
     assert [t for t in visible if re.search(r"[a-z0-9]+_[a-z0-9]+", t)] == []
+    # The definitions a leader reads are prose: column names belong in the registry's formula.
+    definitions = re.findall(r"<dd[^>]*>(.*?)</dd>", page, flags=re.S)
+    assert len(definitions) > 10
+    assert [d for d in definitions if re.search(r"\b[a-z0-9]+_[a-z0-9_]+\b", d)] == []
     # The summary opens the page: a card per KPI of the scorecard before the first section.
     con = duckdb.connect(str(published_warehouse.published_db), read_only=True)
     try:
