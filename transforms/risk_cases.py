@@ -102,15 +102,18 @@ def build_cases(
         )
         .group_by("account_id", "as_of_date")
         .agg(
-            pl.col("trigger").sort_by("rank").first().alias("trigger"),
+            pl.col("trigger").sort_by("rank", "trigger").first().alias("trigger"),
             pl.col("trigger").unique().sort().alias("triggers"),
-            pl.col("csm_id").first().alias("csm_id"),
+            pl.col("csm_id")
+            .sort_by("rank", "trigger", "csm_id", nulls_last=True)
+            .first()
+            .alias("csm_id"),
         )
         .sort("account_id", "as_of_date")
     )
-    churn_days = churns.select("account_id", pl.col("churned_on").sort()).sort(
-        "account_id", "churned_on"
-    )
+    # Only churns known by the as-of date: a later one must not close (and so hide) a case that
+    # was open on the day.
+    churn_days = churns.filter(pl.col("churned_on") <= as_of).select("account_id", "churned_on")
     # A trigger belongs to the churn epoch it falls in: a churn ends every case open before it.
     epochs = (
         days.join(churn_days, on="account_id", how="left")

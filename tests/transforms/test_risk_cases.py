@@ -128,6 +128,48 @@ def test_a_case_is_not_closed_by_a_day_after_the_as_of_date() -> None:
     assert early.filter(pl.col("account_id") == "acc_b")["opened_on"].to_list() == [d(1, 10)]
 
 
+def test_a_churn_after_the_as_of_date_leaves_the_case_open_not_hidden() -> None:
+    # On 25 January acc_b's case (last trigger 20 January) is still within its 14 quiet days and
+    # the churn of 30 January has not happened yet: open, as the run of 25 January saw it.
+    on_25 = build_cases(TRIGGERS, CHURNS, d(1, 25), CONFIG).filter(pl.col("account_id") == "acc_b")
+    assert on_25.select("opened_on", "closed_on", "outcome").rows() == [(d(1, 10), None, "open")]
+
+
+def _everything(triggers, churns, tasks, mrr) -> tuple[pl.DataFrame, ...]:
+    cases = build_cases(triggers, churns, AS_OF, CONFIG)
+    actions = case_actions(cases, tasks, AS_OF, CONFIG)
+    finished = finish_cases(cases, actions, mrr, AS_OF, CONFIG)
+    return cases, actions, finished, playbook_completion_monthly(tasks, finished, AS_OF, CONFIG)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_row_order_of_the_inputs_changes_nothing(seed: int) -> None:
+    # DuckDB returns a table's rows in no fixed order, so two runs on the same drops read the same
+    # rows in different orders: the cases must not depend on it. (The churn days were once sorted
+    # apart from their accounts, pairing a churn with the wrong account.)
+    mrr = pl.DataFrame(
+        [("acc_a", d(1, 1), 100.0), ("acc_a", d(1, 25), 110.0), ("acc_b", d(1, 10), 200.0),
+         ("acc_b", d(2, 10), 50.0), ("acc_c", d(1, 3), 300.0)],
+        schema=["account_id", "as_of_date", "mrr_at_stake"],
+        orient="row",
+    )  # fmt: skip
+    churns = pl.concat(
+        [CHURNS.reverse(), pl.DataFrame([("acc_a", d(3, 1))], CHURNS.schema, orient="row")]
+    )
+    expected = _everything(TRIGGERS, churns.sort("account_id"), TASKS, mrr)
+    shuffled = _everything(
+        TRIGGERS.sample(fraction=1.0, shuffle=True, seed=seed),
+        churns.sample(fraction=1.0, shuffle=True, seed=seed),
+        TASKS.sample(fraction=1.0, shuffle=True, seed=seed),
+        mrr.sample(fraction=1.0, shuffle=True, seed=seed),
+    )
+    for want, got in zip(expected, shuffled, strict=True):
+        assert got.equals(want), (want, got)
+    # the reversed churn days still close acc_b's case on its own churn, 30 January
+    acc_b = expected[0].filter(pl.col("account_id") == "acc_b")
+    assert acc_b.select("closed_on", "outcome").row(0) == (d(1, 30), "lost")
+
+
 def test_actions_are_the_accounts_tasks_of_the_playbook_within_the_case(
     cases: pl.DataFrame,
 ) -> None:
