@@ -3,8 +3,8 @@ actions matched from the CRM's tasks, and the playbook completion and save rates
 
 A case opens on the first day a live account has a trigger (a high-severity churn signal, the
 cancellation request among them, or grade D/F) and closes as `recovered` once no trigger has held
-for `quiet_days_to_close` days, or as `lost` on the day the account churns; one case per account at
-a time. Its playbook is its trigger's; its actions are the account's tasks of that playbook created
+for `quiet_days_to_close` days, or as `lost` on the day the account leaves the live book (it churns,
+or its trial ends unpaid); one case per account at a time. Its playbook is its trigger's; its actions are the account's tasks of that playbook created
 between opening and closing (or the as-of date), matched by action order.
 
 The completion rate counts the CRM's save-playbook tasks (every row of cs_tasks is one) due by the

@@ -2,7 +2,7 @@
 save rates, rebuilt whole as of the run's date.
 
 It reads the triggers (high-severity churn signals and grade D/F health rows of the live book), the
-churn days, the MRR on each trigger day and the CRM's tasks (`stg_app_db__cs_tasks`), calls
+days accounts leave the live book (a churn, or a trial that lapses unpaid), the MRR on each trigger day and the CRM's tasks (`stg_app_db__cs_tasks`), calls
 `transforms/risk_cases.py` with config/risk_cases.yml, and writes `transforms.risk_cases`,
 `transforms.risk_case_actions` and `transforms.playbook_completion_monthly`.
 """
@@ -55,11 +55,21 @@ def read_risk_inputs(
         """,
         [config.opening_signal_severity],
     )
+    # The days an account leaves the live book for good, which close its case as lost: a paying
+    # account's churn (its terminal day) and a trial that ends without paying (trialing one day,
+    # never_paid the next).
     churns = read_frame(
         con,
         """
-        select account_id, as_of_date as churned_on
-        from intermediate.int_account_status_daily where is_terminal_day
+        with days as (
+            select account_id, as_of_date, customer_status, is_terminal_day,
+                   lag(customer_status) over (partition by account_id order by as_of_date)
+                       as status_before
+            from intermediate.int_account_status_daily
+        )
+        select account_id, as_of_date as churned_on from days
+        where is_terminal_day
+           or (customer_status = 'never_paid' and status_before = 'trialing')
         """,
     )
     mrr = read_frame(

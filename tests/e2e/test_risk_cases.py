@@ -92,3 +92,32 @@ def test_a_cases_actions_are_the_tasks_the_generators_csm_did(
     ) == sorted(
         matched.select("case_id", "action_order", "task_id", "task_csm_id", "done_by_due").rows()
     )
+
+
+def test_a_case_is_lost_exactly_when_its_account_leaves_within_it(
+    daily_operation: DailyOperation,
+) -> None:
+    # Read another way: the lifecycle's own `churned` transitions (the account has no live
+    # subscription any more: a paying customer's churn or a trial that ended unpaid), computed by
+    # transforms/lifecycle.py from the subscription states, not from the risk-case step's inputs.
+    # A case that saw its account leave is lost on that day; one that did not is not lost.
+    # (Churn days once got paired with other accounts' cases, and a lapsed trial's case
+    # "recovered" two weeks after the trial had ended.)
+    as_of = daily_operation.drop_dates[-1]
+    cases = _published(
+        daily_operation,
+        f"""
+        select c.case_id, c.outcome, c.closed_on,
+               (select min(t.as_of_date) from marts.lifecycle_transitions t
+                where t.account_id = c.account_id and t.to_stage = 'churned'
+                  and t.as_of_date between c.opened_on
+                      and coalesce(c.closed_on, date '{as_of.isoformat()}')) as left_on
+        from marts.risk_cases c
+        """,
+    )
+    lost = cases.filter(pl.col("outcome") == "lost")
+    assert lost.height >= 2, "too few lost cases to show anything"
+    assert lost.filter(
+        pl.col("left_on").is_null() | (pl.col("left_on") != pl.col("closed_on"))
+    ).is_empty()
+    assert cases.filter((pl.col("outcome") != "lost") & pl.col("left_on").is_not_null()).is_empty()
