@@ -441,3 +441,28 @@ def test_trend_compares_with_the_lookback_day_only() -> None:
     six_days = _scores(DAY - dt.timedelta(days=6), [("a", 90.0, 90.0)])
     today = _scores(DAY, [("a", 50.0, 50.0)])
     assert add_trends(today, six_days, CONFIG)["trend"].to_list() == [None]
+
+
+def test_flags_by_lookup_equal_flags_built_row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `_flags` looks each row's combination of conditions up in a table of every combination; the
+    # list built per row is the reference. A NULL condition is not a flag.
+    import transforms.health as health
+
+    frame = pl.DataFrame(
+        {
+            "a": [True, None, False, True, None],
+            "b": [True, True, None, False, None],
+            "c": [False, True, True, True, None],
+        }
+    )
+    conditions = [(pl.col("a"), "first"), (pl.col("b"), "second"), (pl.col("c"), "third")]
+    looked_up = frame.select(health._flags(conditions).alias("f"))["f"].to_list()
+    assert looked_up == [
+        ["first", "second"],
+        ["second", "third"],
+        ["third"],
+        ["first", "third"],
+        [],
+    ]
+    monkeypatch.setattr(health, "_FLAG_TABLE_MAX_CONDITIONS", 0)
+    assert frame.select(health._flags(conditions).alias("f"))["f"].to_list() == looked_up
