@@ -25,6 +25,7 @@ from report.sections.nps import nps_section
 from report.sections.onboarding import onboarding_section
 from report.sections.renewals import renewals_section
 from report.sections.revenue import cohorts_section, movements_section, retention_section
+from report.sections.risk_cases import risk_cases_section
 from report.sections.scorecard import kpi_cards, scorecard_section
 from report.sections.summary import book_facts, kpi_targets
 
@@ -33,12 +34,13 @@ DOCS_LINK = "https://github.com/cs-warehouse/cs-warehouse/blob/main/docs/spec/me
 Tables = Mapping[str, pl.DataFrame]
 
 # Sections of tables other issues add: (the table the section needs, the function building it).
-# A section here is shown only when its table is in the publication. To add one (marts.risk_cases,
-# say), write `report/sections/<area>.py` with a `<area>_section(tables) -> Section` and list it here.
+# A section here is shown only when its table is in the publication. To add one, write
+# `report/sections/<area>.py` with a `<area>_section(tables) -> Section` and list it here.
 OPTIONAL_SECTIONS: tuple[tuple[str, Callable[[Tables], Section]], ...] = (
     ("marts.churn_reasons_monthly", churn_reasons_section),
     ("marts.csm_book_daily", csm_book_section),
     ("marts.renewals", renewals_section),
+    ("marts.risk_cases", risk_cases_section),
 )
 
 

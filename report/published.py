@@ -25,6 +25,7 @@ REPORT_TABLES = (
     "marts.renewals",
     "marts.renewal_forecast_monthly",
     "marts.risk_cases",
+    "marts.playbook_completion_monthly",
     "audit.metric_registry",
     "audit.check_results",
     "audit.gx_results",

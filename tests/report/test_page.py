@@ -164,3 +164,60 @@ def test_renewals_due_by_window_with_the_at_risk_named_and_the_forecast_beside_i
     assert ">Delta<" not in html
     assert value("renewal_forecast_monthly.forecast_error", "2026-10-01") == "700.0"
     assert value("renewal_forecast_monthly.expected_mrr_kept", "2026-12-01") == ""
+
+
+def test_risk_cases_open_by_trigger_and_the_playbook_rates_with_not_reportable_months() -> None:
+    """Worked by hand: three open cases (two cancellation requests, 400 + MRR unknown; one grade
+    D/F, 100), one closed case left out; all open: 3 cases, 500 known, 1 unknown; the months'
+    rates as published, October's completion below its minimum sample shown n/r."""
+    cases = pl.DataFrame(
+        {
+            "case_id": ["a:1", "b:1", "c:1", "d:1"],
+            "trigger": ["cancellation_request", "cancellation_request", "grade_d_or_f", "nps_x"],
+            "outcome": ["open", "open", "open", "lost"],
+            "mrr_at_stake": [400.0, None, 100.0, 900.0],
+            "actions_matched": [0, 2, 0, 0],
+            "escalated_to": ["cs_manager", None, None, "cs_manager"],
+        }
+    )
+    monthly = pl.DataFrame(
+        {
+            "month": [dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 11, 1)],
+            "scope": ["all", "all", "csm"],
+            "actions_due": [5, 40, 40],
+            "completion_rate": [None, 0.75, 0.75],
+            "completion_ci_low": [None, 0.6, 0.6],
+            "completion_ci_high": [None, 0.86, 0.86],
+            "cases_closed": [30, 31, 31],
+            "save_rate": [0.5, None, None],
+            "save_ci_low": [0.33, None, None],
+            "save_ci_high": [0.67, None, None],
+        }
+    )
+    tables = {"marts.risk_cases": cases, "marts.playbook_completion_monthly": monthly}
+    html = build_report(tables, PUBLICATION, "a.duckdb", NOW)
+    assert 'id="risk-cases"' in html
+
+    def value(metric: str, key: str) -> str:
+        found = re.search(
+            rf'data-metric="{metric}" data-key="{re.escape(key)}" data-value="([^"]*)"', html
+        )
+        assert found, (metric, key)
+        return found.group(1)
+
+    assert value("risk_cases.open", "cancellation_request") == "2.0"
+    assert value("risk_cases.mrr_at_stake_known", "cancellation_request") == "400.0"
+    assert value("risk_cases.mrr_unknown", "cancellation_request") == "1.0"
+    assert value("risk_cases.no_action", "cancellation_request") == "1.0"
+    assert value("risk_cases.escalated", "cancellation_request") == "1.0"
+    assert value("risk_cases.open", "all") == "3.0"
+    assert value("risk_cases.mrr_at_stake_known", "all") == "500.0"
+    assert value("risk_cases.escalated", "all") == "1.0"
+    assert 'data-key="nps_x"' not in html  # the closed case's trigger has no open case
+    assert ">Health grade D or F<" in html
+    assert value("playbook_completion_monthly.completion_rate", "2026-10-01") == ""
+    assert value("playbook_completion_monthly.completion_rate", "2026-11-01") == "0.75"
+    assert value("playbook_completion_monthly.save_rate", "2026-10-01") == "0.5"
+    assert "60.0% – 86.0%" in html and "33.0% – 67.0%" in html
+    october = html[html.index('data-key="2026-10-01"') :]
+    assert ">n/r<" in october[: october.index("</tr>")]
