@@ -5,6 +5,7 @@ registry gap or internal name reaches the page."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import polars as pl
@@ -34,6 +35,15 @@ CHURN = pl.DataFrame(
         "mrr_lost": [300.0, 50.0],
     }
 )
+
+
+def _data_value(html: str, metric: str, key: str) -> str:
+    """The unrounded value a figure of the page carries (data-value), found by metric and key."""
+    found = re.search(
+        rf'data-metric="{metric}" data-key="{re.escape(key)}" data-value="([^"]*)"', html
+    )
+    assert found, (metric, key)
+    return found.group(1)
 
 
 def test_an_empty_publication_names_every_missing_core_table_and_fails_nothing() -> None:
@@ -145,14 +155,7 @@ def test_renewals_due_by_window_with_the_at_risk_named_and_the_forecast_beside_i
     tables = {"marts.renewals": renewals, "marts.renewal_forecast_monthly": forecast}
     html = build_report(tables, PUBLICATION, "a.duckdb", NOW)
     assert 'id="renewals"' in html and day.year == 2026
-
-    def value(metric: str, key: str) -> str:
-        found = re.search(
-            rf'data-metric="{metric}" data-key="{re.escape(key)}" data-value="([^"]*)"', html
-        )
-        assert found, (metric, key)
-        return found.group(1)
-
+    value = functools.partial(_data_value, html)
     assert value("renewals.mrr_at_stake", "within_30_days") == "800.0"
     assert value("renewals.at_risk", "within_30_days") == "1.0"
     assert value("renewals.at_risk_mrr", "within_30_days") == "500.0"
@@ -197,14 +200,7 @@ def test_risk_cases_open_by_trigger_and_the_playbook_rates_with_not_reportable_m
     tables = {"marts.risk_cases": cases, "marts.playbook_completion_monthly": monthly}
     html = build_report(tables, PUBLICATION, "a.duckdb", NOW)
     assert 'id="risk-cases"' in html
-
-    def value(metric: str, key: str) -> str:
-        found = re.search(
-            rf'data-metric="{metric}" data-key="{re.escape(key)}" data-value="([^"]*)"', html
-        )
-        assert found, (metric, key)
-        return found.group(1)
-
+    value = functools.partial(_data_value, html)
     assert value("risk_cases.open", "cancellation_request") == "2.0"
     assert value("risk_cases.mrr_at_stake_known", "cancellation_request") == "400.0"
     assert value("risk_cases.mrr_unknown", "cancellation_request") == "1.0"
