@@ -17,7 +17,7 @@ select
     compared_quantity,
     likely_reason,
     is_anomaly,
-    cast(round(invoice_line_mrr_minor / 100, 2) as decimal(18, 2)) as invoice_line_mrr,
-    cast(round(compared_mrr_minor / 100, 2) as decimal(18, 2)) as compared_mrr,
-    cast(round(difference_minor / 100, 2) as decimal(18, 2)) as difference
+    {{ to_major_units('invoice_line_mrr_minor') }} as invoice_line_mrr,
+    {{ to_major_units('compared_mrr_minor') }} as compared_mrr,
+    {{ to_major_units('difference_minor') }} as difference
 from {{ ref('int_subscription_item_mrr_disagreements') }}

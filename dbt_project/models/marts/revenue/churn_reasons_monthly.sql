@@ -105,10 +105,11 @@ final as (
         cast(case when {{ known }} then grouped.mrr_lost end as decimal(18, 2)) as mrr_lost,
         cast(case when {{ known }} then month_totals.month_logos_churned end as integer) as month_logos_churned,
         cast(case when {{ known }} then month_totals.month_churned_mrr end as decimal(18, 2)) as month_churned_mrr,
-        cast(case when {{ known }} then grouped.logos_lost / month_totals.month_logos_churned end as double)
+        cast(case when {{ known }} then {{ safe_ratio('grouped.logos_lost', 'month_totals.month_logos_churned') }} end as double)
             as logo_share,
         cast(case when {{ known }} and month_totals.month_churned_mrr > 0
-            then grouped.mrr_lost / month_totals.month_churned_mrr end as double) as mrr_share,
+            then {{ safe_ratio('grouped.mrr_lost', 'month_totals.month_churned_mrr') }} end as double) as mrr_share,
+        {#- in doubles: Spark divides two decimals as a decimal of 10 places -#}
         cast(months_unknown.customers_mrr_unknown as integer) as customers_mrr_unknown,
         case when months_unknown.customers_mrr_unknown > 0
             then 'mrr_unknown: ' || months_unknown.customers_mrr_unknown
