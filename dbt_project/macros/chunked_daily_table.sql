@@ -56,7 +56,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set built = run_query(
-        "select cast(first_day as varchar), cast(built_through as varchar) from "
+        "select cast(first_day as string), cast(built_through as string) from "
         ~ _csw_side_table(this, 'built')).rows[0] -%}
     {%- set built_first = modules.datetime.date.fromisoformat(built[0]) -%}
     {%- set built_through = modules.datetime.date.fromisoformat(built[1]) -%}
@@ -129,8 +129,8 @@
 
   {%- set plan_query -%}
     select
-        cast(cast({{ config.require('first_day') }} as date) as varchar),
-        cast(cast({{ config.require('last_day') }} as date) as varchar),
+        cast(cast({{ config.require('first_day') }} as date) as string),
+        cast(cast({{ config.require('last_day') }} as date) as string),
         (select count(*) from {{ ref(config.require('chunk_accounts_from')) }})
   {%- endset -%}
   {%- set plan = run_query(plan_query).rows[0] -%}

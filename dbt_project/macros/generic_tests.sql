@@ -23,9 +23,9 @@
         currency,
         valuation_date,
         count(*) as items,
-        'no ' || currency || ' rate for ' || cast(valuation_date as varchar)
+        'no ' || currency || ' rate for ' || cast(valuation_date as string)
             || ' (nor in the 7 days before): MRR of '
-            || cast(count(distinct subscription_id) as varchar) || ' subscription(s) unvalued, e.g. '
+            || cast(count(distinct subscription_id) as string) || ' subscription(s) unvalued, e.g. '
             || min(subscription_id) || ' of customer ' || min(customer_id)
             || '; deliver the rate in fx_rates.csv (date, currency, rate)' as problem
     from {{ model }}

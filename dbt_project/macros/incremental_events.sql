@@ -50,7 +50,7 @@
             where _drop_date <= (select built_through from built)
         )
         select
-            cast(built.built_through as varchar) as built_through,
+            cast(built.built_through as string) as built_through,
             built.built_through <= {{ as_of_date() }}
                 and built.raw_rows = raw_now.raw_rows
                 and built.raw_loaded_at is not distinct from raw_now.raw_loaded_at as can_add

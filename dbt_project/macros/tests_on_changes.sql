@@ -38,7 +38,7 @@
         {%- if not _csw_table_exists('staging', 'stg_app_db__events__built') -%}
             {{ return('true') }}
         {%- endif -%}
-        {%- set built = run_query("select cast(built_through as varchar), cast(raw_loaded_at as varchar) from "
+        {%- set built = run_query("select cast(built_through as string), cast(raw_loaded_at as string) from "
             ~ events_built).rows[0] -%}
         {%- if built[1] is none -%}
             {{ return('true') }}
@@ -52,7 +52,7 @@
         {{ return('true') }}
     {%- endif -%}
     {%- if placeholder == '__csw_events_added__' -%}
-        {%- set built = run_query("select build_mode, cast(added_after as varchar) from " ~ side).rows[0] -%}
+        {%- set built = run_query("select build_mode, cast(added_after as string) from " ~ side).rows[0] -%}
         {%- if built[0] != 'incremental' -%}
             {{ return('true') }}
         {%- endif -%}
@@ -66,7 +66,7 @@
         {{ return("(account_id, activity_date) in (select account_id, activity_date from "
             ~ _csw_side_table(events, 'changed') ~ ")") }}
     {%- elif placeholder == '__csw_days_computed__' -%}
-        {%- set built = run_query("select cast(computed_from as varchar) from " ~ side).rows[0] -%}
+        {%- set built = run_query("select cast(computed_from as string) from " ~ side).rows[0] -%}
         {{ return("as_of_date >= date '" ~ built[0] ~ "'") }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error("unknown test scope " ~ placeholder) }}

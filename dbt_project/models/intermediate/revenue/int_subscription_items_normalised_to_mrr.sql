@@ -143,8 +143,8 @@ item_mrr as (
         'invoice_line' as mrr_source,
         mrr_null_reason,
         invoice_line_id,
-        cast(null as varchar) as recurring_usage_type,
-        cast(null as varchar) as recurring_interval,
+        cast(null as string) as recurring_usage_type,
+        cast(null as string) as recurring_interval,
         cast(null as bigint) as recurring_interval_count,
         cast(null as decimal(38, 9)) as unit_amount
     from covering_lines

@@ -187,7 +187,7 @@ counted_items as (
         item_versions.unit_amount,
         item_versions.unit_amount_decimal,
         item_versions.currency,
-        cast(null as varchar) as priced_line_id,
+        cast(null as string) as priced_line_id,
         cast(null as double) as line_monthly_factor
     from subscriptions_by_version
     inner join item_versions

@@ -5,7 +5,7 @@
     paying: the live book, trials excluded); an account churned when its status is no longer
     paying on any day of the horizon (metrics.md §2), not only on a month-end valuation. -#}
 select
-    cast(scope as varchar) as scope,
+    cast(scope as string) as scope,
     cast(calibration_date as date) as calibration_date,
     cast(pool_first_date as date) as pool_first_date,
     cast(pool_last_date as date) as pool_last_date,
@@ -33,8 +33,8 @@ select
     cast(accounts_grade_f as bigint) as accounts_grade_f,
     cast(churned_grade_f as bigint) as churned_grade_f,
     cast(churn_rate_grade_f as double) as churn_rate_grade_f,
-    cast(population as varchar) as population,
-    cast(churn_rule as varchar) as churn_rule,
+    cast(population as string) as population,
+    cast(churn_rule as string) as churn_rule,
     cast(as_of_date as date) as as_of_date,
-    cast(config_version as varchar) as config_version
+    cast(config_version as string) as config_version
 from {{ source('transforms', 'health_calibration') }}

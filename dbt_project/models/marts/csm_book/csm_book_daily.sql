@@ -179,9 +179,9 @@ final as (
 
     select
         per_csm.as_of_date,
-        cast(per_csm.csm_id as varchar) as csm_id,
-        cast(coalesce(per_csm.csm_id, 'unassigned') as varchar) as csm_label,
-        cast(csms.csm_name as varchar) as csm_name,
+        cast(per_csm.csm_id as string) as csm_id,
+        cast(coalesce(per_csm.csm_id, 'unassigned') as string) as csm_label,
+        cast(csms.csm_name as string) as csm_name,
         cast(live_accounts as integer) as live_accounts,
         cast(paying_accounts as integer) as paying_accounts,
         cast(trialing_accounts as integer) as trialing_accounts,

@@ -1,6 +1,6 @@
 {#- Engagement portfolio per CSM and calendar month: transforms.csm_portfolio typed (orchestration/assets/engagement.py). -#}
 select
-    cast(csm_id as varchar) as csm_id,
+    cast(csm_id as string) as csm_id,
     cast(month as date) as month,
     cast(accounts as bigint) as accounts,
     cast(high as bigint) as high,
@@ -9,5 +9,5 @@ select
     cast(unscored as bigint) as unscored,
     cast(at_risk_accounts as varchar[]) as at_risk_accounts,
     cast(mean_score as double) as mean_score,
-    cast(config_version as varchar) as config_version
+    cast(config_version as string) as config_version
 from {{ source('transforms', 'csm_portfolio') }}

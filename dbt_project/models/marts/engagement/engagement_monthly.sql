@@ -1,11 +1,11 @@
 {#- Monthly engagement score per account and calendar month: transforms.engagement_monthly typed (orchestration/assets/engagement.py). -#}
 select
-    cast(account_id as varchar) as account_id,
+    cast(account_id as string) as account_id,
     cast(month as date) as month,
     cast(month_covered_to as date) as month_covered_to,
     cast(score as double) as score,
     cast(score_display as integer) as score_display,
-    cast(level as varchar) as level,
+    cast(level as string) as level,
     cast(coverage as double) as coverage,
     cast(logins as bigint) as logins,
     cast(active_users as bigint) as active_users,
@@ -20,9 +20,9 @@ select
     cast(logins_change_pct as double) as logins_change_pct,
     cast(actions_change_pct as double) as actions_change_pct,
     cast(csat_change_pct as double) as csat_change_pct,
-    cast(score_null_reason as varchar) as score_null_reason,
-    cast(events_null_reason as varchar) as events_null_reason,
-    cast(automation_rate_null_reason as varchar) as automation_rate_null_reason,
-    cast(csat_null_reason as varchar) as csat_null_reason,
-    cast(config_version as varchar) as config_version
+    cast(score_null_reason as string) as score_null_reason,
+    cast(events_null_reason as string) as events_null_reason,
+    cast(automation_rate_null_reason as string) as automation_rate_null_reason,
+    cast(csat_null_reason as string) as csat_null_reason,
+    cast(config_version as string) as config_version
 from {{ source('transforms', 'engagement_monthly') }}

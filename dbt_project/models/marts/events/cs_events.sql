@@ -44,7 +44,7 @@ signal_episodes as (
         end as event_type,
         account_id,
         as_of_date as occurred_on,
-        cast(as_of_date as varchar) as cause,
+        cast(as_of_date as string) as cause,
         observed_value,
         operator,
         threshold,
@@ -94,7 +94,7 @@ health_episodes as (
         'health_score_dropped_20' as event_type,
         account_id,
         as_of_date as occurred_on,
-        cast(as_of_date as varchar) as cause,
+        cast(as_of_date as string) as cause,
         score_change as observed_value,
         '<=' as operator,
         -{{ health_drop_points }}.0 as threshold,
@@ -111,7 +111,7 @@ health_episodes as (
         'usage_at_80_percent',
         account_id,
         as_of_date,
-        cast(as_of_date as varchar),
+        cast(as_of_date as string),
         usage_vs_limit,
         '>',
         {{ usage_share }},
@@ -131,7 +131,7 @@ grade_episodes as (
         'grade_dropped_to_d_or_f' as event_type,
         account_id,
         as_of_date as occurred_on,
-        cast(as_of_date as varchar) as cause,
+        cast(as_of_date as string) as cause,
         score as observed_value,
         '<' as operator,
         cast(null as double) as threshold,
@@ -161,7 +161,7 @@ nps_events as (
         case when score <= 6 then 6.0 else 9.0 end as threshold,
         'response ' || response_id as detail,
         'marts.nps_responses' as source_table,
-        cast(null as varchar) as config_version
+        cast(null as string) as config_version
     from {{ ref('nps_responses') }}
     where account_id is not null and (score <= 6 or score >= 9)
 
@@ -174,7 +174,7 @@ onboarding_episodes as (
         'onboarding_stalled' as event_type,
         account_id,
         min(as_of_date) as occurred_on,
-        cast(coalesce(last_step_on, onboarding_start) as varchar) as cause,
+        cast(coalesce(last_step_on, onboarding_start) as string) as cause,
         cast(min(as_of_date) - coalesce(last_step_on, onboarding_start) as double)
             as observed_value,
         '>=' as operator,
@@ -217,7 +217,7 @@ expansion_episodes as (
         'expansion_signal_detected' as event_type,
         current_snapshot.account_id,
         current_snapshot.as_of_date as occurred_on,
-        cast(current_snapshot.as_of_date as varchar) as cause,
+        cast(current_snapshot.as_of_date as string) as cause,
         current_snapshot.probability as observed_value,
         '>' as operator,
         0.0 as threshold,
@@ -257,7 +257,7 @@ renewal_episodes as (
         'term of ' || renewals.term_months || ' months ends ' || renewals.term_end
             || coalesce(', MRR before it ' || renewals.mrr_before, '') as detail,
         'marts.renewals' as source_table,
-        cast(null as varchar) as config_version
+        cast(null as string) as config_version
     from {{ ref('int_renewals_with_outcomes') }} as renewals
     cross join renewal_windows
     inner join health
@@ -274,12 +274,12 @@ subscription_events as (
         cast(subscriptions.created_at as date) as occurred_on,
         subscriptions.subscription_id as cause,
         cast(null as double) as observed_value,
-        cast(null as varchar) as operator,
+        cast(null as string) as operator,
         cast(null as double) as threshold,
         'subscription ' || subscriptions.subscription_id || ' (' || subscriptions.status || ')'
             as detail,
         'stg_stripe__subscriptions' as source_table,
-        cast(null as varchar) as config_version
+        cast(null as string) as config_version
     from {{ ref('stg_stripe__subscriptions') }} as subscriptions
     inner join accounts on accounts.stripe_customer_id = subscriptions.customer_id
     where subscriptions.created_at <= {{ as_of_end() }}
@@ -323,17 +323,17 @@ final as (
 )
 
 select
-    cast(event_id as varchar) as event_id,
-    cast(event_type as varchar) as event_type,
+    cast(event_id as string) as event_id,
+    cast(event_type as string) as event_type,
     cast(occurred_on as date) as occurred_on,
-    cast(account_id as varchar) as account_id,
-    cast(csm_id as varchar) as csm_id,
-    cast(cause as varchar) as cause,
+    cast(account_id as string) as account_id,
+    cast(csm_id as string) as csm_id,
+    cast(cause as string) as cause,
     cast(observed_value as double) as observed_value,
-    cast(operator as varchar) as operator,
+    cast(operator as string) as operator,
     cast(threshold as double) as threshold,
-    cast(detail as varchar) as detail,
-    cast(source_table as varchar) as source_table,
-    cast(config_version as varchar) as config_version,
+    cast(detail as string) as detail,
+    cast(source_table as string) as source_table,
+    cast(config_version as string) as config_version,
     cast(as_of_date as date) as as_of_date
 from final

@@ -1,16 +1,16 @@
 {#- NPS per period × segment from transforms.nps_summary (transforms/nps.py summarise_nps): typed,
     with the one-decimal NPS as reported and the flag of the 6-month trend. -#}
 select
-    cast(period_type as varchar) as period_type,
+    cast(period_type as string) as period_type,
     cast(period_start as date) as period_start,
     cast(period_end as date) as period_end,
-    cast(segment as varchar) as segment,
+    cast(segment as string) as segment,
     cast(sends as bigint) as sends,
     cast(responded_sends as bigint) as responded_sends,
     cast(response_rate as double) as response_rate,
     cast(response_rate_ci_low as double) as response_rate_ci_low,
     cast(response_rate_ci_high as double) as response_rate_ci_high,
-    cast(response_rate_reason as varchar) as response_rate_reason,
+    cast(response_rate_reason as string) as response_rate_reason,
     cast(responses as bigint) as responses,
     cast(promoters as bigint) as promoters,
     cast(passives as bigint) as passives,
@@ -29,15 +29,15 @@ select
     cast(nps_ci_low as double) as nps_ci_low,
     cast(nps_ci_high as double) as nps_ci_high,
     cast(reportable as boolean) as reportable,
-    cast(reason as varchar) as reason,
+    cast(reason as string) as reason,
     cast(small_sample_warning as boolean) as small_sample_warning,
     cast(previous_period_start as date) as previous_period_start,
     cast(previous_nps as double) as previous_nps,
     cast(nps_change as double) as nps_change,
     cast(change_p_value as double) as change_p_value,
     cast(change_significant as boolean) as change_significant,
-    cast(change_reason as varchar) as change_reason,
+    cast(change_reason as string) as change_reason,
     coalesce(period_type = 'month' and segment = 'all'
         and period_start > cast({{ dbt.dateadd('month', -6, dbt.date_trunc('month', as_of_date())) }} as date), false) as in_trend,
-    cast(config_version as varchar) as config_version
+    cast(config_version as string) as config_version
 from {{ source('transforms', 'nps_summary') }}

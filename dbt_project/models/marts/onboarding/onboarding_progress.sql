@@ -35,14 +35,14 @@ milestone_rollup as (
 final as (
 
     select
-        cast(progress.account_id as varchar) as account_id,
+        cast(progress.account_id as string) as account_id,
         cast(progress.as_of_date as date) as as_of_date,
-        cast(progress.program as varchar) as program,
+        cast(progress.program as string) as program,
         cast(progress.onboarding_start as date) as onboarding_start,
         cast(progress.required_steps as bigint) as required_steps,
         cast(progress.required_done as bigint) as required_done,
         cast(progress.progress as double) as progress,
-        cast(progress.status as varchar) as status,
+        cast(progress.status as string) as status,
         cast(progress.completed_on as date) as completed_on,
         cast(progress.last_step_on as date) as last_step_on,
         cast(progress.stalled as boolean) as stalled,
@@ -53,11 +53,11 @@ final as (
         cast(progress.completed_in_window as boolean) as completed_in_window,
         cast(milestone_rollup.milestones_total as bigint) as milestones_total,
         cast(milestone_rollup.milestones_reached as bigint) as milestones_reached,
-        cast(milestone_rollup.last_milestone_reached as varchar) as last_milestone_reached,
+        cast(milestone_rollup.last_milestone_reached as string) as last_milestone_reached,
         cast(milestone_rollup.last_milestone_reached_on as date) as last_milestone_reached_on,
-        cast(milestone_rollup.next_milestone as varchar) as next_milestone,
+        cast(milestone_rollup.next_milestone as string) as next_milestone,
         cast(milestone_rollup.next_milestone_target_on as date) as next_milestone_target_on,
-        cast(progress.config_version as varchar) as config_version
+        cast(progress.config_version as string) as config_version
     from progress
     left join milestone_rollup
         on milestone_rollup.account_id = progress.account_id

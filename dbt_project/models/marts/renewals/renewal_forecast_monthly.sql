@@ -86,7 +86,7 @@ per_renewal as (
 
 scoped as (
 
-    select 'all' as scope, cast(null as varchar) as scope_csm_id, cast(null as varchar) as scope_csm_name, *
+    select 'all' as scope, cast(null as string) as scope_csm_id, cast(null as string) as scope_csm_name, *
     from per_renewal
     union all
     select

@@ -13,7 +13,7 @@ renewals as (
 
 scoped as (
 
-    select 'all' as scope, cast(null as varchar) as csm_id, cast(null as varchar) as csm_name, *
+    select 'all' as scope, cast(null as string) as csm_id, cast(null as string) as csm_name, *
         exclude (csm_id, csm_name)
     from renewals
     union all

@@ -1,7 +1,7 @@
 {#- Support per account × month from transforms.support_monthly (transforms/support.py
     support_monthly), typed. -#}
 select
-    cast(account_id as varchar) as account_id,
+    cast(account_id as string) as account_id,
     cast(month_start as date) as month_start,
     cast(month_end as date) as month_end,
     cast(tickets_created as bigint) as tickets_created,
@@ -22,5 +22,5 @@ select
     cast(csat_satisfied_share_ci_high as double) as csat_satisfied_share_ci_high,
     cast(competitor_mentions as bigint) as competitor_mentions,
     cast(competitors_mentioned as varchar[]) as competitors_mentioned,
-    cast(config_version as varchar) as config_version
+    cast(config_version as string) as config_version
 from {{ source('transforms', 'support_monthly') }}
