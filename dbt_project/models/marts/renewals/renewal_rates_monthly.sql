@@ -14,14 +14,14 @@ renewals as (
 scoped as (
 
     select 'all' as scope, cast(null as string) as csm_id, cast(null as string) as csm_name, *
-        exclude (csm_id, csm_name)
+        except (csm_id, csm_name)
     from renewals
     union all
     select
         case when csm_id is null then 'unassigned' else 'csm' end as scope,
         csm_id,
         csm_name,
-        * exclude (csm_id, csm_name)
+        * except (csm_id, csm_name)
     from renewals
 
 ),
