@@ -22,10 +22,10 @@ milestone_rollup as (
         as_of_date,
         count(*) as milestones_total,
         count(reached_on) as milestones_reached,
-        arg_max(milestone, case when reached_on is not null then target_day end)
+        max_by(milestone, case when reached_on is not null then target_day end)
             as last_milestone_reached,
         max(reached_on) as last_milestone_reached_on,
-        arg_min(milestone, case when reached_on is null then target_day end) as next_milestone,
+        min_by(milestone, case when reached_on is null then target_day end) as next_milestone,
         min(case when reached_on is null then target_on end) as next_milestone_target_on
     from milestones
     group by account_id, as_of_date
