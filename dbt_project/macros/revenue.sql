@@ -6,10 +6,10 @@
     passes as monthly: a count read as 1 would value a quarterly price three times over. -#}
 {% macro monthly_factor(interval, interval_count) -%}
     (case {{ interval }}
-        when 'month' then 1.0
-        when 'year' then 1.0 / 12
-        when 'week' then 52.0 / 12
-        when 'day' then 365.0 / 12
+        when 'month' then cast(1 as double)
+        when 'year' then cast(1 as double) / 12
+        when 'week' then cast(52 as double) / 12
+        when 'day' then cast(365 as double) / 12
     end / nullif({{ interval_count }}, 0))
 {%- endmacro %}
 

@@ -461,10 +461,10 @@ subscription_item_terms as (
         valid_to_drop,
         -- an interval without its count is not a known term: NULL, not a defaulted 1
         case recurring_interval
-            when 'year' then 12.0 * recurring_interval_count
-            when 'month' then 1.0 * recurring_interval_count
-            when 'week' then 12.0 / 52 * recurring_interval_count
-            when 'day' then 12.0 / 365 * recurring_interval_count
+            when 'year' then cast(12 as {{ type_double() }}) * recurring_interval_count
+            when 'month' then cast(recurring_interval_count as {{ type_double() }})
+            when 'week' then cast(12 as {{ type_double() }}) / 52 * recurring_interval_count
+            when 'day' then cast(12 as {{ type_double() }}) / 365 * recurring_interval_count
         end as term_months
     from {{ ref('stg_stripe__subscription_item_versions') }}
     where subscription_id in (select subscription_id from subscription_versions)
@@ -681,7 +681,7 @@ final as (
             coalesce(window_counts.features_used_30d, [])
         end as features_used_30d,
         case when grid.as_of_date <= coverage.app_db_through then
-            grid.conversations_28d / 4.0
+            grid.conversations_28d / cast(4 as {{ type_double() }})
         end as conversations_per_week,
 
         -- engagement
@@ -690,7 +690,7 @@ final as (
                 as {{ type_double() }})
         end as days_since_last_login,
         case when grid.as_of_date <= coverage.app_db_through then
-            grid.logins_28d / 4.0
+            grid.logins_28d / cast(4 as {{ type_double() }})
         end as logins_per_week,
         case when grid.as_of_date <= coverage.app_db_through then
             cast(coalesce(window_counts.features_used_30d_count, 0) as {{ type_double() }})

@@ -40,7 +40,7 @@ term_lines as (
         cast(period_start_at as date) as term_start,
         cast(period_end_at as date) as term_end,
         round(
-            {{ dbt.datediff('period_start_at', 'period_end_at', 'second') }} / 86400.0 / 30.436875
+            {{ dbt.datediff('period_start_at', 'period_end_at', 'second') }} / cast(86400 as double) / 30.436875
         ) as term_months
     from lines
     where not is_proration

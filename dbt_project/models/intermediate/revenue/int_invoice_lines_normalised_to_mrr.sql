@@ -62,7 +62,7 @@ subscription_lines as (
             cast(invoice_lines.unit_amount_decimal as decimal(38, 9)),
             prices.unit_amount
         ) as unit_amount,
-        {{ dbt.datediff('invoice_lines.period_start_at', 'invoice_lines.period_end_at', 'second') }} / 86400.0
+        {{ dbt.datediff('invoice_lines.period_start_at', 'invoice_lines.period_end_at', 'second') }} / cast(86400 as double)
             as period_days
     from invoice_lines
     inner join invoices
@@ -95,8 +95,8 @@ own_factors as (
             when period_months >= 1 and abs(period_days - 30.436875 * period_months) <= 3
                 then 1.0 / period_months
             when is_whole_days and cast(round(period_days) as bigint) % 7 = 0
-                then 52.0 / 12 / (round(period_days) / 7)
-            when is_whole_days then 365.0 / 12 / round(period_days)
+                then cast(52 as double) / 12 / (round(period_days) / 7)
+            when is_whole_days then cast(365 as double) / 12 / round(period_days)
         end as own_factor,
         case
             when price_interval is not null then 'price'
