@@ -73,5 +73,5 @@ select
     promoters,
     passives,
     detractors,
-    100.0 * (promoters - detractors) / responses as nps
+    cast(100 as double) * (promoters - detractors) / responses as nps
 from counted

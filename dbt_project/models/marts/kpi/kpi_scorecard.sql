@@ -219,7 +219,7 @@ nps_observations as (
         periods.period_end,
         case
             when periods.period_type = 'trailing_12_months' and twelve.responses >= targets.min_sample
-                then 100.0 * (twelve.promoters - twelve.detractors) / twelve.responses
+                then cast(100 as {{ type_double() }}) * (twelve.promoters - twelve.detractors) / twelve.responses
             else nps.nps
         end as value,
         cast(coalesce(nps.promoters - nps.detractors, twelve.promoters - twelve.detractors) as {{ type_double() }})
