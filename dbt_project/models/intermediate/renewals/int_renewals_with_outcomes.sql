@@ -148,7 +148,7 @@ outcomes as (
         end as outcome,
         case
             when not outcome_known
-                then 'pending: measured at the end of ' || strftime(outcome_month, '%Y-%m')
+                then 'pending: measured at the end of ' || left(cast(outcome_month as string), 7)
             when mrr_before is null
                 then 'mrr_unknown: ' || coalesce(mrr_before_unknown_reason, 'before the term end')
             when mrr_after is null
@@ -174,7 +174,7 @@ forecast_dates as (
 final as (
 
     select
-        forecast_dates.subscription_id || ':' || strftime(forecast_dates.term_end, '%Y-%m-%d')
+        forecast_dates.subscription_id || ':' || cast(forecast_dates.term_end as string)
             as renewal_id,
         forecast_dates.subscription_id,
         forecast_dates.stripe_customer_id,

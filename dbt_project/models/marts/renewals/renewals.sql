@@ -110,7 +110,7 @@ final as (
         health.account_id is not null as is_scored_on_state_day,
         case when health.account_id is null
             then 'not_scored: the account has no health row on '
-                || strftime(observed.state_observed_on, '%Y-%m-%d')
+                || cast(observed.state_observed_on as string)
                 || ' (not live, or before the scored history)'
         end as state_unknown_reason,
         health.score as health_score,
