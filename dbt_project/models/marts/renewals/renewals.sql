@@ -123,11 +123,11 @@ final as (
             then cast(coalesce(len(signals_on_day.open_churn_signals), 0) as integer)
         end as open_churn_signal_count,
         case when health.account_id is not null
-            then coalesce(list_contains(signals_on_day.open_churn_signals, 'cancellation_request'), false)
+            then coalesce(array_contains(signals_on_day.open_churn_signals, 'cancellation_request'), false)
         end as cancel_requested,
         -- the risk-case triggers of metrics.md §12: a cancellation request, grade D/F, a high-severity signal
         case when health.account_id is not null
-            then coalesce(list_contains(signals_on_day.open_churn_signals, 'cancellation_request'), false)
+            then coalesce(array_contains(signals_on_day.open_churn_signals, 'cancellation_request'), false)
                 or coalesce(health.grade in ('D', 'F'), false)
                 or coalesce(len(signals_on_day.high_severity_signals), 0) > 0
         end as is_at_risk,
