@@ -31,19 +31,44 @@
     columns or of the range's start, or --full-refresh rebuilds every day. The side table
     <model>__built records the range built and the first day this build computed. -#}
 
-{#- The first and last day of the chunk being built; default: the given whole-range expression. -#}
+{#- The first and last day of the chunk being built; default: the given whole-range expression.
+    On Spark the model is one table built whole (no chunks): the whole range, every account. -#}
 {% macro chunk_first_day(whole_range_first_day) -%}
+    {{ return(adapter.dispatch('chunk_first_day')(whole_range_first_day)) }}
+{%- endmacro %}
+
+{% macro default__chunk_first_day(whole_range_first_day) -%}
     cast(coalesce(getvariable('csw_chunk_first_day'), {{ whole_range_first_day }}) as date)
 {%- endmacro %}
 
+{% macro spark__chunk_first_day(whole_range_first_day) -%}
+    cast({{ whole_range_first_day }} as date)
+{%- endmacro %}
+
 {% macro chunk_last_day(whole_range_last_day) -%}
+    {{ return(adapter.dispatch('chunk_last_day')(whole_range_last_day)) }}
+{%- endmacro %}
+
+{% macro default__chunk_last_day(whole_range_last_day) -%}
     cast(coalesce(getvariable('csw_chunk_last_day'), {{ whole_range_last_day }}) as date)
+{%- endmacro %}
+
+{% macro spark__chunk_last_day(whole_range_last_day) -%}
+    cast({{ whole_range_last_day }} as date)
 {%- endmacro %}
 
 {#- Whether an account belongs to the slice being built (every account by default). -#}
 {% macro chunk_accounts(account_id) -%}
+    {{ return(adapter.dispatch('chunk_accounts')(account_id)) }}
+{%- endmacro %}
+
+{% macro default__chunk_accounts(account_id) -%}
     (hash({{ account_id }}) % coalesce(getvariable('csw_chunk_slices'), 1)
         = coalesce(getvariable('csw_chunk_slice'), 0))
+{%- endmacro %}
+
+{% macro spark__chunk_accounts(account_id) -%}
+    true
 {%- endmacro %}
 
 {#- The day the build can resume from, or none for a full build: the table and its __built record

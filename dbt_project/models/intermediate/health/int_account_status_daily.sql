@@ -3,7 +3,8 @@
     book, "accounts at risk") and the gate's rules 18 and 19 read who is a customer that day.
     A view over int_account_daily_metrics, where the status is computed with the subscription
     states it comes from (one pass over Stripe's versions per slice of accounts). -#}
-{{ config(materialized='view') }}
+{#- A table on Spark, like the staging models (dbt_project.yml). -#}
+{{ config(materialized='table' if target.type == 'spark' else 'view') }}
 select
     account_id,
     as_of_date,

@@ -5,12 +5,14 @@
     (BENCHMARKS.md).
     Incremental: after an incremental build of the events, only the account-days it touched are
     derived again (macros/incremental_events.sql). -#}
+{#- On Spark (Parquet tables: no DELETE, no CREATE OR REPLACE) a table rebuilt whole by every run,
+    without the side tables; its tests then judge every row. -#}
 {{ config(
-    materialized='incremental',
+    materialized='table' if target.type == 'spark' else 'incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ events_derived_before_build('used_on') }}",
-    post_hook="{{ events_derived_after_build() }}",
+    pre_hook='' if target.type == 'spark' else "{{ events_derived_before_build('used_on') }}",
+    post_hook='' if target.type == 'spark' else "{{ events_derived_after_build() }}",
 ) }}
 with
 
