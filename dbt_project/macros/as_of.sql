@@ -4,5 +4,5 @@
 {%- endmacro %}
 
 {% macro as_of_end() -%}
-    (cast('{{ var("as_of_date") }}' as timestamp) + interval '1 day' - interval '1 millisecond')
+    (cast('{{ var("as_of_date") }}' as {{ dbt.type_timestamp() }}) + interval '1 day' - interval '1 millisecond')
 {%- endmacro %}

@@ -168,7 +168,7 @@ final as (
         cast(latest_nps.score as double) as nps_score,
         cast(latest_nps.submitted_at as date) as nps_submitted_on,
         renewals.renewal_on,
-        renewals.renewal_on - {{ as_of_date() }} as days_to_renewal
+        {{ dbt.datediff(as_of_date(), "renewals.renewal_on", "day") }} as days_to_renewal
     from accounts
     cross join events_coverage
     left join event_windows

@@ -16,7 +16,7 @@ responses as (
     from {{ ref('stg_app_db__nps_responses') }} as responses
     inner join {{ ref('stg_app_db__accounts_with_deleted') }} as accounts
         on accounts.account_id = responses.account_id
-    where responses.submitted_at < cast({{ as_of_date() }} + interval '1 day' as timestamp)
+    where responses.submitted_at < cast({{ as_of_date() }} + interval '1 day' as {{ dbt.type_timestamp() }})
 
 ),
 

@@ -26,8 +26,8 @@ customer_month_mrr as (
         case when count(*) filter (where mrr_reporting_minor is null) = 0
             then sum(mrr_reporting_minor) end as mrr_minor,
         cast(count(*) filter (where mrr_reporting_minor is null) as integer) as unvalued_items,
-        string_agg(distinct coalesce(mrr_null_reason, 'no_fx_rate'), ', ')
-            filter (where mrr_reporting_minor is null) as mrr_unknown_reason,
+        {{ csw_string_agg("coalesce(mrr_null_reason, 'no_fx_rate')", "', '", distinct=true,
+            condition='mrr_reporting_minor is null') }} as mrr_unknown_reason,
         count(distinct case when mrr_reporting_minor > 0 then subscription_id end) as paying_subscriptions
     from item_mrr
     group by customer_id, month

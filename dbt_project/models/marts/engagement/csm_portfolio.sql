@@ -7,7 +7,7 @@ select
     cast(medium as bigint) as medium,
     cast(low as bigint) as low,
     cast(unscored as bigint) as unscored,
-    cast(at_risk_accounts as varchar[]) as at_risk_accounts,
+    cast(at_risk_accounts as {{ csw_string_list_type() }}) as at_risk_accounts,
     cast(mean_score as double) as mean_score,
     cast(config_version as string) as config_version
 from {{ source('transforms', 'csm_portfolio') }}

@@ -175,7 +175,7 @@ onboarding_episodes as (
         account_id,
         min(as_of_date) as occurred_on,
         cast(coalesce(last_step_on, onboarding_start) as string) as cause,
-        cast(min(as_of_date) - coalesce(last_step_on, onboarding_start) as double)
+        cast({{ dbt.datediff('coalesce(last_step_on, onboarding_start)', 'min(as_of_date)', 'day') }} as double)
             as observed_value,
         '>=' as operator,
         cast(null as double) as threshold,
@@ -204,7 +204,7 @@ expansion_accounts as (
         account_id,
         as_of_date,
         max(probability) as probability,
-        string_agg(distinct type, ', ' order by type) as types,
+        {{ csw_string_agg('type', "', '", distinct=true) }} as types,
         min(config_version) as config_version
     from {{ ref('expansion_opportunities') }}
     group by account_id, as_of_date

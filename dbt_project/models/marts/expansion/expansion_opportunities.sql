@@ -7,7 +7,7 @@ select
     cast(product as string) as product,
     cast(round(estimated_value, 2) as decimal(18,2)) as estimated_value,
     cast(probability as double) as probability,
-    cast(signals as varchar[]) as signals,
+    cast(signals as {{ csw_string_list_type() }}) as signals,
     cast(timing as string) as timing,
     cast(health_score as double) as health_score,
     cast(config_version as string) as config_version

@@ -163,8 +163,8 @@ health_observations as (
         periods.period_start,
         periods.period_end,
         {#- summed in account order: a parallel float sum can differ in its last bits run to run -#}
-        list_sum(list(health.score order by health.account_id)) / count(health.score) as value,
-        list_sum(list(health.score order by health.account_id)) as numerator,
+        {{ csw_ordered_sum('health.score', 'health.account_id') }} / count(health.score) as value,
+        {{ csw_ordered_sum('health.score', 'health.account_id') }} as numerator,
         cast(count(health.score) as {{ type_double() }}) as denominator,
         cast(count(health.score) as integer) as sample_size,
         'paying accounts of the live book with a health score on '

@@ -9,8 +9,8 @@ select
     cast(score as bigint) as score,
     cast(category as string) as category,
     cast(comment as string) as comment,
-    cast(submitted_at as timestamp) as submitted_at,
-    cast(followed_up_at as timestamp) as followed_up_at,
+    cast(submitted_at as {{ dbt.type_timestamp() }}) as submitted_at,
+    cast(followed_up_at as {{ dbt.type_timestamp() }}) as followed_up_at,
     cast(month_start as date) as month_start,
     cast(quarter_start as date) as quarter_start
 from {{ source('transforms', 'nps_responses') }}

@@ -104,7 +104,7 @@ reasons as (
         term_end_month,
         scope,
         scope_csm_id,
-        string_agg(unrated_reason || ' (' || renewals || ')', '; ' order by unrated_reason)
+        {{ csw_string_agg("unrated_reason || ' (' || renewals || ')'", "'; '", order_by='unrated_reason') }}
             as forecast_reason
     from (
         select term_end_month, scope, scope_csm_id, unrated_reason, count(*) as renewals

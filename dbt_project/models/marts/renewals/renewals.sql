@@ -55,8 +55,8 @@ signals_on_day as (
 
     select
         observed.renewal_id,
-        list_sort(list(signals.signal)) as open_churn_signals,
-        list_sort(list(signals.signal) filter (where signals.severity = 'high')) as high_severity_signals
+        {{ csw_sorted_list('signals.signal') }} as open_churn_signals,
+        {{ csw_sorted_list('signals.signal', "signals.severity = 'high'") }} as high_severity_signals
     from observed
     inner join signals
         on signals.account_id = observed.account_id
@@ -117,10 +117,10 @@ final as (
         health.grade as health_grade,
         health.trend as health_trend,
         case when health.account_id is not null
-            then coalesce(signals_on_day.open_churn_signals, cast([] as varchar[]))
+            then coalesce(signals_on_day.open_churn_signals, {{ csw_empty_string_list() }})
         end as open_churn_signals,
         case when health.account_id is not null
-            then cast(coalesce(len(signals_on_day.open_churn_signals), 0) as integer)
+            then cast(coalesce({{ csw_list_length('signals_on_day.open_churn_signals') }}, 0) as integer)
         end as open_churn_signal_count,
         case when health.account_id is not null
             then coalesce(array_contains(signals_on_day.open_churn_signals, 'cancellation_request'), false)
@@ -129,7 +129,7 @@ final as (
         case when health.account_id is not null
             then coalesce(array_contains(signals_on_day.open_churn_signals, 'cancellation_request'), false)
                 or coalesce(health.grade in ('D', 'F'), false)
-                or coalesce(len(signals_on_day.high_severity_signals), 0) > 0
+                or coalesce({{ csw_list_length('signals_on_day.high_severity_signals') }}, 0) > 0
         end as is_at_risk,
         last_qbr.last_qbr_on,
         cast({{ dbt.datediff('last_qbr.last_qbr_on', 'observed.state_observed_on', 'day') }} as integer)

@@ -21,6 +21,6 @@ select
     cast(actions_matched as bigint) as actions_matched,
     cast(actions_done as bigint) as actions_done,
     cast(actions_done_by_due as bigint) as actions_done_by_due,
-    cast(first_action_at as timestamp) as first_action_at,
+    cast(first_action_at as {{ dbt.type_timestamp() }}) as first_action_at,
     cast(hours_to_first_action as double) as hours_to_first_action
 from {{ source('transforms', 'risk_cases') }}

@@ -21,6 +21,6 @@ select
     cast(csat_satisfied_share_ci_low as double) as csat_satisfied_share_ci_low,
     cast(csat_satisfied_share_ci_high as double) as csat_satisfied_share_ci_high,
     cast(competitor_mentions as bigint) as competitor_mentions,
-    cast(competitors_mentioned as varchar[]) as competitors_mentioned,
+    cast(competitors_mentioned as {{ csw_string_list_type() }}) as competitors_mentioned,
     cast(config_version as string) as config_version
 from {{ source('transforms', 'support_monthly') }}
