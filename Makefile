@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 
-.PHONY: setup demo test lint format lock clean
+.PHONY: setup setup-spark demo test lint format lock clean
 
 setup: $(STAMP)
 
@@ -16,10 +17,23 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
+# The optional Spark engine (dbt-spark, pyspark; Spark 4 runs on Java 17): the tests build the dbt
+# project on it too.
+setup-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	@command -v java >/dev/null 2>&1 || { \
+		echo "==> installing Java 17 (Debian package) for Spark"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless; }
+	@echo "==> installing the Spark engine (pyspark, dbt-spark) into $(VENV)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	@touch $(SPARK_STAMP)
+
 demo: setup
 	$(BIN)/csw demo
 
-test: setup
+test: setup setup-spark
 	@# The report's browser test needs Debian's chromium; install it only when it is missing.
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "==> installing chromium (Debian package) for the report's browser test"; \
@@ -46,6 +60,9 @@ lock:
 	rm -rf /tmp/csw-lock-venv && $(PYTHON) -m venv /tmp/csw-lock-venv
 	/tmp/csw-lock-venv/bin/pip install --quiet -e '.[dev]'
 	/tmp/csw-lock-venv/bin/pip freeze --exclude-editable | grep -v '^cs-warehouse' > requirements.lock
+	/tmp/csw-lock-venv/bin/pip install --quiet -e '.[dev,spark]'
+	/tmp/csw-lock-venv/bin/pip freeze --exclude-editable | grep -v '^cs-warehouse' \
+		| grep -vxF -f requirements.lock > requirements-spark.lock
 
 clean:
 	rm -rf $(VENV) data dbt_project/target dbt_project/logs
