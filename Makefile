@@ -3,7 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SPARK_STAMP := $(VENV)/.installed-spark
+# The Spark engine's dbt (dbt-spark, pyspark) lives in its own environment: with pyspark importable,
+# Great Expectations imports pyspark.sql.connect, which exits the process under pytest-xdist.
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
 
 .PHONY: setup setup-spark demo test lint format lock clean
 
@@ -17,17 +20,19 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-# The optional Spark engine (dbt-spark, pyspark; Spark 4 runs on Java 17): the tests build the dbt
-# project on it too.
+# The optional Spark engine (dbt-spark, pyspark; Spark 4 runs on Java 17) in .venv-spark, dbt's
+# shared packages at requirements.lock's versions: the tests build the dbt project on it too.
 setup-spark: $(SPARK_STAMP)
 
-$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+$(SPARK_STAMP): requirements.lock requirements-spark.lock
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; cs-warehouse needs Python 3.11 (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@command -v java >/dev/null 2>&1 || { \
 		echo "==> installing Java 17 (Debian package) for Spark"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless; }
-	@echo "==> installing the Spark engine (pyspark, dbt-spark) into $(VENV)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	@echo "==> creating $(SPARK_VENV): dbt-spark and pyspark for the Spark engine"
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -r requirements-spark.lock
 	@touch $(SPARK_STAMP)
 
 demo: setup
@@ -60,9 +65,10 @@ lock:
 	rm -rf /tmp/csw-lock-venv && $(PYTHON) -m venv /tmp/csw-lock-venv
 	/tmp/csw-lock-venv/bin/pip install --quiet -e '.[dev]'
 	/tmp/csw-lock-venv/bin/pip freeze --exclude-editable | grep -v '^cs-warehouse' > requirements.lock
-	/tmp/csw-lock-venv/bin/pip install --quiet -e '.[dev,spark]'
-	/tmp/csw-lock-venv/bin/pip freeze --exclude-editable | grep -v '^cs-warehouse' \
-		| grep -vxF -f requirements.lock > requirements-spark.lock
+	rm -rf /tmp/csw-lock-spark && $(PYTHON) -m venv /tmp/csw-lock-spark
+	/tmp/csw-lock-spark/bin/pip install --quiet -c requirements.lock 'dbt-spark[session]==1.11.0' 'pyspark==4.3.0'
+	{ echo '# The Spark engine (.venv-spark; issue #27): pip install -c requirements.lock -r requirements-spark.lock'; \
+	  /tmp/csw-lock-spark/bin/pip freeze | grep -vxF -f requirements.lock; } > requirements-spark.lock
 
 clean:
-	rm -rf $(VENV) data dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(SPARK_VENV) data dbt_project/target dbt_project/logs

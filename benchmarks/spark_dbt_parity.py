@@ -3,7 +3,8 @@ what differs (issue #27; README, "When one machine is not enough").
 
 Run: .venv/bin/python benchmarks/spark_dbt_parity.py [--warehouse DIR] [--as-of YYYY-MM-DD] [--work DIR]
 
-Needs the Spark extra (`make setup-spark`, which `make test` runs). The warehouse is one a `csw run`
+Needs the Spark environment (`make setup-spark`, which `make test` runs: .venv-spark, or the dbt
+named by CSW_SPARK_DBT). The warehouse is one a `csw run`
 built (default: the demo's, data/warehouse); its build database's sources (raw tables, ingest log,
 transforms' outputs) are exported to Parquet under the work directory, registered in Spark's
 metastore, and the dbt project is built on Spark (session mode, local[2]) and, on a copy of the build

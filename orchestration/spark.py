@@ -6,6 +6,8 @@ as a source (ingest's raw tables, the ingest log, the Polars transforms' outputs
 database to Parquet, one directory per table; `register_sources` makes them tables of Spark's
 metastore under the same schema names; `run_dbt` runs dbt with CSW_ENGINE=spark, whose profile
 (dbt_project/profiles.yml) keeps Spark's tables as Parquet under CSW_SPARK_WAREHOUSE_DIR.
+dbt-spark and pyspark are those of an environment of their own (`make setup-spark`: .venv-spark, or
+the dbt named by CSW_SPARK_DBT); DuckDB's build runs this environment's dbt.
 `spark_tables_as_duckdb` then opens what Spark wrote with DuckDB, so the comparison
 (orchestration/compare.py) reads Spark's Parquet files directly and does not go through Spark.
 The Python side (ingest, transforms, gate, publish) still runs on DuckDB only: see README, "When
@@ -25,10 +27,15 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 ENV_ENGINE = "CSW_ENGINE"
 ENV_SPARK_WAREHOUSE_DIR = "CSW_SPARK_WAREHOUSE_DIR"
+# The dbt that builds on Spark: dbt-spark and pyspark live in an environment of their own
+# (`make setup-spark`: .venv-spark), not beside Great Expectations, which imports pyspark whenever
+# it is importable (and pyspark.sql.connect exits the process under pytest-xdist).
+ENV_SPARK_DBT = "CSW_SPARK_DBT"
+DEFAULT_SPARK_DBT = PROJECT_ROOT / ".venv-spark" / "bin" / "dbt"
 ENGINES = ("duckdb", "spark")
 
 
@@ -91,22 +98,34 @@ def export_sources(build_db: Path, lake_dir: Path, sources: list[Relation]) -> d
     return counts
 
 
-def spark_environment(spark_dir: Path) -> dict[str, str]:
-    """The environment of a dbt process that builds on Spark, its tables under spark_dir."""
+def spark_dbt() -> Path:
+    """The dbt executable of the Spark environment (CSW_SPARK_DBT, else .venv-spark's)."""
+    dbt = Path(os.environ.get(ENV_SPARK_DBT) or DEFAULT_SPARK_DBT)
+    if not dbt.is_file():
+        raise FileNotFoundError(
+            f"no dbt for Spark at {dbt}: run `make setup-spark` (it creates .venv-spark with "
+            f"dbt-spark and pyspark), or set {ENV_SPARK_DBT} to the dbt of an environment that "
+            "has dbt-spark"
+        )
+    return dbt
+
+
+def spark_environment(spark_dir: Path, dbt: Path) -> dict[str, str]:
+    """The environment of `dbt` (the Spark environment's) building on Spark, its tables under
+    spark_dir."""
     env = dict(os.environ)
     env[ENV_ENGINE] = "spark"
     env[ENV_SPARK_WAREHOUSE_DIR] = str(spark_dir.resolve())
-    # the Python of this environment for Spark's workers (its pyspark), whatever is on PATH
-    env.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Spark's Python workers run the Python of dbt's environment (the one with pyspark)
+    env["PYSPARK_PYTHON"] = str(dbt.with_name("python"))
     return env
 
 
 def run_dbt(
-    args: list[str], env: dict[str, str], target_path: Path, log_path: Path
+    dbt: Path, args: list[str], env: dict[str, str], target_path: Path, log_path: Path
 ) -> subprocess.CompletedProcess[str]:
-    """dbt (this environment's) on the project, with its own target and log directories: the
-    project's own target/ holds DuckDB's manifest, which the Dagster code reads."""
-    dbt = Path(sys.executable).with_name("dbt")
+    """`dbt` on the project, with its own target and log directories: the project's own target/
+    holds DuckDB's manifest, which the Dagster code reads."""
     return subprocess.run(
         [
             str(dbt),
@@ -129,7 +148,7 @@ def run_dbt(
 
 
 def register_sources(
-    lake_dir: Path, sources: list[Relation], env: dict[str, str], work_dir: Path
+    dbt: Path, lake_dir: Path, sources: list[Relation], env: dict[str, str], work_dir: Path
 ) -> subprocess.CompletedProcess[str]:
     """Make each exported source a Parquet table of Spark's metastore (macros/spark_lake.sql)."""
     tables = [
@@ -142,6 +161,7 @@ def register_sources(
         if (lake_dir / r.schema / r.name).is_dir()
     ]
     return run_dbt(
+        dbt,
         ["run-operation", "csw_register_parquet_tables", "--args", json.dumps({"tables": tables})],
         env,
         work_dir / "target",
@@ -209,19 +229,25 @@ def build_on_both_engines(
     sources, built = manifest_relations(manifest)
     exported = export_sources(duck_db, work_dir / "lake", sources)
     spark_dir = work_dir / "spark"
-    spark_env = spark_environment(spark_dir)
-    duck_env = {**spark_env, ENV_ENGINE: "duckdb", ENV_DUCKDB_PATH: str(duck_db)}
+    dbt_spark = spark_dbt()
+    # DuckDB's build runs this environment's dbt (dbt-duckdb), Spark's the Spark environment's
+    dbt_duckdb = Path(sys.executable).with_name("dbt")
+    spark_env = spark_environment(spark_dir, dbt_spark)
+    duck_env = {**os.environ, ENV_ENGINE: "duckdb", ENV_DUCKDB_PATH: str(duck_db)}
     dbt_vars = json.dumps({"as_of_date": as_of})
     seconds: dict[str, float] = {}
     failures: dict[str, str] = {}
     steps = [
         (
             "spark: register the sources",
-            lambda: register_sources(work_dir / "lake", sources, spark_env, work_dir / "spark-dbt"),
+            lambda: register_sources(
+                dbt_spark, work_dir / "lake", sources, spark_env, work_dir / "spark-dbt"
+            ),
         ),
         (
             "spark: dbt build",
             lambda: run_dbt(
+                dbt_spark,
                 ["build", "--vars", dbt_vars],
                 spark_env,
                 work_dir / "spark-dbt" / "target",
@@ -231,6 +257,7 @@ def build_on_both_engines(
         (
             "duckdb: dbt build --full-refresh",
             lambda: run_dbt(
+                dbt_duckdb,
                 ["build", "--full-refresh", "--vars", dbt_vars],
                 duck_env,
                 work_dir / "duck-dbt" / "target",
