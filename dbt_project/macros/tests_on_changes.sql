@@ -13,6 +13,18 @@
     by the runs that wrote them. -#}
 
 {% macro duckdb__get_where_subquery(relation) -%}
+    {{ return(_csw_scoped_subquery(relation, every_row=false)) }}
+{%- endmacro %}
+
+{#- On Spark the incremental models are rebuilt whole by every run (their config): a test judges
+    every row, as after a full build on DuckDB. -#}
+{% macro spark__get_where_subquery(relation) -%}
+    {{ return(_csw_scoped_subquery(relation, every_row=true)) }}
+{%- endmacro %}
+
+{#- The test's relation filtered by its `where`, each placeholder replaced by its scope (or by
+    `true`: every row). -#}
+{% macro _csw_scoped_subquery(relation, every_row) -%}
     {%- set scoped = namespace(where=config.get('where', '')) -%}
     {%- if not scoped.where -%}
         {{ return(relation) }}
@@ -20,22 +32,9 @@
     {%- for placeholder in ['__csw_events_added__', '__csw_raw_events_new__',
                             '__csw_account_days_changed__', '__csw_days_computed__'] -%}
         {%- if placeholder in scoped.where -%}
-            {%- set scoped.where = scoped.where | replace(placeholder, _csw_test_scope(placeholder, relation)) -%}
+            {%- set scope = 'true' if every_row else _csw_test_scope(placeholder, relation) -%}
+            {%- set scoped.where = scoped.where | replace(placeholder, scope) -%}
         {%- endif -%}
-    {%- endfor -%}
-    {{ return("(select * from " ~ relation ~ " where " ~ scoped.where ~ ") dbt_subquery") }}
-{%- endmacro %}
-
-{#- On Spark the incremental models are rebuilt whole by every run (their config): a test judges
-    every row, as after a full build on DuckDB. -#}
-{% macro spark__get_where_subquery(relation) -%}
-    {%- set scoped = namespace(where=config.get('where', '')) -%}
-    {%- if not scoped.where -%}
-        {{ return(relation) }}
-    {%- endif -%}
-    {%- for placeholder in ['__csw_events_added__', '__csw_raw_events_new__',
-                            '__csw_account_days_changed__', '__csw_days_computed__'] -%}
-        {%- set scoped.where = scoped.where | replace(placeholder, 'true') -%}
     {%- endfor -%}
     {{ return("(select * from " ~ relation ~ " where " ~ scoped.where ~ ") dbt_subquery") }}
 {%- endmacro %}
