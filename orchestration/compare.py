@@ -3,11 +3,16 @@
 Used to prove that a change meant to move code, not numbers, publishes the same marts (run it on the
 publications of the same drops before and after), and by anyone who wants to know what a config change
 moved. Values that name a run rather than the data (run ids, load and publication times) are left out;
-doubles are compared to 10 significant digits (metrics.md: amounts and rates within 1e-9 relative).
+doubles are compared within 1e-9 relative (metrics.md: amounts and rates within 1e-9 relative):
+first rounded to 10 significant digits, which settles almost every row in one EXCEPT ALL; the rows
+left on either side are then paired in Python, exact on the other columns and within 1e-9 relative on
+the doubles, because two values a hair apart can round to different tenth digits (1,048,449.6675 as
+a double is …66749999…, which rounds down, and …6675000001 up).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +30,10 @@ SIGNIFICANT_DIGITS = 10
 # within 1e-9).
 ZERO_BELOW = 1e-9
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+RELATIVE_TOLERANCE = 1e-9
+# The rows left after the rounded EXCEPT ALL are paired within the tolerance when there are at most
+# this many (a difference larger than that is reported as the rounded comparison found it).
+MOST_ROWS_PAIRED = 100_000
 
 
 @dataclass
@@ -77,15 +86,16 @@ def _tables(
     return tables
 
 
+def _is_approximate(data_type: str, approximate_decimals: bool) -> bool:
+    kind = data_type.upper()
+    return kind in FLOAT_TYPES or (approximate_decimals and kind.startswith("DECIMAL"))
+
+
 def _comparable(column: str, data_type: str, approximate_decimals: bool = False) -> str:
     quoted = f'"{column}"'
-    kind = data_type.upper()
-    if approximate_decimals and kind.startswith("DECIMAL"):
-        value = f"cast({quoted} as double)"
-    elif kind in FLOAT_TYPES:
-        value = quoted
-    else:
+    if not _is_approximate(data_type, approximate_decimals):
         return quoted
+    value = quoted if data_type.upper() in FLOAT_TYPES else f"cast({quoted} as double)"
     digits = SIGNIFICANT_DIGITS - 1
     return (
         f"case when {value} is null or isnan({value}) or isinf({value}) or {value} = 0 "
@@ -96,6 +106,86 @@ def _comparable(column: str, data_type: str, approximate_decimals: bool = False)
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
     return con.execute(f"select count(*) from ({query})").fetchall()[0][0]
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if abs(a) < ZERO_BELOW and abs(b) < ZERO_BELOW:
+        return True
+    return math.isclose(a, b, rel_tol=RELATIVE_TOLERANCE, abs_tol=0.0)
+
+
+def _unpaired(
+    old_rows: list[tuple], new_rows: list[tuple], approximate: list[bool]
+) -> tuple[list[tuple], list[tuple]]:
+    """The rows of each side left when every old row is paired with a new row equal on the exact
+    columns and within the tolerance on the approximate ones (each row paired once)."""
+    exact = [i for i, a in enumerate(approximate) if not a]
+    loose = [i for i, a in enumerate(approximate) if a]
+
+    def key(row: tuple) -> str:
+        # repr: lists and structs are not hashable; both sides' values come from the same types
+        return repr(tuple(row[i] for i in exact))
+
+    waiting: dict[str, list[tuple]] = {}
+    for row in new_rows:
+        waiting.setdefault(key(row), []).append(row)
+    left_old = []
+    for row in old_rows:
+        candidates = waiting.get(key(row), [])
+        match = next(
+            (
+                n
+                for n, other in enumerate(candidates)
+                if all(_close(row[i], other[i]) for i in loose)
+            ),
+            None,
+        )
+        if match is None:
+            left_old.append(row)
+        else:
+            candidates.pop(match)
+    left_new = [row for rows in waiting.values() for row in rows]
+    return left_old, left_new
+
+
+def _pair_within_tolerance(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    shared: list[str],
+    types: dict[str, str],
+    approximate: list[bool],
+    old_q: str,
+    new_q: str,
+) -> tuple[list[tuple], list[tuple]]:
+    """The rows the rounded comparison left on either side, as stored (the approximate columns as
+    doubles), with the pairs within the tolerance taken out. Every row whose rounded form is among
+    those left is read from both sides: the other rows have equal rounded twins on both sides."""
+    aliases = [f"__csw_r{i}" for i in range(len(shared))]
+    projected = ", ".join(
+        f"{_comparable(c, types[c], a).rsplit(' as ', 1)[0]} as {alias}"
+        for c, a, alias in zip(shared, approximate, aliases, strict=True)
+    )
+    stored = ", ".join(
+        f'cast("{c}" as double)' if a else f'"{c}"'
+        for c, a in zip(shared, approximate, strict=True)
+    )
+    left = f"({old_q} except all {new_q}) union ({new_q} except all {old_q})"
+    same = " and ".join(
+        f'stored_row.{alias} is not distinct from l."{c}"'
+        for c, alias in zip(shared, aliases, strict=True)
+    )
+
+    def rows(catalog: str) -> list[tuple]:
+        return con.execute(
+            f"select {stored} from (select *, {projected} from {catalog}.{name}) as stored_row "
+            f"where exists (select 1 from ({left}) as l where {same})"
+        ).fetchall()
+
+    return _unpaired(rows("old_pub"), rows("new_pub"), approximate)
 
 
 def compare_publications(
@@ -114,6 +204,7 @@ def compare_publications(
     limits the comparison to these (schema, table) pairs."""
     con = duckdb.connect()
     try:
+        con.execute("set enable_progress_bar = false")
         con.execute(f"attach '{old}' as old_pub (read_only)")
         con.execute(f"attach '{new}' as new_pub (read_only)")
         old_tables = _tables(con, "old_pub", schemas)
@@ -136,6 +227,18 @@ def compare_publications(
             new_q = f"select {select} from new_pub.{name}"
             only_old = _count(con, f"{old_q} except all {new_q}")
             only_new = _count(con, f"{new_q} except all {old_q}")
+            approximate = [_is_approximate(old_cols[c], approximate_decimals) for c in shared]
+            examples: list[tuple] | None = None
+            if (
+                (only_old or only_new)
+                and any(approximate)
+                and only_old + only_new <= MOST_ROWS_PAIRED
+            ):
+                left_old, left_new = _pair_within_tolerance(
+                    con, name, shared, old_cols, approximate, old_q, new_q
+                )
+                only_old, only_new = len(left_old), len(left_new)
+                examples = left_old or left_new
             diff = TableDifference(
                 name,
                 old_rows,
@@ -146,8 +249,11 @@ def compare_publications(
                 [c for c in new_cols if c not in old_cols],
             )
             if only_old or only_new:
-                rows = con.execute(f"({old_q} except all {new_q}) limit {example_rows}").fetchall()
-                diff.examples = [str(row) for row in rows]
+                if examples is None:
+                    examples = con.execute(
+                        f"({old_q} except all {new_q}) limit {example_rows}"
+                    ).fetchall()
+                diff.examples = [str(row) for row in examples[:example_rows]]
             if (
                 only_old
                 or only_new
