@@ -7,13 +7,15 @@ STAMP := $(VENV)/.installed
 # Great Expectations imports pyspark.sql.connect, which exits the process under pytest-xdist.
 SPARK_VENV := .venv-spark
 SPARK_STAMP := $(SPARK_VENV)/.installed
+# Both environments start from the same interpreter.
+NEED_PYTHON = command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; cs-warehouse needs Python 3.11 (set PYTHON=/path/to/python3.11)"; exit 1; }
 
 .PHONY: setup setup-spark demo test lint format lock clean
 
 setup: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; cs-warehouse needs Python 3.11 (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@$(NEED_PYTHON)
 	@echo "==> creating $(VENV) and installing the locked dependencies (first time: a minute or two)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
@@ -25,7 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 setup-spark: $(SPARK_STAMP)
 
 $(SPARK_STAMP): requirements.lock requirements-spark.lock
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; cs-warehouse needs Python 3.11 (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@$(NEED_PYTHON)
 	@command -v java >/dev/null 2>&1 || { \
 		echo "==> installing Java 17 (Debian package) for Spark"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
