@@ -173,7 +173,11 @@ def _pair_within_tolerance(
         f'cast("{c}" as double)' if a else f'"{c}"'
         for c, a in zip(shared, approximate, strict=True)
     )
-    left = f"({old_q} except all {new_q}) union ({new_q} except all {old_q})"
+    # the rounded rows left on either side, computed once for both sides' lookups
+    con.execute(
+        "create or replace temp table __csw_left as "
+        f"({old_q} except all {new_q}) union ({new_q} except all {old_q})"
+    )
     same = " and ".join(
         f'stored_row.{alias} is not distinct from l."{c}"'
         for c, alias in zip(shared, aliases, strict=True)
@@ -182,10 +186,13 @@ def _pair_within_tolerance(
     def rows(catalog: str) -> list[tuple]:
         return con.execute(
             f"select {stored} from (select *, {projected} from {catalog}.{name}) as stored_row "
-            f"where exists (select 1 from ({left}) as l where {same})"
+            f"where exists (select 1 from __csw_left as l where {same})"
         ).fetchall()
 
-    return _unpaired(rows("old_pub"), rows("new_pub"), approximate)
+    try:
+        return _unpaired(rows("old_pub"), rows("new_pub"), approximate)
+    finally:
+        con.execute("drop table if exists __csw_left")
 
 
 def compare_publications(
