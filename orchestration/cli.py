@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from orchestration import exit_codes
-from orchestration.settings import Settings
+from orchestration.settings import ENGINES, Settings
 
 
 class UsageError(Exception):
@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--to", dest="date_to", type=_date, help="last drop date of a range; the run's as-of date"
+    )
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="what dbt builds on: duckdb (default: $CSW_ENGINE or duckdb) or spark (session mode; "
+        "`make setup-spark`; README, 'When one machine is not enough')",
     )
     _add_verbose_arg(run)
 
@@ -165,12 +172,13 @@ def _add_generate_args(parser: argparse.ArgumentParser, *, out_required: bool) -
     parser.add_argument("--end-date", type=_date, default=dt.date(2026, 11, 20))
 
 
-def _settings(extracts: Path | None, warehouse: Path | None) -> Settings:
+def _settings(extracts: Path | None, warehouse: Path | None, engine: str | None = None) -> Settings:
     env = Settings.from_env()
     return Settings(
         extracts_dir=(extracts or env.extracts_dir).resolve(),
         warehouse_dir=(warehouse or env.warehouse_dir).resolve(),
         partitions_start=env.partitions_start,
+        engine=engine or env.engine,
     )
 
 
@@ -270,6 +278,13 @@ def cmd_run(
     terminal gets a line per step; dbt's lines, Dagster's log and warnings go to the run log."""
     from orchestration.run_lock import exclusive_run
 
+    if settings.engine == "spark":
+        from orchestration.spark import spark_dbt
+
+        try:
+            spark_dbt()
+        except FileNotFoundError as exc:
+            raise UsageError(f"--engine spark: {exc}") from exc
     with exclusive_run(settings.warehouse_dir, settings.published_dir, "csw run", _say):
         window = run_window(settings, date_from, date_to)
         if window is None:
@@ -450,7 +465,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError("run: --from and --to go together")
         start = args.date or args.date_from
         end = args.date or args.date_to
-        return cmd_run(_settings(args.extracts, args.warehouse), start, end, args.verbose)
+        return cmd_run(
+            _settings(args.extracts, args.warehouse, args.engine), start, end, args.verbose
+        )
     if args.command == "demo":
         return cmd_demo(args)
     if args.command == "rollback":

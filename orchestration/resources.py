@@ -15,7 +15,14 @@ import duckdb
 from dagster_dbt import DbtCliResource
 
 from orchestration.run_lock import exclusive_run
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings, duckdb_memory_limit
+from orchestration.settings import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    DUCKDB_TARGET,
+    SPARK_TARGET,
+    Settings,
+    duckdb_memory_limit,
+)
 
 
 @dataclass(frozen=True)
@@ -60,12 +67,20 @@ def locked_warehouse(settings: Settings) -> dg.ResourceDefinition:
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
-    """The resources every job of the warehouse needs, for one set of paths."""
+    """The resources every job of the warehouse needs, for one set of paths: dbt is this
+    environment's (dbt-duckdb) or, on Spark, the Spark environment's (orchestration/spark.py)."""
+    if settings.engine == "spark":
+        from orchestration.spark import spark_dbt
+
+        executable, target = str(spark_dbt()), SPARK_TARGET
+    else:
+        executable, target = DBT_EXECUTABLE, DUCKDB_TARGET
     return {
         "warehouse": locked_warehouse(settings),
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),
-            dbt_executable=DBT_EXECUTABLE,
+            dbt_executable=executable,
+            target=target,
         ),
     }

@@ -22,6 +22,14 @@ ENV_WAREHOUSE = "CSW_WAREHOUSE_DIR"
 # The dbt profile reads the same variable, so dbt and Dagster always open the same file.
 ENV_DUCKDB_PATH = "CSW_DUCKDB_PATH"
 ENV_PARTITIONS_START = "CSW_PARTITIONS_START"
+# The engine dbt builds on (issue #27): duckdb, the default, or spark (orchestration/spark.py).
+ENV_ENGINE = "CSW_ENGINE"
+ENGINES = ("duckdb", "spark")
+# The dbt profile's outputs (dbt_project/profiles.yml) for each engine.
+DUCKDB_TARGET = "build"
+SPARK_TARGET = "spark"
+# Where Spark keeps its tables and its metastore; the dbt profile reads it (CSW_ENGINE=spark).
+ENV_SPARK_WAREHOUSE_DIR = "CSW_SPARK_WAREHOUSE_DIR"
 # DuckDB's memory budget for the build database, in DuckDB's notation ("3GB", "50%"); beyond it
 # DuckDB spills to disk. Unset: DuckDB's own default, 80% of the machine's memory.
 ENV_DUCKDB_MEMORY_LIMIT = "CSW_DUCKDB_MEMORY_LIMIT"
@@ -44,6 +52,14 @@ class Settings:
     warehouse_dir: Path
     # None: 2015-01-01, or the earliest drop found under extracts_dir when that is earlier.
     partitions_start: dt.date | None = None
+    # What dbt builds on. On spark the Python side (ingest, transforms, gate, publish) still works
+    # in the build database; the dbt layers read their sources from the lake (Parquet) and their
+    # tables come back into the build database (orchestration/spark.py).
+    engine: str = "duckdb"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
 
     @property
     def first_partition(self) -> dt.date:
@@ -66,6 +82,16 @@ class Settings:
         return self.warehouse_dir / "build" / "warehouse.duckdb"
 
     @property
+    def spark_dir(self) -> Path:
+        """Spark's tables (Parquet) and its metastore, when dbt builds on Spark."""
+        return self.warehouse_dir / "spark"
+
+    @property
+    def lake_dir(self) -> Path:
+        """The dbt sources as Parquet, one directory per table, for Spark to read."""
+        return self.warehouse_dir / "lake"
+
+    @property
     def published_dir(self) -> Path:
         return self.warehouse_dir / "published"
 
@@ -82,16 +108,29 @@ class Settings:
             raise SystemExit(
                 f"{ENV_PARTITIONS_START}={start!r} is not a date (YYYY-MM-DD)"
             ) from exc
+        engine = os.environ.get(ENV_ENGINE) or "duckdb"
+        if engine not in ENGINES:
+            raise SystemExit(f"{ENV_ENGINE}={engine!r} is not one of {', '.join(ENGINES)}")
         return cls(
             extracts_dir=Path(os.environ.get(ENV_EXTRACTS, "data/extracts")).resolve(),
             warehouse_dir=Path(os.environ.get(ENV_WAREHOUSE, "data/warehouse")).resolve(),
             partitions_start=partitions_start,
+            engine=engine,
         )
 
     def dbt_environment(self) -> dict[str, str]:
         """What a dbt process needs in its environment to open this build database: the dbt
-        profile reads env_var(CSW_DUCKDB_PATH)."""
-        return {ENV_DUCKDB_PATH: str(self.build_db)}
+        profile reads env_var(CSW_DUCKDB_PATH), and on Spark env_var(CSW_SPARK_WAREHOUSE_DIR).
+        CSW_ENGINE itself is not set here: the Spark layers pass `--target spark` to the Spark
+        environment's dbt, and this process's own dbt (DuckDB's) keeps parsing for DuckDB."""
+        environment = {ENV_DUCKDB_PATH: str(self.build_db)}
+        if self.engine == "spark":
+            from orchestration.spark import spark_dbt
+
+            environment[ENV_SPARK_WAREHOUSE_DIR] = str(self.spark_dir)
+            # Spark's Python workers run the Python of the Spark environment (the one with pyspark)
+            environment["PYSPARK_PYTHON"] = str(spark_dbt().with_name("python"))
+        return environment
 
 
 def export_dbt_environment(settings: Settings) -> None:
@@ -107,5 +146,6 @@ def export_dbt_environment(settings: Settings) -> None:
 
 
 def dbt_environment_matches(settings: Settings) -> bool:
-    """Whether this process's dbt commands would open `settings`' build database."""
-    return os.environ.get(ENV_DUCKDB_PATH) == str(settings.build_db)
+    """Whether this process's dbt commands would open `settings`' build database (and, on
+    Spark, its Spark warehouse)."""
+    return all(os.environ.get(name) == value for name, value in settings.dbt_environment().items())

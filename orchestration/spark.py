@@ -27,16 +27,18 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from orchestration.settings import (
+    DBT_PROJECT_DIR,
+    ENV_ENGINE,
+    ENV_SPARK_WAREHOUSE_DIR,
+    PROJECT_ROOT,
+)
 
-ENV_ENGINE = "CSW_ENGINE"
-ENV_SPARK_WAREHOUSE_DIR = "CSW_SPARK_WAREHOUSE_DIR"
 # The dbt that builds on Spark: dbt-spark and pyspark live in an environment of their own
 # (`make setup-spark`: .venv-spark), not beside Great Expectations, which imports pyspark whenever
 # it is importable (and pyspark.sql.connect exits the process under pytest-xdist).
 ENV_SPARK_DBT = "CSW_SPARK_DBT"
 DEFAULT_SPARK_DBT = PROJECT_ROOT / ".venv-spark" / "bin" / "dbt"
-ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -67,35 +69,200 @@ def manifest_relations(manifest_path: Path) -> tuple[list[Relation], list[Relati
     return sources, built
 
 
-def export_sources(build_db: Path, lake_dir: Path, sources: list[Relation]) -> dict[Relation, int]:
-    """Each source table of `build_db` as Parquet in lake_dir/<schema>/<table>/; its row count.
+# The lake's record of what each table directory holds (Spark skips files whose names start with _).
+LAKE_RECORD = "_exported.json"
 
-    A source the build has not created (a table only some drops bring) is left out: Spark's build
-    then fails on it by name, as DuckDB's would."""
+
+@dataclass(frozen=True)
+class LakePartitioning:
+    """How a table is split into one Parquet file per value of `column` in the lake, and what
+    tells that a partition's rows changed since it was written (`signature`, SQL over a table
+    aliased t, grouped by the column)."""
+
+    column: str
+    needs: frozenset[str]
+    signature: str
+    prefix: str
+
+
+# Ingest stamps every raw row with the drop it came from and when it was loaded (a re-delivered
+# drop is loaded again): a raw table is a file per drop date, rewritten when that drop's row count
+# or newest load time changed. The transforms write their daily tables by day (as_of_date,
+# orchestration/warehouse_io.py): a file per day, rewritten when that day's rows changed (their
+# count or the sum of their row hashes).
+PARTITIONINGS = (
+    LakePartitioning(
+        "_drop_date",
+        frozenset({"_drop_date", "_loaded_at"}),
+        "cast(count(*) as string) || '/' || cast(max(t._loaded_at) as string)",
+        "drop_",
+    ),
+    LakePartitioning(
+        "as_of_date",
+        frozenset({"as_of_date"}),
+        "cast(count(*) as string) || '/' || cast(sum(cast(hash(t) as hugeint)) as string)",
+        "day_",
+    ),
+)
+
+
+def _quoted(relation: Relation) -> str:
+    return f'"{relation.schema}"."{relation.name}"'
+
+
+def _present_tables(con: duckdb.DuckDBPyConnection) -> set[Relation]:
+    return {
+        Relation(schema, name)
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, relation: Relation) -> list[list[str]]:
+    return [
+        [name, data_type]
+        for name, data_type in con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [relation.schema, relation.name],
+        ).fetchall()
+    ]
+
+
+def _copy_to_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    con.execute(f"copy ({query}) to '{path}' (format parquet)")
+
+
+def sync_lake(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, sources: list[Relation]
+) -> dict[Relation, int]:
+    """Bring lake_dir/<schema>/<table>/ up to date with each source table of the build database
+    `con` holds; each table's row count. A raw table (by drop date) and a daily table of the
+    transforms (by as_of_date) are kept as one Parquet file per value (PARTITIONINGS), and only the
+    partitions whose rows changed since the last sync are written again (a new drop, a re-delivered
+    one, a day written again; a partition gone is removed); any other table (the ingest log, the
+    transforms' other outputs) is written whole. A changed column list rewrites the table's
+    directory. A source the build database has not created (a table only some drops bring) is left
+    out: Spark's build then fails on it by name, as DuckDB's would."""
     counts: dict[Relation, int] = {}
+    present = _present_tables(con)
+    for relation in sources:
+        if relation not in present:
+            continue
+        directory = lake_dir / relation.schema / relation.name
+        directory.mkdir(parents=True, exist_ok=True)
+        columns = _column_types(con, relation)
+        names = {name for name, _ in columns}
+        record_path = directory / LAKE_RECORD
+        record = json.loads(record_path.read_text()) if record_path.exists() else {}
+        if record.get("columns") != columns:
+            for stale in directory.glob("*.parquet"):
+                stale.unlink()
+            record = {"columns": columns, "partitions": {}}
+        partitioning = next((p for p in PARTITIONINGS if p.needs <= names), None)
+        if partitioning is None:
+            _copy_to_parquet(con, f"select * from {_quoted(relation)}", directory / "whole.parquet")
+            record["partitions"] = {}
+        else:
+            record["partitions"] = _sync_partitions(
+                con,
+                relation,
+                directory,
+                partitioning,
+                dict(columns)[partitioning.column],
+                record.get("partitions", {}),
+            )
+        record_path.write_text(json.dumps(record, indent=1))
+        counts[relation] = con.execute(f"select count(*) from {_quoted(relation)}").fetchone()[0]
+    return counts
+
+
+def _sync_partitions(
+    con: duckdb.DuckDBPyConnection,
+    relation: Relation,
+    directory: Path,
+    partitioning: LakePartitioning,
+    column_type: str,
+    exported: dict[str, str],
+) -> dict[str, str]:
+    """Write the partition files of `relation` whose signature differs from `exported`, remove
+    those of values no longer in it; what the directory now holds, by value ("null" for NULL)."""
+    column = f't."{partitioning.column}"'
+    now = {
+        value or "null": signature
+        for value, signature in con.execute(
+            f"select cast({column} as string), {partitioning.signature} "
+            f"from {_quoted(relation)} as t group by 1"
+        ).fetchall()
+    }
+    for value, signature in now.items():
+        path = directory / f"{partitioning.prefix}{value}.parquet"
+        if exported.get(value) != signature or not path.exists():
+            match = (
+                f"{column} is null" if value == "null" else f"cast({column} as string) = '{value}'"
+            )
+            _copy_to_parquet(con, f"select * from {_quoted(relation)} as t where {match}", path)
+    for value in set(exported) - set(now):
+        (directory / f"{partitioning.prefix}{value}.parquet").unlink(missing_ok=True)
+    # Spark needs a file to read a table's columns from: an empty table is one empty file.
+    empty = directory / "empty.parquet"
+    if now:
+        empty.unlink(missing_ok=True)
+    else:
+        _copy_to_parquet(con, f"select * from {_quoted(relation)} where false", empty)
+    return now
+
+
+def export_sources(build_db: Path, lake_dir: Path, sources: list[Relation]) -> dict[Relation, int]:
+    """sync_lake from a build database file opened read-only."""
     con = duckdb.connect(str(build_db), read_only=True)
     try:
-        present = {
-            Relation(schema, name)
-            for schema, name in con.execute(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
-        }
-        for relation in sources:
-            if relation not in present:
-                continue
-            directory = lake_dir / relation.schema / relation.name
-            directory.mkdir(parents=True, exist_ok=True)
-            con.execute(
-                f'copy "{relation.schema}"."{relation.name}" to '
-                f"'{directory / 'part-0.parquet'}' (format parquet)"
-            )
-            counts[relation] = con.execute(
-                f'select count(*) from "{relation.schema}"."{relation.name}"'
-            ).fetchone()[0]
+        return sync_lake(con, lake_dir, sources)
     finally:
         con.close()
-    return counts
+
+
+# The tables an incremental DuckDB build keeps beside a model (macros/incremental_events.sql,
+# macros/chunked_daily_table.sql). A table Spark rebuilt whole replaces the model in the build
+# database, so its record of the last DuckDB build no longer describes it.
+DUCKDB_BUILD_RECORDS = ("__built", "__changed")
+
+
+def link_spark_tables(
+    con: duckdb.DuckDBPyConnection, spark_dir: Path, relations: list[Relation]
+) -> list[Relation]:
+    """Each relation Spark built as a view of the build database `con` holds, over the Parquet
+    files Spark keeps for it (nothing is copied: the transforms, the gate and publish read the
+    lake's tables through it), replacing the table or view of that name and dropping the DuckDB
+    build records beside it; the relations Spark has no files for. Spark's timestamps (session time
+    zone UTC) read as DuckDB's plain UTC timestamps, as DuckDB's build writes them."""
+    missing = []
+    for relation in relations:
+        directory = spark_table_dir(spark_dir, relation).resolve()
+        if not any(directory.glob("*.parquet")):
+            missing.append(relation)
+            continue
+        source = f"read_parquet('{directory}/*.parquet')"
+        zoned = [
+            name
+            for name, data_type, *_ in con.execute(f"describe select * from {source}").fetchall()
+            if data_type == "TIMESTAMP WITH TIME ZONE"
+        ]
+        replace = ", ".join(f'timezone(\'UTC\', "{name}") as "{name}"' for name in zoned)
+        select = f"select * replace ({replace})" if zoned else "select *"
+        con.execute(f'create schema if not exists "{relation.schema}"')
+        for suffix in ("", *DUCKDB_BUILD_RECORDS):
+            existing = Relation(relation.schema, relation.name + suffix)
+            kind = con.execute(
+                "select table_type from information_schema.tables "
+                "where table_schema = ? and table_name = ?",
+                [existing.schema, existing.name],
+            ).fetchone()
+            if kind:
+                con.execute(f"drop {'view' if kind[0] == 'VIEW' else 'table'} {_quoted(existing)}")
+        con.execute(f"create view {_quoted(relation)} as {select} from {source}")
+    return missing
 
 
 def spark_dbt() -> Path:

@@ -2,7 +2,7 @@
 differently goes through a macro of dbt_project/macros/portable.sql (or dbt's cross-database
 macros), never into a model. The tests run on DuckDB, whose SQL would pass them all; this test is
 what keeps a DuckDB-only spelling from creeping back into a model between two Spark builds
-(tests/spark/test_dbt_on_spark.py builds them on Spark)."""
+(tests/spark/test_csw_run_on_spark.py builds them on Spark)."""
 
 from __future__ import annotations
 
