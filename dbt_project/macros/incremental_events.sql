@@ -208,3 +208,76 @@
         {%- endif -%}
     {%- endif -%}
 {% endmacro %}
+
+{#- int_account_events_monthly (per account and calendar month, events up to the end of the as-of
+    day). After an incremental build of the events, consumed in order, a build redoes:
+    - the account-months of the account-days the events' build touched (a late, moved, re-sent or
+      deleted event of any month), and
+    - every account's months from the month of its own previous as-of date on: only those can hold
+      events after that day (the as-of month counted up to its as-of day; an event dated after its
+      drop's day), so a later as-of date can add to them.
+    Months before that were complete when last built. An earlier as-of date makes the events' build
+    full, and with it this one. {'full': true} or {'full': false, 'from_month': 'YYYY-MM-DD'}. -#}
+{% macro events_monthly_increment() %}
+    {%- if events_derived_increment().full -%}
+        {{ return({'full': true}) }}
+    {%- endif -%}
+    {%- set own = _csw_side_table(this, 'built') -%}
+    {%- set check -%}
+        select cast({{ dbt.date_trunc('month', 'built_as_of') }} as string)
+        from {{ own }}
+        where built_as_of <= {{ as_of_date() }}
+    {%- endset -%}
+    {%- set rows = run_query(check).rows -%}
+    {%- if rows | length == 0 or rows[0][0] is none -%}
+        {{ return({'full': true}) }}
+    {%- endif -%}
+    {{ return({'full': false, 'from_month': rows[0][0][:10]}) }}
+{% endmacro %}
+
+{#- The (account_id, month) pairs of the account-days the events' latest incremental build touched. -#}
+{% macro events_changed_months() -%}
+    select distinct account_id, cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as month
+    from {{ _csw_side_table(ref('stg_app_db__events'), 'changed') }}
+{%- endmacro %}
+
+{#- Which rows of int_account_events_monthly an incremental build redoes (column: the month). -#}
+{% macro _events_monthly_redone(increment, month, account_id) -%}
+    ({{ month }} >= cast('{{ increment.from_month }}' as date)
+        or ({{ account_id }}, {{ month }}) in ({{ events_changed_months() }}))
+{%- endmacro %}
+
+{#- pre-hook of int_account_events_monthly: remove the account-months about to be counted again, or
+    every row for a full build. -#}
+{% macro events_monthly_before_build() %}
+    {%- if execute and is_incremental() -%}
+        {%- set increment = events_monthly_increment() -%}
+        delete from {{ this }}
+        {%- if not increment.full %}
+        where {{ _events_monthly_redone(increment, 'month', 'account_id') }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- The events int_account_events_monthly counts: all of them up to the end of the as-of day for a
+    full build, else those of the account-months it redoes. -#}
+{% macro events_to_count_monthly() -%}
+    {%- set increment = events_monthly_increment() if execute and is_incremental() else {'full': true} -%}
+    select * from {{ ref('stg_app_db__events') }}
+    where occurred_at <= {{ as_of_end() }}
+    {%- if not increment.full %}
+        and {{ _events_monthly_redone(
+            increment, 'cast(' ~ dbt.date_trunc('month', 'occurred_at') ~ ' as date)', 'account_id') }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- post-hook of int_account_events_monthly: the events' build it consumed and its as-of date. -#}
+{% macro events_monthly_after_build() %}
+    {%- set full = events_monthly_increment().full if execute and is_incremental() else true %}
+    create or replace table {{ _csw_side_table(this, 'built') }} as
+    select
+        build_sequence as events_build_sequence,
+        {{ "'full'" if full else "'incremental'" }} as build_mode,
+        {{ as_of_date() }} as built_as_of
+    from {{ _csw_side_table(ref('stg_app_db__events'), 'built') }}
+{% endmacro %}

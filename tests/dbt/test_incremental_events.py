@@ -1,9 +1,10 @@
 """stg_app_db__events and the models derived from it (int_account_events_daily, int_account_use_days,
-int_account_activity_windows) built incrementally, day after day, hold exactly what a full build of
-the same raw rows holds: through re-sent, moved and deleted events, late events, windows that a new
-day extends, an earlier as-of date and a re-delivered drop (macros/incremental_events.sql).
+int_account_activity_windows, int_account_events_monthly) built incrementally, day after day, hold
+exactly what a full build of the same raw rows holds: through re-sent, moved and deleted events,
+late events, events dated after their drop's day, windows that a new day extends, an earlier as-of
+date and a re-delivered drop (macros/incremental_events.sql).
 
-Each step builds the two models with the real dbt project on a DuckDB file that keeps its tables
+Each step builds the models with the real dbt project on a DuckDB file that keeps its tables
 from step to step, then builds a copy of the same raw rows from nothing and compares every row.
 """
 
@@ -27,6 +28,7 @@ MODELS = [
     "int_account_events_daily",
     "int_account_use_days",
     "int_account_activity_windows",
+    "int_account_events_monthly",
 ]
 
 
@@ -90,6 +92,9 @@ DROPS: dict[str, list[dict[str, Any]]] = {
         ),
         # a late event for a day already aggregated
         event("e5", "acc_b", "login", "2026-11-10 23:00:00", "2026-11-11", 4),
+        # dated after its drop's day: the monthly counts leave it out as of 11-11 and must count
+        # it as of 11-12, although the 11-12 drop touches none of acc_d's November days
+        event("f1", "acc_d", "login", "2026-11-12 08:00:00", "2026-11-11", 7),
         # acc_d: the use of 11-10 goes (m = 11-10: its windows started before m keep 10-01..11-09),
         # the feature is used again on 11-11, extending both windows
         event(
@@ -164,6 +169,7 @@ TABLES = {
     "daily": "intermediate.int_account_events_daily",
     "use_days": "intermediate.int_account_use_days",
     "windows": "intermediate.int_account_activity_windows",
+    "monthly": "intermediate.int_account_events_monthly",
 }
 
 
@@ -219,6 +225,7 @@ def test_day_after_day_the_incremental_tables_equal_a_full_build(db: Path, tmp_p
         ("e2", "2026-11-09"),
         ("e4", "2026-11-11"),
         ("e6", "2026-11-12"),
+        ("f1", "2026-11-12"),
     ]
     assert [(r[0], str(r[1]), r[2], r[3]) for r in final["daily"]] == [
         ("acc_a", "2026-11-08", 1, 0),
@@ -229,6 +236,7 @@ def test_day_after_day_the_incremental_tables_equal_a_full_build(db: Path, tmp_p
         ("acc_d", "2026-10-01", 1, 0),
         ("acc_d", "2026-11-09", 0, 0),
         ("acc_d", "2026-11-11", 0, 0),
+        ("acc_d", "2026-11-12", 1, 0),
     ]
     # runs of use days under 30 days apart, each [first use, last use + 29]
     assert [(r[0], r[1], r[2], str(r[3]), str(r[4])) for r in final["windows"]] == [
@@ -237,7 +245,16 @@ def test_day_after_day_the_incremental_tables_equal_a_full_build(db: Path, tmp_p
         ("acc_d", "feature", "reports", "2026-11-09", "2026-12-10"),
         # 10-01 to 11-09 is 39 days once the use of 10-25 moved to 09-20: the run splits
         ("acc_d", "user", "u_acc_d", "2026-09-20", "2026-10-30"),
-        ("acc_d", "user", "u_acc_d", "2026-11-09", "2026-12-10"),
+        ("acc_d", "user", "u_acc_d", "2026-11-09", "2026-12-11"),
+    ]
+    # per account and month: logins, active users, features used, actions, automated and handled
+    # conversations, blocked attempts (acc_b's events are all deleted: no row)
+    assert [(r[0], str(r[1]), *r[2:]) for r in final["monthly"]] == [
+        ("acc_a", "2026-11-01", 2, 1, 0, 0, 0, 1, 0),
+        ("acc_c", "2026-11-01", 1, 1, 0, 0, 0, 0, 0),
+        ("acc_d", "2026-09-01", 1, 1, 0, 0, 0, 0, 0),
+        ("acc_d", "2026-10-01", 1, 1, 0, 0, 0, 0, 0),
+        ("acc_d", "2026-11-01", 1, 1, 1, 2, 0, 0, 0),
     ]
 
 

@@ -11,13 +11,6 @@ accounts as (
 
 ),
 
-events as (
-
-    select * from {{ ref('stg_app_db__events') }}
-    where occurred_at <= {{ as_of_end() }}
-
-),
-
 organizations as (
 
     select * from {{ ref('stg_ticketing__organizations') }}
@@ -85,18 +78,7 @@ account_months as (
 
 event_counts as (
 
-    select
-        account_id,
-        cast({{ dbt.date_trunc('month', 'occurred_at') }} as date) as month,
-        count(case when event_type = 'login' then 1 end) as logins,
-        count(distinct user_id) as active_users,
-        count(distinct case when event_type = 'feature_used' then feature_key end) as features_used,
-        count(case when event_type = 'feature_used' then 1 end) as actions,
-        count(case when event_type = 'conversation_automated' then 1 end) as automated_conversations,
-        count(case when event_type = 'conversation_handled' then 1 end) as handled_conversations,
-        count(case when event_type = 'blocked_feature_attempt' then 1 end) as blocked_feature_attempts
-    from events
-    group by 1, 2
+    select * from {{ ref('int_account_events_monthly') }}
 
 ),
 
