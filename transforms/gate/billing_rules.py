@@ -57,6 +57,7 @@ def reconcile_with_billing(
                 "missing_rate",
                 "unreconcilable",
                 "unbilled",
+                "drafted",
             ),
             on=["customer_id", "month"],
             how="full",
@@ -85,6 +86,13 @@ def reconcile_with_billing(
             pl.lit(
                 "not compared: a subscription counted with no invoice covering the date "
                 "(before the first drop, or its renewal's invoice not delivered yet)"
+            )
+        )
+        .when(pl.col("drafted").fill_null(0) > 0)
+        .then(
+            pl.lit(
+                "not compared: a change's invoice is still a draft on the date (Stripe finalizes "
+                "it within the hour; the next day's drop has it)"
             )
         )
         .when(pl.col("difference").abs() > pl.col("tolerance") + 1e-9)

@@ -212,7 +212,20 @@ def _billed_on(
     )
     columns = ["customer_id", "currency", "minor", "bound", "unreconcilable"]
     lines = pl.concat([full.select(columns), partial.select(columns)]).with_columns(
-        unbilled=pl.lit(False)
+        unbilled=pl.lit(False), drafted=pl.lit(False)
+    )
+    # A change made late on the day (seats, plan) has its proration invoice still a draft in the
+    # day's drop (Stripe finalizes it about an hour later): the subscription counts at its new
+    # amount, and no finalized invoice says so yet. What it is worth on the day no invoice confirms.
+    drafted = (
+        known.filter(
+            (pl.col("status") == "draft")
+            & (pl.col("period_start") < v_end)
+            & (pl.col("period_end") >= v_end)
+        )
+        .join(counted, on="subscription_id", how="semi")
+        .select("customer_id")
+        .unique()
     )
     uncovered = counted.join(
         covering.select("subscription_id").unique(), on="subscription_id", how="anti"
@@ -240,6 +253,16 @@ def _billed_on(
                 bound=pl.lit(0.0),
                 unreconcilable=pl.lit(False),
                 unbilled=pl.lit(True),
+                drafted=pl.lit(False),
+            ),
+            drafted.select(
+                "customer_id",
+                currency=pl.lit(None, pl.String),
+                minor=pl.lit(0.0),
+                bound=pl.lit(0.0),
+                unreconcilable=pl.lit(False),
+                unbilled=pl.lit(False),
+                drafted=pl.lit(True),
             ),
         ]
     )
@@ -273,7 +296,8 @@ def billed_mrr(
     units Stripe rounded proration lines to can move it), lines, unreconcilable (proration lines
     with no full period to fall in), unbilled (subscriptions that count on the date with no paid or
     open invoice covering it, before the first drop or awaiting a renewal's invoice: what they are
-    worth no invoice says),
+    worth no invoice says), drafted (a draft invoice covers the date for a counted subscription: a
+    change whose proration invoice Stripe has not finalized yet),
     missing_rate (an amount in a currency with no FX rate in the 7 days before the date: not
     converted, never at 1).
 
@@ -290,6 +314,7 @@ def billed_mrr(
         "lines": pl.UInt32,
         "unreconcilable": pl.UInt32,
         "unbilled": pl.UInt32,
+        "drafted": pl.UInt32,
         "missing_rate": pl.Boolean,
     }
     if subscriptions.is_empty():
@@ -302,14 +327,16 @@ def billed_mrr(
         counted = _billed_on(billed, subscriptions, day, first_drop, as_of)
         months.append(
             counted.join(_rates_on(fx, day, reporting), on="currency", how="left")
+            .with_columns(line=~pl.col("unbilled") & ~pl.col("drafted"))
             .group_by("customer_id")
             .agg(
-                billed_minor=(pl.col("minor") * pl.col("rate")).filter(~pl.col("unbilled")).sum(),
-                bound_minor=(pl.col("bound") * pl.col("rate")).filter(~pl.col("unbilled")).sum(),
-                lines=(~pl.col("unbilled")).sum(),
+                billed_minor=(pl.col("minor") * pl.col("rate")).filter("line").sum(),
+                bound_minor=(pl.col("bound") * pl.col("rate")).filter("line").sum(),
+                lines=pl.col("line").sum(),
                 unreconcilable=pl.col("unreconcilable").sum(),
                 unbilled=pl.col("unbilled").sum(),
-                missing_rate=(pl.col("rate").is_null() & ~pl.col("unbilled")).any(),
+                drafted=pl.col("drafted").sum(),
+                missing_rate=(pl.col("rate").is_null() & pl.col("line")).any(),
             )
             .with_columns(month=pl.lit(month), valuation_date=pl.lit(day))
         )

@@ -291,3 +291,72 @@ def test_a_renewal_invoice_not_delivered_yet_is_awaited_for_a_few_days(
         (r["customer_id"], r["billed_minor"], r["unbilled"]) for r in result.iter_rows(named=True)
     ]
     assert rows == ([("c5", 0.0, 1)] if unbilled else [])
+
+
+def test_a_change_whose_invoice_is_still_a_draft_is_not_compared_until_it_is_final() -> None:
+    # c9: one seat at 9900 for March (paid), a second seat from Mar 10 22:00. Stripe's proration
+    # invoice is a draft in the Mar 10 drop and open in the Mar 11 drop. The 506 of March's 744
+    # hours left: −9900 × 506/744 = −6733.06 → −6733, 19800 × 506/744 = 13466.13 → 13466.
+    mar11 = dt.date(2026, 3, 11)
+    invoices = [
+        _invoice("in_91", "c9", "s9", "paid", FIRST_DROP, 1),
+        _invoice("in_92", "c9", "s9", "draft", dt.date(2026, 3, 10), 1),
+        _invoice("in_92", "c9", "s9", "open", mar11, 1),
+    ]
+    change = ts(2026, 3, 10, 22)
+    lines = [
+        _line("in_91", "il_91", "s9", "si_9", 9900, ts(2026, 3, 1), ts(2026, 4, 1), at=1),
+        *(
+            _line("in_92", lid, "s9", "si_9", amount, change, ts(2026, 4, 1), proration=True,
+                  drop=drop, at=1)
+            for drop in (dt.date(2026, 3, 10), mar11)
+            for lid, amount in (("il_92", -6733), ("il_93", 13466))
+        ),
+    ]  # fmt: skip
+    billed = billed_mrr(
+        pl.DataFrame(invoices),
+        pl.DataFrame(lines),
+        pl.DataFrame(
+            [_subscription("s9", "c9", "active", FIRST_DROP, 1)],
+            schema_overrides={"ended_at": pl.Int64, "trial_end": pl.Int64},
+        ),
+        pl.DataFrame(
+            schema={
+                "date": pl.Date,
+                "currency": pl.String,
+                "rate": pl.Float64,
+                "_drop_date": pl.Date,
+                "_line": pl.Int64,
+            }
+        ),
+        [(dt.date(2026, 3, 1), dt.date(2026, 3, 10)), (dt.date(2026, 4, 1), mar11)],
+        mar11,
+        "USD",
+    )
+    # (the second valuation is filed under April only to keep the two dates apart in one frame)
+    by_date = {r["valuation_date"]: r for r in billed.iter_rows(named=True)}
+    on_10 = by_date[dt.date(2026, 3, 10)]
+    # on Mar 10 the paid line is billed, the draft not, and the customer is flagged
+    assert (on_10["billed_minor"], on_10["lines"], on_10["drafted"]) == (9900.0, 1, 1)
+    on_11 = by_date[mar11]
+    # on Mar 11: 9900 + 6733 × 744/506 = 19799.86, the two seats' 19800 but for Stripe's rounding
+    assert on_11["billed_minor"] == pytest.approx(9900 + 6733 * 744 / 506)
+    assert (on_11["lines"], on_11["drafted"]) == (3, 0)
+
+    published = pl.DataFrame(
+        {
+            "customer_id": ["c9", "c9"],
+            "month": [dt.date(2026, 3, 1), dt.date(2026, 4, 1)],
+            "valuation_date": [dt.date(2026, 3, 10), mar11],
+            "mrr": [198.0, 198.0],
+        }
+    )
+    statuses = dict(
+        billing_rules.reconcile_with_billing(published, billed, 1.0)
+        .select("valuation_date", "status")
+        .iter_rows()
+    )
+    assert statuses[dt.date(2026, 3, 10)].startswith(
+        "not compared: a change's invoice is still a draft on the date"
+    )
+    assert statuses[mar11] == "agrees"
