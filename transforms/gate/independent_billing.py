@@ -246,25 +246,23 @@ def _billed_on(
     return pl.concat(
         [
             lines,
-            unbilled.select(
-                "customer_id",
-                currency=pl.lit(None, pl.String),
-                minor=pl.lit(0.0),
-                bound=pl.lit(0.0),
-                unreconcilable=pl.lit(False),
-                unbilled=pl.lit(True),
-                drafted=pl.lit(False),
-            ),
-            drafted.select(
-                "customer_id",
-                currency=pl.lit(None, pl.String),
-                minor=pl.lit(0.0),
-                bound=pl.lit(0.0),
-                unreconcilable=pl.lit(False),
-                unbilled=pl.lit(False),
-                drafted=pl.lit(True),
-            ),
+            _not_billed(unbilled, unbilled=True, drafted=False),
+            _not_billed(drafted, unbilled=False, drafted=True),
         ]
+    )
+
+
+def _not_billed(customers: pl.DataFrame, *, unbilled: bool, drafted: bool) -> pl.DataFrame:
+    """A row per customer_id of `customers` that bills nothing and says why (`_billed_on`'s
+    columns)."""
+    return customers.select(
+        "customer_id",
+        currency=pl.lit(None, pl.String),
+        minor=pl.lit(0.0),
+        bound=pl.lit(0.0),
+        unreconcilable=pl.lit(False),
+        unbilled=pl.lit(unbilled),
+        drafted=pl.lit(drafted),
     )
 
 

@@ -14,6 +14,16 @@ from transforms.gate.independent_billing import billed_mrr
 
 FIRST_DROP = dt.date(2026, 3, 5)
 AS_OF = dt.date(2026, 3, 20)
+#: raw.fx_rates__fx_rates with no rows (every amount below is in the reporting currency).
+NO_FX_RATES = pl.DataFrame(
+    schema={
+        "date": pl.Date,
+        "currency": pl.String,
+        "rate": pl.Float64,
+        "_drop_date": pl.Date,
+        "_line": pl.Int64,
+    }
+)
 
 
 def ts(*parts: int) -> int:
@@ -273,16 +283,7 @@ def test_a_renewal_invoice_not_delivered_yet_is_awaited_for_a_few_days(
             [_subscription("s5", "c5", "active", dt.date(2026, 3, 2), 1)],
             schema_overrides={"ended_at": pl.Int64, "trial_end": pl.Int64},
         ),
-        pl.DataFrame(
-            {"date": [], "currency": [], "rate": [], "_drop_date": [], "_line": []},
-            schema={
-                "date": pl.Date,
-                "currency": pl.String,
-                "rate": pl.Float64,
-                "_drop_date": pl.Date,
-                "_line": pl.Int64,
-            },
-        ),
+        NO_FX_RATES,
         [(dt.date(2026, 3, 1), valued_on)],
         valued_on,
         "USD",
@@ -320,15 +321,7 @@ def test_a_change_whose_invoice_is_still_a_draft_is_not_compared_until_it_is_fin
             [_subscription("s9", "c9", "active", FIRST_DROP, 1)],
             schema_overrides={"ended_at": pl.Int64, "trial_end": pl.Int64},
         ),
-        pl.DataFrame(
-            schema={
-                "date": pl.Date,
-                "currency": pl.String,
-                "rate": pl.Float64,
-                "_drop_date": pl.Date,
-                "_line": pl.Int64,
-            }
-        ),
+        NO_FX_RATES,
         [(dt.date(2026, 3, 1), dt.date(2026, 3, 10)), (dt.date(2026, 4, 1), mar11)],
         mar11,
         "USD",
