@@ -223,3 +223,20 @@ def test_on_spark_dbt_is_told_where_spark_keeps_its_tables(
     assert ENV_SPARK_WAREHOUSE_DIR not in duck.dbt_environment()
     assert spark.dbt_environment()[ENV_SPARK_WAREHOUSE_DIR] == str(tmp_path / "w" / "spark")
     assert spark.dbt_environment()["PYSPARK_PYTHON"] == str(dbt.with_name("python"))
+
+
+def test_on_spark_the_job_runs_the_spark_environments_dbt_with_its_target(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from orchestration.resources import build_resources
+    from orchestration.settings import DBT_EXECUTABLE
+
+    dbt = tmp_path / "spark-env" / "bin" / "dbt"
+    dbt.parent.mkdir(parents=True)
+    dbt.write_text("#!/bin/sh\n")
+    dbt.chmod(0o755)
+    monkeypatch.setenv("CSW_SPARK_DBT", str(dbt))
+    spark = build_resources(Settings(tmp_path / "x", tmp_path / "w", engine="spark"))["dbt"]
+    duck = build_resources(Settings(tmp_path / "x", tmp_path / "w"))["dbt"]
+    assert (spark.dbt_executable, spark.target) == (str(dbt), "spark")
+    assert (duck.dbt_executable, duck.target) == (DBT_EXECUTABLE, "build")
