@@ -8,10 +8,11 @@ metastore under the same schema names; `run_dbt` runs dbt with CSW_ENGINE=spark,
 (dbt_project/profiles.yml) keeps Spark's tables as Parquet under CSW_SPARK_WAREHOUSE_DIR.
 dbt-spark and pyspark are those of an environment of their own (`make setup-spark`: .venv-spark, or
 the dbt named by CSW_SPARK_DBT); DuckDB's build runs this environment's dbt.
-`spark_tables_as_duckdb` then opens what Spark wrote with DuckDB, so the comparison
+`link_spark_tables` then opens what Spark wrote with DuckDB (views over its files), so the comparison
 (orchestration/compare.py) reads Spark's Parquet files directly and does not go through Spark.
-The Python side (ingest, transforms, gate, publish) still runs on DuckDB only: see README, "When
-one machine is not enough".
+`csw run --engine spark` uses the same pieces for each dbt step (orchestration/assets/dbt.py); the
+Python side (ingest, transforms, gate, publish) still works in the DuckDB build database: see
+README, "When one machine is not enough".
 """
 
 from __future__ import annotations
@@ -341,30 +342,6 @@ def spark_table_dir(spark_dir: Path, relation: Relation) -> Path:
     return spark_dir / "tables" / f"{relation.schema}.db" / relation.name
 
 
-def spark_tables_as_duckdb(
-    spark_dir: Path, relations: list[Relation], out_db: Path
-) -> list[Relation]:
-    """A DuckDB file with a view per relation over the Parquet files Spark wrote for it; the
-    relations Spark has no files for (missing from its build)."""
-    missing = []
-    con = duckdb.connect(str(out_db))
-    try:
-        for relation in relations:
-            files = sorted(spark_table_dir(spark_dir, relation).glob("*.parquet"))
-            if not files:
-                missing.append(relation)
-                continue
-            con.execute(f'create schema if not exists "{relation.schema}"')
-            listed = ", ".join(f"'{f}'" for f in files)
-            con.execute(
-                f'create or replace view "{relation.schema}"."{relation.name}" as '
-                f"select * from read_parquet([{listed}])"
-            )
-    finally:
-        con.close()
-    return missing
-
-
 @dataclass
 class EngineParity:
     """Both engines' dbt builds of one build database's sources, and how their tables differ."""
@@ -440,7 +417,11 @@ def build_on_both_engines(
             failures[name] = _tail(result)
     spark_views = work_dir / "spark-views.duckdb"
     spark_views.unlink(missing_ok=True)
-    missing = spark_tables_as_duckdb(spark_dir, built, spark_views)
+    views = duckdb.connect(str(spark_views))
+    try:
+        missing = link_spark_tables(views, spark_dir, built)
+    finally:
+        views.close()
     differences = compare_publications(
         duck_db,
         spark_views,
